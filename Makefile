@@ -1,0 +1,71 @@
+# Serverless QA inference as code. `make help` lists the targets.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STACK ?= dev
+# PyTorch's CPU-only wheels: the default PyPI wheel for Linux pulls in several GB of CUDA.
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+TORCH_VERSION := 2.13.0
+
+# Pulumi backend: PULUMI_BACKEND_URL wins, then an existing `pulumi login`, else a local file
+# backend under the repo (git-ignored), so a first `make up` needs no Pulumi account.
+PULUMI_STATE := $(CURDIR)/.pulumi-state
+PULUMI_ENV = if [[ -z "$${PULUMI_BACKEND_URL:-}" ]] && ! pulumi whoami >/dev/null 2>&1; then \
+	  mkdir -p "$(PULUMI_STATE)"; export PULUMI_BACKEND_URL="file://$(PULUMI_STATE)"; \
+	  if [[ -z "$${PULUMI_CONFIG_PASSPHRASE+x}$${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]]; then \
+	    echo "note: local backend with an empty secrets passphrase; set PULUMI_CONFIG_PASSPHRASE to choose one" >&2; \
+	    export PULUMI_CONFIG_PASSPHRASE=""; fi; fi; \
+	export PATH="$(CURDIR)/$(VENV)/bin:$$PATH"; \
+	pulumi stack select "$(STACK)" --create >/dev/null
+
+.PHONY: help install test lint fmt serve render preview up destroy bench lock clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+install: $(VENV)/.installed ## create .venv with the pinned dependencies (idempotent)
+
+$(VENV)/.installed: requirements-dev.txt service/requirements*.txt constraints.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	# A wheel already on this machine (offline CI) first, else PyTorch's CPU index.
+	$(PIP) install -q --no-deps --no-index torch==$(TORCH_VERSION) 2>/dev/null \
+	  || $(PIP) install -q --no-deps --index-url $(TORCH_INDEX) torch==$(TORCH_VERSION)
+	$(PIP) install -q -r requirements-dev.txt -c constraints.txt
+	touch $@
+
+test: install ## the whole offline suite: lint, unit/integration tests, policy checks (what CI runs)
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest -q
+
+lint: install ## ruff check + format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+fmt: install ## apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+render: install ## offline render of a stack: make render STACK=dev [FORMAT=json|yaml|markdown]
+	$(PY) -m infra render $(STACK) --format $(or $(FORMAT),markdown)
+
+preview: install ## pulumi preview for STACK (real Pulumi CLI and GCP credentials)
+	@$(PULUMI_ENV); pulumi preview --stack "$(STACK)" --diff
+
+up: install ## pulumi up for STACK
+	@$(PULUMI_ENV); pulumi up --stack "$(STACK)"
+
+destroy: install ## pulumi destroy for STACK (prod keeps deletion protection until you turn it off)
+	@$(PULUMI_ENV); pulumi destroy --stack "$(STACK)"
+
+lock: install ## re-pin constraints.txt from the current .venv
+	{ echo "# Full transitive pin set (pip freeze of a working .venv). Update with \`make lock\`."; \
+	  $(PIP) freeze --exclude-editable | grep -v -i '^torch==' ; echo "torch==$(TORCH_VERSION)"; } > constraints.txt
+
+clean: ## remove caches (keeps .venv and Pulumi state)
+	rm -rf .pytest_cache .ruff_cache
+	find . -name __pycache__ -prune -exec rm -rf {} +

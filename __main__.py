@@ -1,0 +1,96 @@
+"""Compose the stack: settings → APIs → image → identity → model service → outputs."""
+
+from pathlib import Path
+
+import pulumi
+
+from infra.cloud_run import CloudRunModelService, CloudRunModelServiceArgs
+from infra.identity import RuntimeIdentity, RuntimeIdentityArgs
+from infra.image import ModelImage, ModelImageArgs
+from infra.project_services import ProjectServices, ProjectServicesArgs
+from infra.registry import ArtifactRepository, ArtifactRepositoryArgs
+from infra.settings import INGRESS, load_settings
+from infra.spec import curl_example, image_build_args, model_service_spec
+
+ROOT = Path(__file__).resolve().parent
+
+settings = load_settings()
+name = settings.service.name
+builds_image = not settings.image.prebuilt
+
+apis = ProjectServices(
+    "apis",
+    ProjectServicesArgs(
+        project=settings.project,
+        apis=["run.googleapis.com", "iam.googleapis.com"]
+        + (["artifactregistry.googleapis.com"] if builds_image else [])
+        + (
+            ["cloudbuild.googleapis.com"]
+            if builds_image and settings.image.builder == "cloudbuild"
+            else []
+        ),
+    ),
+)
+needs_apis = pulumi.ResourceOptions(depends_on=apis.resources)
+
+repository_url = ""
+if builds_image:
+    repository = ArtifactRepository(
+        "images",
+        ArtifactRepositoryArgs(
+            project=settings.project,
+            location=settings.region,
+            repository_id=f"{name}-images",
+            keep_versions=settings.image.keep_versions,
+            labels=settings.labels,
+        ),
+        opts=needs_apis,
+    )
+    repository_url = repository.url
+
+image = ModelImage(
+    "model-image",
+    ModelImageArgs(
+        project=settings.project,
+        region=settings.region,
+        repository_url=repository_url,
+        image_name=name,
+        root=ROOT,
+        context="service",
+        dockerfile="service/Dockerfile",
+        build_args=image_build_args(settings),
+        builder=settings.image.builder,
+        prebuilt=settings.image.prebuilt,
+    ),
+    opts=needs_apis,
+)
+
+identity = RuntimeIdentity(
+    "runtime",
+    RuntimeIdentityArgs(
+        project=settings.project,
+        account_id=f"{name[:22].rstrip('-')}-runtime",
+        display_name=f"{name} model service runtime",
+    ),
+    opts=needs_apis,
+)
+
+service = CloudRunModelService(
+    name,
+    CloudRunModelServiceArgs(
+        spec=model_service_spec(settings, image.ref),
+        project=settings.project,
+        region=settings.region,
+        service_account=identity.email,
+        ingress=INGRESS[settings.access.ingress],
+        invokers=(["allUsers"] if settings.access.public else []) + list(settings.access.invokers),
+        deletion_protection=settings.deletion_protection,
+        labels=settings.labels,
+    ),
+    opts=needs_apis,
+)
+
+pulumi.export("url", service.url)
+pulumi.export("image", image.ref)
+pulumi.export("serviceAccount", identity.email)
+pulumi.export("curl", service.url.apply(lambda url: curl_example(url, settings.access.public)))

@@ -1,0 +1,207 @@
+"""Pulumi SDK mocks with realistic computed outputs, shared by the offline render and the tests.
+
+A real `pulumi up` gets URLs, e-mails and digests back from the providers; these mocks return
+values of the same shape, derived deterministically from the inputs, so the program's
+`apply`s and exports run for real and two renders of the same stack are byte-identical.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks, rpc
+from pulumi.runtime.settings import set_root_resource
+from pulumi.runtime.stack import run_in_stack
+from pulumi.runtime.sync_await import _sync_await
+
+OFFLINE_ACCESS_TOKEN = "offline-access-token-never-printed"  # a fake; tests assert it is masked
+
+
+def fake_hash(*parts: object, length: int = 64) -> str:
+    return hashlib.sha256("\0".join(map(str, parts)).encode()).hexdigest()[:length]
+
+
+def project_number(project: str) -> str:
+    return str(int(fake_hash(project, length=12), 16))[:12].rjust(12, "1")
+
+
+@dataclass(frozen=True)
+class Registration:
+    """What the program declared: the resource as `pulumi up` would send it to the engine."""
+
+    type: str
+    name: str
+    parent: str | None  # logical name of the parent (None: the stack itself)
+    inputs: dict[str, Any]  # wire names; secrets wrapped as the SDK sends them
+    dependencies: tuple[str, ...]  # logical names of explicit and implicit dependencies
+    urn: str
+
+
+class OfflineMocks(pulumi.runtime.Mocks):
+    def __init__(self, project: str, region: str):
+        self.project = project
+        self.region = region
+
+    # -- resources ----------------------------------------------------------------------------
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
+        inputs = dict(args.inputs)
+        outputs_for = _OUTPUTS.get(args.typ)
+        extra = outputs_for(self, args.name, inputs) if outputs_for else {}
+        state = {**inputs, **extra}
+        return state.pop("__id", f"{args.name}-id"), state
+
+    # -- provider functions -------------------------------------------------------------------
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
+        if args.token == "gcp:organizations/getClientConfig:getClientConfig":
+            return {
+                "accessToken": OFFLINE_ACCESS_TOKEN,
+                "project": self.project,
+                "region": self.region,
+                "id": self.project,
+            }
+        if args.token == "gcp:organizations/getProject:getProject":
+            project = args.args.get("projectId") or self.project
+            return {
+                "projectId": project,
+                "number": project_number(project),
+                "name": project,
+                "id": f"projects/{project}",
+            }
+        if args.token == "docker:index/getRegistryImage:getRegistryImage":
+            return {
+                "name": args.args["name"],
+                "sha256Digest": f"sha256:{fake_hash(args.args['name'])}",
+            }
+        return {}
+
+
+def _project(mock: OfflineMocks, inputs: dict) -> str:
+    return inputs.get("project") or mock.project
+
+
+def _api(mock: OfflineMocks, name: str, inputs: dict) -> dict:
+    return {"__id": f"{_project(mock, inputs)}/{inputs['service']}"}
+
+
+def _repository(mock: OfflineMocks, name: str, inputs: dict) -> dict:
+    path = (
+        f"projects/{_project(mock, inputs)}/locations/{inputs.get('location', mock.region)}"
+        f"/repositories/{inputs['repositoryId']}"
+    )
+    return {"__id": path, "name": inputs["repositoryId"], "project": _project(mock, inputs)}
+
+
+def _service_account(mock: OfflineMocks, name: str, inputs: dict) -> dict:
+    email = f"{inputs['accountId']}@{_project(mock, inputs)}.iam.gserviceaccount.com"
+    return {
+        "__id": f"projects/{_project(mock, inputs)}/serviceAccounts/{email}",
+        "email": email,
+        "member": f"serviceAccount:{email}",
+        "uniqueId": str(int(fake_hash(email, length=15), 16)),
+    }
+
+
+def _docker_image(mock: OfflineMocks, name: str, inputs: dict) -> dict:
+    image_name = inputs["imageName"]
+    repository = image_name.rsplit(":", 1)[0]
+    return {"repoDigest": f"{repository}@sha256:{fake_hash(image_name)}", "imageName": image_name}
+
+
+def _command(mock: OfflineMocks, name: str, inputs: dict) -> dict:
+    return {"stdout": f"sha256:{fake_hash(inputs.get('create', name))}\n", "stderr": ""}
+
+
+def _cloud_run_service(mock: OfflineMocks, name: str, inputs: dict) -> dict:
+    project, region = _project(mock, inputs), inputs.get("location", mock.region)
+    service = inputs.get("name", name)
+    uri = f"https://{service}-{project_number(project)}.{region}.run.app"
+    return {
+        "__id": f"projects/{project}/locations/{region}/services/{service}",
+        "name": service,
+        "uri": uri,
+        "urls": [uri],
+        "latestReadyRevision": f"{service}-00001-{fake_hash(inputs.get('template'), length=3)}",
+        "project": project,
+    }
+
+
+_OUTPUTS = {
+    "gcp:projects/service:Service": _api,
+    "gcp:artifactregistry/repository:Repository": _repository,
+    "gcp:serviceaccount/account:Account": _service_account,
+    "docker:index/image:Image": _docker_image,
+    "command:local:Command": _command,
+    "gcp:cloudrunv2/service:Service": _cloud_run_service,
+}
+
+
+def register_outputs(resource_type: str):
+    """Add computed outputs for another resource type (used by the Knative/GKE components)."""
+
+    def decorate(fn):
+        _OUTPUTS[resource_type] = fn
+        return fn
+
+    return decorate
+
+
+def logical_name(urn: str) -> str:
+    return urn.rsplit("::", 1)[-1]
+
+
+class RecordingMonitor(mocks.MockMonitor):
+    """The SDK's mock monitor, also recording parents, dependencies and stack outputs."""
+
+    def __init__(self, mock: pulumi.runtime.Mocks):
+        super().__init__(mock)
+        self.registrations: list[Registration] = []
+        self.stack_outputs: dict[str, Any] = {}
+        self._stack_urn = ""
+
+    def RegisterResource(self, request):  # noqa: N802 — gRPC method name
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            self._stack_urn = response.urn
+            return response
+        parent = None if request.parent in ("", self._stack_urn) else logical_name(request.parent)
+        self.registrations.append(
+            Registration(
+                type=request.type,
+                name=request.name,
+                parent=parent,
+                inputs=rpc.deserialize_properties(request.object),
+                dependencies=tuple(sorted({logical_name(u) for u in request.dependencies})),
+                urn=response.urn,
+            )
+        )
+        return response
+
+    def RegisterResourceOutputs(self, request):  # noqa: N802 — gRPC method name
+        if request.urn == self._stack_urn:
+            self.stack_outputs = rpc.deserialize_properties(request.outputs)
+        return super().RegisterResourceOutputs(request)
+
+
+def run_with_mocks(
+    program,
+    *,
+    project_name: str,
+    stack: str,
+    mock: OfflineMocks,
+    config: dict[str, str],
+    secret_keys: list[str] | tuple[str, ...] = (),
+) -> RecordingMonitor:
+    """Run `program` (a callable declaring resources) as `pulumi up` would, against mocks."""
+    pulumi.runtime.set_all_config(dict(config), list(secret_keys))
+    monitor = RecordingMonitor(mock)
+    pulumi.runtime.set_mocks(
+        mock, project=project_name, stack=stack, preview=False, monitor=monitor
+    )
+    # set_mocks leaves a finished root stack behind; run in a fresh one, as the CLI's language
+    # host does, so `pulumi.export`s are registered as stack outputs.
+    set_root_resource(None)
+    _sync_await(run_in_stack(program))
+    return monitor

@@ -1,0 +1,180 @@
+"""Offline rendering: run the real Pulumi program against mocks and print what it declares.
+
+No Pulumi CLI, no credentials, no network. The stack's config comes from Pulumi.yaml defaults,
+Pulumi.<stack>.yaml and `--set` overrides (see `stack_config`). Output is deterministic: the
+same input gives byte-identical output, so renders can be diffed in review.
+"""
+
+from __future__ import annotations
+
+import json
+import runpy
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pulumi.runtime import rpc
+
+from infra import stack_config
+from infra.mocks import OfflineMocks, Registration, run_with_mocks
+
+PROGRAM = stack_config.ROOT / "__main__.py"
+SECRET = stack_config.SECRET_PLACEHOLDER
+FORMATS = ("json", "yaml", "markdown")
+
+
+@dataclass(frozen=True)
+class Rendering:
+    stack: str
+    config: dict[str, str]  # the resolved config the program ran with (secrets masked)
+    resources: list[dict[str, Any]]  # {"type", "name", "parent", "inputs", "dependsOn"}
+    outputs: dict[str, Any]
+
+
+def plain(value: Any) -> Any:
+    """Wire values as a reviewer reads them: secrets masked, whole numbers without '.0'
+    (protobuf carries every number as a double)."""
+    if rpc.is_rpc_secret(value):
+        return SECRET
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _resource(reg: Registration) -> dict[str, Any]:
+    return {
+        "type": reg.type,
+        "name": reg.name,
+        "parent": reg.parent,
+        "inputs": plain(reg.inputs),
+        "dependsOn": list(reg.dependencies),
+    }
+
+
+def render(
+    stack: str, overrides: dict[str, str] | None = None, program: Path = PROGRAM
+) -> Rendering:
+    """Run the program for `stack`; raises SettingsError / StackConfigError on bad input."""
+    config = stack_config.resolve(stack, overrides)
+    mock = OfflineMocks(
+        project=config.values["gcp:project"], region=config.values.get("gcp:region", "us-central1")
+    )
+    monitor = run_with_mocks(
+        lambda: runpy.run_path(str(program), run_name="__main__"),
+        project_name=config.project_name,
+        stack=stack,
+        mock=mock,
+        config=config.values,
+        secret_keys=config.secret_keys,
+    )
+    resources = sorted(
+        (_resource(r) for r in monitor.registrations), key=lambda r: (r["name"], r["type"])
+    )
+    shown_config = {k: (SECRET if k in config.secret_keys else v) for k, v in config.values.items()}
+    return Rendering(stack, shown_config, resources, plain(monitor.stack_outputs))
+
+
+# --- formats -----------------------------------------------------------------------------------
+
+
+def to_json(rendering: Rendering) -> str:
+    return (
+        json.dumps(
+            [{k: r[k] for k in ("type", "name", "parent", "inputs")} for r in rendering.resources],
+            indent=2,
+            sort_keys=True,
+            ensure_ascii=False,
+        )
+        + "\n"
+    )
+
+
+def kubernetes_manifests(rendering: Rendering) -> list[dict[str, Any]]:
+    """Kubernetes objects as `kubectl apply -f` takes them (typed resources and CustomResources)."""
+    manifests = []
+    for r in rendering.resources:
+        manifest = kubernetes_manifest(r["type"], r["inputs"])
+        if manifest is not None:
+            manifests.append(manifest)
+    return manifests
+
+
+def kubernetes_manifest(resource_type: str, inputs: dict[str, Any]) -> dict[str, Any] | None:
+    """A Kubernetes object's inputs as a manifest (apiVersion and kind first); None when the
+    resource is not one object (providers, YAML/Helm bundles) or not Kubernetes at all."""
+    if not resource_type.startswith("kubernetes:") or "kind" not in inputs:
+        return None
+    head = {"apiVersion": inputs["apiVersion"], "kind": inputs["kind"]}
+    return {**head, **{k: v for k, v in inputs.items() if k not in head}}
+
+
+def to_yaml(rendering: Rendering) -> str:
+    manifests = kubernetes_manifests(rendering)
+    if manifests:
+        return yaml.safe_dump_all(manifests, sort_keys=False, allow_unicode=True, width=100)
+    # A stack without Kubernetes objects (Cloud Run): the resource list, in YAML.
+    return yaml.safe_dump(
+        json.loads(to_json(rendering)), sort_keys=False, allow_unicode=True, width=100
+    )
+
+
+def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested inputs as dotted keys (`template.containers[0].image`), for review tables."""
+    if isinstance(value, dict):
+        items: dict[str, Any] = {}
+        for key in sorted(value):
+            items.update(flatten(value[key], f"{prefix}.{key}" if prefix else key))
+        return items or {prefix: {}}
+    if isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value):
+        items = {}
+        for index, item in enumerate(value):
+            items.update(flatten(item, f"{prefix}[{index}]"))
+        return items
+    return {prefix: value}
+
+
+def _cell(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def to_markdown(rendering: Rendering) -> str:
+    project_prefix = f"{stack_config.project_name()}:"
+    lines = [
+        f"## Stack `{rendering.stack}`: {len(rendering.resources)} resources",
+        "",
+        "| setting | value |",
+        "|---|---|",
+    ]
+    for key, value in rendering.config.items():
+        lines.append(f"| `{key.removeprefix(project_prefix)}` | {_cell(value)} |")
+    lines += ["", "| resource | type | parent |", "|---|---|---|"]
+    for r in rendering.resources:
+        lines.append(f"| `{r['name']}` | `{r['type']}` | {r['parent'] or '(stack)'} |")
+    if rendering.outputs:
+        lines += ["", "| output | value |", "|---|---|"]
+        for key, value in sorted(rendering.outputs.items()):
+            lines.append(f"| `{key}` | `{_cell(value)}` |")
+    for r in rendering.resources:
+        fields = flatten(r["inputs"])
+        if not r["inputs"]:
+            continue
+        lines += [
+            "",
+            f"<details><summary><code>{r['name']}</code> ({r['type']})</summary>",
+            "",
+            "| input | value |",
+            "|---|---|",
+        ]
+        lines += [f"| `{k}` | {_cell(v)} |" for k, v in fields.items()]
+        lines += ["", "</details>"]
+    return "\n".join(lines) + "\n"
+
+
+def format_rendering(rendering: Rendering, fmt: str) -> str:
+    return {"json": to_json, "yaml": to_yaml, "markdown": to_markdown}[fmt](rendering)

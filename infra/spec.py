@@ -1,0 +1,137 @@
+"""The platform-neutral description of the model service, and the pure builders behind it.
+
+One `ModelServiceSpec` is rendered by the Cloud Run component and by the Knative component, so
+both platforms get the same image, sizing, env and probes. Nothing here touches Pulumi
+resources; `image` may be a `pulumi.Output` that the components pass through unopened.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from infra import limits
+from infra.settings import Settings
+
+CONTAINER_PORT = 8080
+READY_PATH = "/ready"  # 503 until the model is loaded and warmed: gates traffic
+HEALTH_PATH = "/health"  # 200 while the process lives: restarts a wedged container
+STARTUP_PROBE_PERIOD_SECONDS = (
+    1  # probing every second lets traffic in as soon as the model is ready
+)
+
+
+@dataclass(frozen=True)
+class Probe:
+    path: str
+    period_seconds: int
+    timeout_seconds: int
+    failure_threshold: int
+    initial_delay_seconds: int = 0
+
+    @property
+    def budget_seconds(self) -> int:
+        return self.initial_delay_seconds + self.period_seconds * self.failure_threshold
+
+
+@dataclass(frozen=True)
+class ModelServiceSpec:
+    name: str
+    image: Any  # str or pulumi.Output[str]: an image reference by digest
+    cpu: str
+    memory: str
+    concurrency: int
+    min_instances: int
+    max_instances: int
+    timeout_seconds: int
+    env: tuple[tuple[str, str], ...]
+    startup_probe: Probe
+    liveness_probe: Probe
+    startup_cpu_boost: bool
+    cpu_always_allocated: bool
+    execution_environment: str
+    gpu: str = ""
+    port: int = CONTAINER_PORT
+
+    @property
+    def env_dict(self) -> dict[str, str]:
+        return dict(self.env)
+
+
+def service_env(settings: Settings) -> tuple[tuple[str, str], ...]:
+    """Environment of the container; the service validates each of these at start-up.
+
+    PORT is absent on purpose: Cloud Run and Knative both set it from the container port.
+    """
+    service = settings.service
+    return (
+        ("MODEL_ID", settings.model.id),
+        ("MODEL_REVISION", settings.model.revision),
+        ("CONCURRENCY", str(service.concurrency)),
+        # One inference thread per vCPU; the container cannot see cgroup limits reliably on gen1.
+        ("NUM_THREADS", str(service.cpu.whole)),
+        ("MAX_CONTEXT_CHARS", str(service.max_context_chars)),
+        ("LOG_LEVEL", service.log_level),
+    )
+
+
+def startup_probe(model_load_seconds: int) -> Probe:
+    threshold, _ = limits.startup_probe_budget(model_load_seconds, STARTUP_PROBE_PERIOD_SECONDS)
+    return Probe(
+        path=READY_PATH,
+        period_seconds=STARTUP_PROBE_PERIOD_SECONDS,
+        timeout_seconds=1,
+        failure_threshold=threshold,
+    )
+
+
+def liveness_probe() -> Probe:
+    # A long inference holds the single worker thread busy; /health is served on its own thread,
+    # and three misses 10 s apart still tolerate a stalled scheduler without killing real work.
+    return Probe(path=HEALTH_PATH, period_seconds=10, timeout_seconds=5, failure_threshold=3)
+
+
+def model_service_spec(settings: Settings, image: Any) -> ModelServiceSpec:
+    service = settings.service
+    return ModelServiceSpec(
+        name=service.name,
+        image=image,
+        cpu=service.cpu.text,
+        memory=service.memory,
+        concurrency=service.concurrency,
+        min_instances=service.min_instances,
+        max_instances=service.max_instances,
+        timeout_seconds=service.timeout_seconds,
+        env=service_env(settings),
+        startup_probe=startup_probe(service.model_load_seconds),
+        liveness_probe=liveness_probe(),
+        startup_cpu_boost=service.startup_cpu_boost,
+        cpu_always_allocated=service.cpu_always_allocated,
+        execution_environment=service.execution_environment,
+        gpu=service.gpu,
+    )
+
+
+def image_build_args(settings: Settings) -> dict[str, str]:
+    """Build args of service/Dockerfile (and infra/cloudbuild.yaml): what gets baked in."""
+    return {
+        "MODEL_ID": settings.model.id,
+        "MODEL_REVISION": settings.model.revision,
+        "RUNTIME": settings.model.runtime,
+        "PRECISION": settings.model.precision,
+    }
+
+
+EXAMPLE_REQUEST = (
+    '{"context": "Roses are red, violets are blue, sugar is sweet, and so are you.", '
+    '"question": "What am I?"}'
+)
+
+
+def curl_example(url: str, public: bool) -> str:
+    """A ready-to-paste request; a private service needs the caller's identity token."""
+    auth = "" if public else ' -H "Authorization: Bearer $(gcloud auth print-identity-token)"'
+    return (
+        f"curl -sS -X POST {url}/predict -H 'Content-Type: application/json'{auth} "
+        f"-d '{EXAMPLE_REQUEST}'"
+    )

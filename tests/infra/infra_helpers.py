@@ -1,0 +1,54 @@
+"""Helpers for the infra tests: stack defaults, and programs run against the shared mocks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from infra import stack_config
+from infra.mocks import OfflineMocks, Registration, run_with_mocks
+from infra.settings import CONFIG_KEYS, Settings, build_settings
+
+
+def default_raw(**overrides: str) -> dict[str, str]:
+    """Pulumi.yaml defaults as raw config strings, with overrides."""
+    raw = {
+        key: stack_config.to_config_string(entry["default"])
+        for key, entry in stack_config.config_schema().items()
+    }
+    assert set(raw) == set(CONFIG_KEYS), "Pulumi.yaml and settings.CONFIG_KEYS disagree"
+    return {**raw, **overrides}
+
+
+def make_settings(stack: str = "test", **overrides: str) -> Settings:
+    return build_settings(default_raw(**overrides), project="proj", region="europe-west1", stack=stack)
+
+
+class Declared:
+    """Resources a program declared, looked up by logical name or type."""
+
+    def __init__(self, registrations: list[Registration], outputs: dict):
+        self.registrations = registrations
+        self.outputs = outputs
+
+    def __getitem__(self, name: str) -> Registration:
+        matches = [r for r in self.registrations if r.name == name]
+        assert matches, f"no resource named {name!r}; have {[r.name for r in self.registrations]}"
+        return matches[0]
+
+    def of_type(self, resource_type: str) -> list[Registration]:
+        return [r for r in self.registrations if r.type == resource_type]
+
+    def names(self) -> set[str]:
+        return {r.name for r in self.registrations}
+
+
+def declare(program: Callable[[], None], config: dict[str, str] | None = None) -> Declared:
+    """Run a function that declares resources, as `pulumi up` would, against the mocks."""
+    monitor = run_with_mocks(
+        program,
+        project_name="serverless-qa",
+        stack="test",
+        mock=OfflineMocks(project="proj", region="europe-west1"),
+        config=config or {},
+    )
+    return Declared(monitor.registrations, monitor.stack_outputs)

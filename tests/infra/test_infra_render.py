@@ -1,0 +1,201 @@
+"""The offline render: the real program for every shipped stack, through the CLI contract."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from infra import render as rendering
+from infra import stack_config
+from infra.mocks import OFFLINE_ACCESS_TOKEN
+from infra.settings import SettingsError
+
+ROOT = Path(__file__).resolve().parents[2]
+STACKS = stack_config.available_stacks()
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "infra", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, check=False)
+
+
+def by_type(resources: list[dict], resource_type: str) -> list[dict]:
+    return [r for r in resources if r["type"] == resource_type]
+
+
+@pytest.fixture(scope="module")
+def dev() -> list[dict]:
+    result = cli("render", "dev", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_shipped_stacks_include_dev_and_prod():
+    assert {"dev", "prod"} <= set(STACKS)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_shipped_stack_renders(stack):
+    result = rendering.render(stack)
+    assert result.resources
+    assert {"url", "image", "serviceAccount", "curl"} <= set(result.outputs)
+    for resource in result.resources:
+        assert set(resource) >= {"type", "name", "parent", "inputs"}
+
+
+def test_dev_render_json_has_the_whole_cloud_run_path(dev):
+    assert all(set(r) == {"type", "name", "parent", "inputs"} for r in dev)
+    apis = {r["inputs"]["service"] for r in by_type(dev, "gcp:projects/service:Service")}
+    assert {"run.googleapis.com", "artifactregistry.googleapis.com", "iam.googleapis.com"} <= apis
+    assert len(by_type(dev, "gcp:artifactregistry/repository:Repository")) == 1
+    [build] = by_type(dev, "docker:index/image:Image")
+    [account] = by_type(dev, "gcp:serviceaccount/account:Account")
+    [service] = by_type(dev, "gcp:cloudrunv2/service:Service")
+    template = service["inputs"]["template"]
+    [container] = template["containers"]
+    assert template["maxInstanceRequestConcurrency"] == 1
+    assert container["resources"]["limits"] == {"cpu": "2", "memory": "3Gi"}
+    assert container["resources"]["startupCpuBoost"] is True
+    assert container["resources"]["cpuIdle"] is True  # explicit, not left to the provider
+    assert template["serviceAccount"].startswith(account["inputs"]["accountId"] + "@")
+    assert not template["serviceAccount"].endswith("-compute@developer.gserviceaccount.com")
+    assert "@sha256:" in container["image"]
+    assert container["image"].startswith(build["inputs"]["imageName"].rsplit(":", 1)[0] + "@")
+    assert container["startupProbe"]["httpGet"]["path"] == "/ready"
+    assert template["timeout"] == "60s"
+    assert service["inputs"]["deletionProtection"] is False
+    [invoker] = by_type(dev, "gcp:cloudrunv2/serviceIamMember:ServiceIamMember")
+    assert (invoker["inputs"]["member"], invoker["inputs"]["role"]) == ("allUsers", "roles/run.invoker")
+
+
+def test_resources_that_need_an_api_wait_for_it():
+    result = rendering.render("dev")
+    apis = {r["name"] for r in result.resources if r["type"] == "gcp:projects/service:Service"}
+    for resource in result.resources:
+        if resource["type"].startswith("gcp:") and resource["name"] not in apis:
+            assert apis <= set(resource["dependsOn"]), resource["name"]
+
+
+def test_prod_is_private_warm_and_protected():
+    result = rendering.render("prod")
+    [service] = by_type(result.resources, "gcp:cloudrunv2/service:Service")
+    assert service["inputs"]["template"]["scaling"]["minInstanceCount"] >= 1
+    assert service["inputs"]["deletionProtection"] is True
+    members = [r["inputs"]["member"] for r in by_type(result.resources,
+                                                        "gcp:cloudrunv2/serviceIamMember:ServiceIamMember")]
+    assert "allUsers" not in members and "allAuthenticatedUsers" not in members
+    assert "Authorization: Bearer" in result.outputs["curl"]
+
+
+def test_overrides_reach_the_program():
+    result = rendering.render("prod", {"invokers": '["user:alice@example.com"]', "concurrency": "4"})
+    [service] = by_type(result.resources, "gcp:cloudrunv2/service:Service")
+    assert service["inputs"]["template"]["maxInstanceRequestConcurrency"] == 4
+    [grant] = by_type(result.resources, "gcp:cloudrunv2/serviceIamMember:ServiceIamMember")
+    assert grant["inputs"]["member"] == "user:alice@example.com"
+
+
+def test_prebuilt_image_skips_repository_and_build():
+    reference = "us-docker.pkg.dev/other/images/qa@sha256:" + "b" * 64
+    result = rendering.render("dev", {"image": reference})
+    types = {r["type"] for r in result.resources}
+    assert "gcp:artifactregistry/repository:Repository" not in types
+    assert "docker:index/image:Image" not in types
+    [service] = by_type(result.resources, "gcp:cloudrunv2/service:Service")
+    assert service["inputs"]["template"]["containers"][0]["image"] == reference
+    apis = {r["inputs"]["service"] for r in by_type(result.resources, "gcp:projects/service:Service")}
+    assert "artifactregistry.googleapis.com" not in apis
+
+
+def test_cloudbuild_builder_enables_cloud_build_and_needs_no_docker():
+    result = rendering.render("dev", {"builder": "cloudbuild"})
+    apis = {r["inputs"]["service"] for r in by_type(result.resources, "gcp:projects/service:Service")}
+    assert "cloudbuild.googleapis.com" in apis
+    assert by_type(result.resources, "command:local:Command")
+    assert not by_type(result.resources, "docker:index/image:Image")
+
+
+@pytest.mark.parametrize("fmt", rendering.FORMATS)
+def test_render_is_deterministic_byte_for_byte(fmt):
+    first, second = cli("render", "prod", "--format", fmt), cli("render", "prod", "--format", fmt)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == second.stdout
+    assert len(first.stdout) > 500
+
+
+@pytest.mark.parametrize("fmt", rendering.FORMATS)
+def test_secrets_never_appear_in_any_format(fmt):
+    for stack in ("dev", "prod"):
+        out = rendering.format_rendering(rendering.render(stack), fmt)
+        assert OFFLINE_ACCESS_TOKEN not in out
+    assert rendering.SECRET in rendering.format_rendering(rendering.render("dev"), fmt)
+
+
+def test_encrypted_stack_values_are_masked(tmp_path):
+    (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+    (tmp_path / "Pulumi.enc.yaml").write_text(
+        "config:\n  serverless-qa:modelId:\n    secure: v1:AAAAsecretcipher\n  gcp:project: p1\n")
+    config = stack_config.resolve("enc", root=tmp_path)
+    assert config.values["serverless-qa:modelId"] == rendering.SECRET
+    assert config.secret_keys == ("serverless-qa:modelId",)
+    assert config.values["gcp:project"] == "p1"
+    assert "AAAAsecretcipher" not in json.dumps(config.values)
+
+
+def test_invalid_settings_fail_in_one_line_on_stderr():
+    result = cli("render", "dev", "--set", "cpu=3")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.strip().splitlines() == [
+        'error: cpu: "3" is not valid — 0.08…1 in steps of 0.001, or one of 1, 2, 4, 6, 8']
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["render", "staging"], "error: stack 'staging': no Pulumi.staging.yaml; stacks here: "),
+        (["render", "dev", "--set", "cpus=2"], "error: --set cpus: unknown key; project keys are "),
+        (["render", "dev", "--set", "cpu"], "error: --set 'cpu': expected key=value"),
+    ],
+)
+def test_bad_stack_or_override_fails_clearly(args, message):
+    result = cli(*args)
+    assert result.returncode == 2
+    assert result.stderr.startswith(message)
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_settings_are_validated_before_any_resource_is_declared():
+    with pytest.raises(SettingsError):
+        rendering.render("dev", {"memory": "64Gi"})
+
+
+def test_yaml_without_kubernetes_objects_lists_the_resources():
+    result = rendering.render("dev")
+    assert yaml.safe_load(rendering.to_yaml(result)) == json.loads(rendering.to_json(result))
+
+
+def test_markdown_is_a_review_table():
+    out = rendering.to_markdown(rendering.render("prod"))
+    assert out.startswith("## Stack `prod`")
+    assert "| `minInstances` | 1 |" in out
+    assert "| `qa-service` | `gcp:cloudrunv2/service:Service` | qa |" in out
+    assert "| `template.containers[0].resources.limits.cpu` | 2 |" in out
+
+
+def test_kubernetes_manifest_puts_api_version_and_kind_first():
+    manifest = rendering.kubernetes_manifest(
+        "kubernetes:core/v1:Namespace",
+        {"metadata": {"name": "x"}, "kind": "Namespace", "apiVersion": "v1"})
+    assert list(manifest) == ["apiVersion", "kind", "metadata"]
+    assert rendering.kubernetes_manifest("gcp:cloudrunv2/service:Service", {"kind": "x"}) is None
+
+
+def test_flatten_names_nested_fields():
+    assert rendering.flatten({"a": {"b": [{"c": 1}, {"c": 2}], "d": [1, 2]}, "e": {}}) == {
+        "a.b[0].c": 1, "a.b[1].c": 2, "a.d": [1, 2], "e": {}}
