@@ -85,7 +85,8 @@ service = CloudRunModelService(
         ingress=INGRESS[settings.access.ingress],
         invokers=(["allUsers"] if settings.access.public else []) + list(settings.access.invokers),
         deletion_protection=settings.deletion_protection,
-        labels=settings.labels,
+        # Who may call it, as the stack intends; the policy pack holds IAM grants against this.
+        labels={**settings.labels, "access": "public" if settings.access.public else "private"},
     ),
     opts=needs_apis,
 )
