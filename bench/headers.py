@@ -1,0 +1,49 @@
+"""The response headers the harness reads (the service's contract, see DESIGN.md)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+INSTANCE_ID = "X-Instance-Id"
+INSTANCE_REQUEST_COUNT = "X-Instance-Request-Count"
+SERVER_TIMING = "Server-Timing"
+
+# One metric of a Server-Timing header: `name;dur=12.5;desc="…"` (W3C Server Timing).
+_DUR = re.compile(r"""(?:^|;)\s*dur\s*=\s*"?([0-9]+(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?)"?""")
+
+
+def parse_server_timing(value: str | None) -> dict[str, float]:
+    """`'inference;dur=12.5, total;dur=15'` → `{'inference': 12.5, 'total': 15.0}` (ms).
+
+    Metrics without a duration, or with a malformed one, are left out rather than failing
+    the request: a third-party endpoint may send anything here.
+    """
+    result: dict[str, float] = {}
+    if not value:
+        return result
+    for metric in value.split(","):
+        name, _, params = metric.strip().partition(";")
+        name = name.strip().lower()
+        match = _DUR.search(";" + params)
+        if name and match:
+            result[name] = float(match.group(1))
+    return result
+
+
+def parse_count(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def instance_fields(headers: Mapping[str, str]) -> dict[str, object]:
+    """The RequestRecord fields that come from a response's headers."""
+    timing = parse_server_timing(headers.get(SERVER_TIMING))
+    return {
+        "instance_id": headers.get(INSTANCE_ID, "") or "",
+        "instance_request_count": parse_count(headers.get(INSTANCE_REQUEST_COUNT)),
+        "server_total_ms": timing.get("total"),
+        "server_inference_ms": timing.get("inference"),
+    }

@@ -1,0 +1,34 @@
+import pytest
+
+from bench.headers import instance_fields, parse_count, parse_server_timing
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("inference;dur=12.5, total;dur=15", {"inference": 12.5, "total": 15.0}),
+        ('total;desc="app";dur=3.25', {"total": 3.25}),
+        ('Total;dur="7"', {"total": 7.0}),
+        ("cache, db;dur=1e1", {"db": 10.0}),  # metrics without a duration are skipped
+        ("inference;dur=abc, total;dur=", {}),
+        ("", {}),
+        (None, {}),
+    ],
+)
+def test_parse_server_timing(value, expected):
+    assert parse_server_timing(value) == expected
+
+
+def test_instance_fields_from_headers():
+    fields = instance_fields({"X-Instance-Id": "ab12", "X-Instance-Request-Count": "3",
+                              "Server-Timing": "inference;dur=9, total;dur=11.5"})  # fmt: skip
+    assert fields == {"instance_id": "ab12", "instance_request_count": 3,
+                      "server_total_ms": 11.5, "server_inference_ms": 9.0}  # fmt: skip
+    assert instance_fields({}) == {"instance_id": "", "instance_request_count": None,
+                                   "server_total_ms": None, "server_inference_ms": None}  # fmt: skip
+
+
+def test_parse_count_tolerates_garbage():
+    assert parse_count("12") == 12
+    assert parse_count("x") is None
+    assert parse_count(None) is None
