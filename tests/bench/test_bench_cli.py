@@ -116,3 +116,18 @@ def test_module_entry_point_runs():
     assert done.returncode == 0
     for command in ("load", "report", "cost"):
         assert command in done.stdout
+
+
+def test_demo_against_a_running_url(capsys, tmp_path, stub_server):
+    stub = stub_server(default_delay_ms=5)
+    code, out, err = run_cli(capsys, "demo", "--url", stub.url, "--rps", "20", "--duration", "0.5",
+                             "--out", str(tmp_path), "--quiet")  # fmt: skip
+    assert code == 0, err
+    assert "open loop, 20 req/s" in out
+    assert len(rec.read_csv(tmp_path / "requests.csv")) == 10
+    assert (tmp_path / "latency_timeline.png").is_file()
+
+
+def test_demo_scale_out_must_fall_inside_the_run(capsys):
+    code, _, err = run_cli(capsys, "demo", "--duration", "5", "--scale-out-at", "5")
+    assert code == 2 and "must be within --duration" in err
