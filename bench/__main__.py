@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from bench import cli_cost, cli_load, demo
+from bench import cli_coldstart, cli_cost, cli_load, demo
 from bench.cli_common import CliError, Parser
 
 
@@ -17,6 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
     cli_load.add_load(commands)
     cli_load.add_report(commands)
+    cli_coldstart.add_coldstart(commands)
     demo.add_demo(commands)
     cli_cost.add_cost(commands)
     return parser

@@ -1,0 +1,116 @@
+"""`python -m bench coldstart`: N fresh service processes, process start → first answer.
+
+The timing itself is `bench.coldstart.measure_start` (the service's own start-up timer);
+this command chooses the model, runs it, and reports the distribution: coldstart.json, a
+markdown summary and coldstart.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bench.cli_common import CliError, positive_int
+from bench.demo import PRESETS, ensure_model
+from bench.stats import PERCENTILE_METHOD, summarize
+
+DEFAULT_OUT = Path("bench/out/coldstart")
+PLOT = "coldstart.png"
+
+
+def add_coldstart(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser(
+        "coldstart", help="start the service N times locally: process start → first answer",
+        description="Start `python -m service` RUNS times, each a fresh process, and time process "
+                    "start → first 200 from POST /predict. Writes coldstart.json and coldstart.png.",
+    )  # fmt: skip
+    model = p.add_mutually_exclusive_group()
+    model.add_argument("--model-dir", type=Path, help="checkpoint to serve")
+    model.add_argument("--preset", choices=PRESETS, default="distilbert-base",
+                       help="generate a random-weight model (default distilbert-base)")  # fmt: skip
+    p.add_argument("--runs", type=positive_int, default=5, help="fresh processes to time (default 5)")
+    p.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                   help="extra environment for the service (repeatable), e.g. OMP_NUM_THREADS=2")  # fmt: skip
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR", help=f"default {DEFAULT_OUT}")
+    p.set_defaults(handler=cmd_coldstart)
+
+
+def parse_env(pairs: Sequence[str]) -> dict[str, str]:
+    env = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise CliError(f"--env {pair!r}: expected KEY=VALUE")
+        env[key] = value
+    return env
+
+
+def summary(seconds: Sequence[float]) -> dict:
+    return {
+        "runs_s": [round(s, 4) for s in seconds],
+        "seconds": {k: (round(v, 4) if isinstance(v, float) else v) for k, v in summarize(seconds).items()},
+        "percentiles": PERCENTILE_METHOD,
+    }
+
+
+def render_markdown(result: dict) -> str:
+    s = result["seconds"]
+    runs = ", ".join(f"{v:.2f}" for v in result["runs_s"])
+    return (
+        f"## Cold start: process start → first answer ({result['model']})\n\n"
+        f"| runs | min | p50 | p90 | max | mean |\n|---|---|---|---|---|---|\n"
+        f"| {s['count']} | {s['min']:.2f} s | {s['p50']:.2f} s | {s['p90']:.2f} s | {s['max']:.2f} s "
+        f"| {s['mean']:.2f} s |\n\nEach run (s): {runs}\n"
+    )
+
+
+def plot(result: dict, path: Path) -> Path:
+    import matplotlib  # noqa: PLC0415 — only this command draws
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    runs = result["runs_s"]
+    fig, (dots, hist) = plt.subplots(1, 2, figsize=(10, 3.8), dpi=110)
+    dots.plot(range(1, len(runs) + 1), runs, "o-", color="#ff7f0e")
+    dots.axhline(result["seconds"]["p50"], color="#2ca02c", linestyle="--",
+                 label=f"p50 = {result['seconds']['p50']:.2f} s")  # fmt: skip
+    dots.set_xlabel("run (a fresh process each)")
+    dots.set_ylabel("process start → first answer (s)")
+    dots.set_ylim(bottom=0)
+    dots.legend(fontsize=8)
+    hist.hist(runs, bins=min(20, max(5, len(runs))), color="#ff7f0e", alpha=0.8)
+    hist.set_xlabel("process start → first answer (s)")
+    hist.set_ylabel("runs")
+    for ax in (dots, hist):
+        ax.grid(True, alpha=0.3)
+    fig.suptitle(f"Local cold start, {len(runs)} runs — {result['model']}", fontsize=11)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def cmd_coldstart(args: argparse.Namespace) -> int:
+    try:
+        from bench.coldstart import measure_start  # noqa: PLC0415 — the service side's timer
+    except ImportError as exc:
+        raise CliError(f"bench/coldstart.py (the start-up timer) is not available: {exc}") from None
+    env = parse_env(args.env)
+    model = args.model_dir or ensure_model(args.preset)
+    if not (Path(model) / "config.json").is_file():
+        raise CliError(f"{model} has no config.json: not a checkpoint directory")
+    print(f"timing {args.runs} fresh start(s) of the service on {model} …", file=sys.stderr)
+    seconds = list(measure_start(Path(model), args.runs, env=env or None))
+    if not seconds:
+        raise CliError("measure_start returned no timings")
+    result = {"model": str(model), **summary(seconds)}
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "coldstart.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    plot(result, args.out / PLOT)
+    print(render_markdown(result))
+    print(f"wrote {args.out / 'coldstart.json'} and {args.out / PLOT}", file=sys.stderr)
+    return 0

@@ -1,0 +1,48 @@
+"""`python -m bench coldstart` around the service's start-up timer (stubbed here: the real
+timer starts real processes and belongs to the service's own tests)."""
+
+import json
+import sys
+import types
+
+import pytest
+
+from bench.__main__ import main
+
+
+@pytest.fixture
+def fake_timer(monkeypatch):
+    calls = []
+
+    def measure_start(model_dir, runs, env=None):
+        calls.append((model_dir, runs, env))
+        return [1.5, 1.2, 2.0, 1.4][:runs]
+
+    monkeypatch.setitem(sys.modules, "bench.coldstart", types.SimpleNamespace(measure_start=measure_start))
+    return calls
+
+
+def test_coldstart_reports_the_distribution(capsys, tmp_path, fake_timer):
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "config.json").write_text("{}")
+    out = tmp_path / "out"
+    code = main(["coldstart", "--model-dir", str(model), "--runs", "4", "--env", "OMP_NUM_THREADS=2",
+                 "--out", str(out)])  # fmt: skip
+    assert code == 0
+    assert fake_timer == [(model, 4, {"OMP_NUM_THREADS": "2"})]
+    result = json.loads((out / "coldstart.json").read_text())
+    # sorted: 1.2, 1.4, 1.5, 2.0 → nearest rank p50 = 2nd = 1.4, p90 = 4th = 2.0
+    assert result["seconds"] == {"count": 4, "mean": 1.525, "min": 1.2, "p50": 1.4, "p90": 2.0,
+                                 "p99": 2.0, "max": 2.0}  # fmt: skip
+    assert (out / "coldstart.png").read_bytes().startswith(b"\x89PNG")
+    assert "| 4 | 1.20 s | 1.40 s | 2.00 s | 2.00 s | 1.52 s |" in capsys.readouterr().out
+
+
+def test_coldstart_argument_errors(capsys, tmp_path, fake_timer):
+    assert main(["coldstart", "--model-dir", str(tmp_path)]) == 2
+    assert "no config.json" in capsys.readouterr().err
+    (tmp_path / "config.json").write_text("{}")
+    assert main(["coldstart", "--model-dir", str(tmp_path), "--env", "NOEQUALS"]) == 2
+    assert "expected KEY=VALUE" in capsys.readouterr().err
+    assert fake_timer == []
