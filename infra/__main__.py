@@ -1,10 +1,16 @@
-"""`python -m infra render STACK [--format json|yaml|markdown] [--set key=value ...]`."""
+"""Offline tools for the Pulumi program.
+
+python -m infra render STACK [--format json|yaml|markdown] [--set key=value ...]
+python -m infra diff BASE.json HEAD.json [--stack NAME]
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
+from infra import diff as diffing
 from infra import render as rendering
 from infra.settings import SettingsError
 from infra.stack_config import StackConfigError, parse_overrides
@@ -24,8 +30,19 @@ def main(argv: list[str] | None = None) -> int:
         metavar="KEY=VALUE",
         help="override a config key for this render (repeatable)",
     )
+    diff = commands.add_parser("diff", help="markdown summary of what changed between two JSON renders")
+    diff.add_argument("base", type=Path, help="render of the base commit (missing: a new stack)")
+    diff.add_argument("head", type=Path, help="render of the head commit")
+    diff.add_argument("--stack", default="", help="stack name for the heading")
     args = parser.parse_args(argv)
 
+    if args.command == "diff":
+        try:
+            sys.stdout.write(diffing.diff_files(args.stack or args.head.stem, args.base, args.head))
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            print(f"error: cannot compare {args.base} and {args.head}: {error}", file=sys.stderr)
+            return 2
+        return 0
     try:
         result = rendering.render(args.stack, parse_overrides(args.overrides))
     except (SettingsError, StackConfigError) as error:
