@@ -14,12 +14,13 @@ TORCH_VERSION := 2.13.0
 # Pulumi backend: PULUMI_BACKEND_URL wins, then an existing `pulumi login`, else a local file
 # backend under the repo (git-ignored), so a first `make up` needs no Pulumi account.
 PULUMI_STATE := $(CURDIR)/.pulumi-state
-PULUMI_ENV = if [[ -z "$${PULUMI_BACKEND_URL:-}" ]] && ! pulumi whoami >/dev/null 2>&1; then \
+PULUMI_ENV = command -v pulumi >/dev/null || { \
+	  echo "error: the Pulumi CLI is not installed: https://www.pulumi.com/docs/iac/download-install/" >&2; exit 1; }; \
+	if [[ -z "$${PULUMI_BACKEND_URL:-}" ]] && ! pulumi whoami >/dev/null 2>&1; then \
 	  mkdir -p "$(PULUMI_STATE)"; export PULUMI_BACKEND_URL="file://$(PULUMI_STATE)"; \
 	  if [[ -z "$${PULUMI_CONFIG_PASSPHRASE+x}$${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]]; then \
 	    echo "note: local backend with an empty secrets passphrase; set PULUMI_CONFIG_PASSPHRASE to choose one" >&2; \
 	    export PULUMI_CONFIG_PASSPHRASE=""; fi; fi; \
-	export PATH="$(CURDIR)/$(VENV)/bin:$$PATH"; \
 	pulumi stack select "$(STACK)" --create >/dev/null
 
 .PHONY: help install test lint fmt serve render preview up destroy bench lock clean

@@ -1,0 +1,71 @@
+"""The Makefile's Pulumi targets, against a stand-in `pulumi` that records how it was called."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+STUB = """#!/usr/bin/env bash
+echo "$*|backend=${PULUMI_BACKEND_URL:-}|passphrase=${PULUMI_CONFIG_PASSPHRASE-unset}" >> "$CALLS"
+if [[ "$1" == whoami ]]; then exit "${WHOAMI_EXIT:-1}"; fi
+exit 0
+"""
+
+
+def make(target: str, tmp_path: Path, **env: str) -> tuple[subprocess.CompletedProcess, list[str]]:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    (bin_dir / "pulumi").write_text(STUB)
+    (bin_dir / "pulumi").chmod(0o755)
+    calls = tmp_path / "calls.txt"
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("PULUMI_")}
+    result = subprocess.run(
+        ["make", "--no-print-directory", "-o", ".venv/.installed", target, "STACK=prod",
+         f"PULUMI_STATE={tmp_path / 'state'}"],
+        cwd=ROOT, capture_output=True, text=True, check=False, timeout=60,
+        env={**clean, "PATH": f"{bin_dir}:{clean['PATH']}", "CALLS": str(calls), **env},
+    )
+    return result, calls.read_text().splitlines() if calls.exists() else []
+
+
+@pytest.mark.parametrize(("target", "command"), [("preview", "preview --stack prod --diff"),
+                                                  ("up", "up --stack prod"),
+                                                  ("destroy", "destroy --stack prod")])
+def test_targets_use_a_local_file_backend_without_a_login(tmp_path, target, command):
+    result, calls = make(target, tmp_path)
+    assert result.returncode == 0, result.stderr
+    backend = f"backend=file://{tmp_path / 'state'}"
+    assert calls[0].startswith("whoami|")
+    assert calls[1] == f"stack select prod --create|{backend}|passphrase="
+    assert calls[2] == f"{command}|{backend}|passphrase="
+    assert (tmp_path / "state").is_dir()
+    assert "empty secrets passphrase" in result.stderr
+
+
+def test_an_existing_login_is_respected(tmp_path):
+    result, calls = make("preview", tmp_path, WHOAMI_EXIT="0")
+    assert result.returncode == 0, result.stderr
+    assert calls[1:] == ["stack select prod --create|backend=|passphrase=unset",
+                         "preview --stack prod --diff|backend=|passphrase=unset"]
+
+
+def test_an_explicit_backend_and_passphrase_win(tmp_path):
+    result, calls = make("up", tmp_path, PULUMI_BACKEND_URL="gs://bucket/state",
+                         PULUMI_CONFIG_PASSPHRASE="s3cret")
+    assert result.returncode == 0, result.stderr
+    assert calls == ["stack select prod --create|backend=gs://bucket/state|passphrase=s3cret",
+                     "up --stack prod|backend=gs://bucket/state|passphrase=s3cret"]
+
+
+def test_missing_cli_fails_with_install_hint(tmp_path):
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("PULUMI_")}
+    result = subprocess.run(["make", "--no-print-directory", "-o", ".venv/.installed", "preview"],
+                            cwd=ROOT, capture_output=True, text=True, check=False, timeout=60,
+                            env={**clean, "PATH": "/usr/bin:/bin"})
+    assert result.returncode != 0
+    assert "error: the Pulumi CLI is not installed" in result.stderr
