@@ -62,7 +62,7 @@ class Preset:
 
 
 PRESETS: dict[str, Preset] = {
-    "tiny": Preset(dim=32, layers=2, heads=2, hidden_dim=64, vocab_size=1200),
+    "tiny": Preset(dim=32, layers=2, heads=2, hidden_dim=64, vocab_size=1600),
     # distilbert-base-cased(-distilled-squad): dim 768, 6 layers, 12 heads, FFN 3072, vocab 28996.
     "distilbert-base": Preset(dim=768, layers=6, heads=12, hidden_dim=3072, vocab_size=28996),
 }
@@ -122,13 +122,11 @@ def _wordpiece_vocab(size: int) -> list[str]:
     seen = set(vocab)
     while len(vocab) < size:
         word = "".join(rng.choice(letters, size=int(rng.integers(2, 10))))
-        word = ("##" if rng.random() < 0.33 else "") + (
-            word.capitalize() if rng.random() < 0.2 else word
-        )
+        word = ("##" if rng.random() < 0.33 else "") + (word.capitalize() if rng.random() < 0.2 else word)
         if word not in seen:
             seen.add(word)
             vocab.append(word)
-    return vocab[:size] if len(vocab) > size else vocab
+    return vocab
 
 
 def _bert_tokenizer(size: int):
@@ -270,9 +268,7 @@ def make_fake_qa_model(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
 
-    tok, special_names = (_roberta_tokenizer if arch == "roberta" else _bert_tokenizer)(
-        spec.vocab_size
-    )
+    tok, special_names = (_roberta_tokenizer if arch == "roberta" else _bert_tokenizer)(spec.vocab_size)
     # BERT reads token_type_ids (segment embeddings); DistilBERT has none, RoBERTa's tokenizer
     # does not return them. Written to tokenizer_config.json, like the real checkpoints imply.
     input_names = ["input_ids", "attention_mask"]

@@ -1,0 +1,136 @@
+"""Process start -> first answer: the service's start-up timer.
+
+    from bench.coldstart import measure_start
+    seconds = measure_start(Path("models/distilbert-base"), runs=5, env={"NUM_THREADS": "2"})
+
+Each run starts a fresh `python -m service` (the same gunicorn stack as the image) on a free
+port and times from just before `Popen` to the first `200` from `POST /predict`, polling
+every 10 ms (connection refused and 503 "not ready" both mean "not yet"). The process is
+then stopped with SIGTERM. Runs are sequential, so they do not compete for the CPUs.
+`time_start` times one run and also returns the answer and the worker's peak RSS.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+POLL_S = 0.01
+SEED_EXAMPLE = {
+    "context": "Roses are red, violets are blue, sugar is sweet, and so are you.",
+    "question": "What am I?",
+}
+
+
+class StartTimeout(RuntimeError):  # noqa: N818 - reads as what happened, like TimeoutError
+    pass
+
+
+@dataclass(frozen=True)
+class StartTiming:
+    first_answer_s: float  # Popen -> first 200 from POST /predict
+    peak_rss_mb: float | None  # worker's peak RSS (VmHWM) after the first answer, Linux only
+    answer: dict
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _request(port: int, method: str, path: str, body: bytes | None = None):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def _peak_rss_mb(pid: int) -> float | None:
+    """Largest VmHWM among the process and its children (the gunicorn worker)."""
+    pids = [pid]
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        pids += [int(c) for c in children]
+    except OSError:
+        return None
+    peaks = []
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks.append(int(line.split()[1]) / 1024)
+        except OSError:
+            continue
+    return max(peaks) if peaks else None
+
+
+def time_start(
+    model_dir: Path,
+    env: dict[str, str] | None = None,
+    *,
+    timeout_s: float = 180.0,
+    payload: dict | None = None,
+    log_path: Path | None = None,
+) -> StartTiming:
+    """One fresh process: start it, poll until the first answer, stop it."""
+    port = free_port()
+    child_env = {
+        **os.environ,
+        "MODEL_DIR": str(model_dir),
+        "PORT": str(port),
+        "HF_HUB_OFFLINE": "1",
+        **(env or {}),
+    }
+    body = json.dumps(payload or SEED_EXAMPLE).encode()
+    log = log_path.open("wb") if log_path else subprocess.DEVNULL
+    t0 = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "service"],
+        cwd=ROOT,
+        env=child_env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = t0 + timeout_s
+        while time.perf_counter() < deadline:
+            if process.poll() is not None:
+                raise StartTimeout(f"service exited with status {process.returncode}")
+            try:
+                status, data = _request(port, "POST", "/predict", body)
+            except OSError:
+                status, data = 0, b""
+            if status == 200:
+                elapsed = time.perf_counter() - t0
+                return StartTiming(elapsed, _peak_rss_mb(process.pid), json.loads(data))
+            time.sleep(POLL_S)
+        raise StartTimeout(f"no answer within {timeout_s:g} s")
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(5)
+        if log_path:
+            log.close()  # type: ignore[union-attr]
+
+
+def measure_start(model_dir: Path, runs: int, env: dict[str, str] | None = None) -> list[float]:
+    """Seconds from process start to the first 200 from POST /predict, one per fresh run."""
+    return [time_start(Path(model_dir), env).first_answer_s for _ in range(runs)]

@@ -1,0 +1,197 @@
+"""Flask app factory: routes, response headers, request log, error mapping.
+
+`create_app(settings=None, model=None)`: settings default to the environment; pass a loaded
+`QAModel` (tests) or let the app load `settings.model_dir` in a background thread while
+/health already answers. Gunicorn runs `service.app:create_app()` (service/gunicorn.conf.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+from flask import Flask, Response, g, jsonify, request
+
+from service.admission import Admission
+from service.errors import BodyTooLargeError, NotReadyError, body_too_large_message, error_response
+from service.model import QAModel
+from service.openapi import build_openapi
+from service.settings import Settings, SettingsError
+from service.state import READY, ServiceState
+from service.validation import check_content_type, parse_predict
+
+log = logging.getLogger("service.requests")
+
+PROBES = frozenset({"/health", "/ready"})
+BACKEND = "torch"
+
+
+@dataclass
+class QAExtension:
+    """What the app holds at `app.extensions["qa"]` (gunicorn hooks and tests reach in here)."""
+
+    settings: Settings
+    state: ServiceState
+    admission: Admission
+
+
+def _default_loader(settings: Settings) -> Callable[[], QAModel]:
+    if settings.model_dir is None:
+        raise SettingsError("MODEL_DIR is not set: expected the directory of the model to serve")
+    return partial(
+        QAModel.load,
+        settings.model_dir,
+        num_threads=settings.num_threads,
+        max_question_tokens=settings.max_question_tokens,
+        max_batch_windows=settings.max_batch_windows,
+        backend=BACKEND,
+    )
+
+
+def create_app(
+    settings: Settings | None = None,
+    model: QAModel | None = None,
+    *,
+    loader: Callable[[], QAModel] | None = None,
+) -> Flask:
+    """Build the app. With neither `model` nor `loader`, loads `settings.model_dir`."""
+    settings = settings or Settings.from_env()
+    ext = QAExtension(
+        settings=settings,
+        state=ServiceState(settings.model_id, settings.model_revision),
+        admission=Admission(settings.concurrency, settings.max_queue, settings.queue_timeout_s),
+    )
+    app = Flask("service")
+    # One byte of slack: Werkzeug silently truncates a chunked body at the limit, so the
+    # route reads up to limit + 1 bytes and refuses anything longer itself.
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes + 1
+    app.json.sort_keys = False  # keep answer, score, start, end in that order
+    app.extensions["qa"] = ext
+    _register_hooks(app, ext)
+    _register_probes(app, ext)
+    _register_predict(app, ext)
+    if model is not None:
+        ext.state.set_model(model)
+    else:
+        ext.state.start_loading(loader or _default_loader(settings))
+    return app
+
+
+def _register_hooks(app: Flask, ext: QAExtension) -> None:
+    state, settings = ext.state, ext.settings
+
+    @app.before_request
+    def _start() -> None:
+        g.t0 = time.perf_counter()
+        g.timings = {}
+        g.log = {}
+        if request.path in PROBES:
+            g.number = state.served
+        else:
+            g.number = state.next_request_number()
+
+    @app.after_request
+    def _finish(response: Response) -> Response:
+        total_ms = (time.perf_counter() - g.get("t0", time.perf_counter())) * 1000
+        timings = {"inference": 0.0, **g.get("timings", {}), "total": total_ms}
+        response.headers["X-Instance-Id"] = state.instance_id
+        response.headers["X-Instance-Request-Count"] = str(g.get("number", state.served))
+        response.headers["Server-Timing"] = ", ".join(
+            f"{name};dur={value:.3f}" for name, value in timings.items()
+        )
+        response.headers["Cache-Control"] = "no-store"
+        _log_request(response, timings, {"instance_id": state.instance_id, **g.get("log", {})})
+        return response
+
+    @app.errorhandler(Exception)
+    def _error(exc: Exception) -> tuple[Response, int, dict[str, str]]:
+        route, body, headers = error_response(exc, settings.max_body_bytes)
+        if route.code == "internal":
+            log.error("unhandled error", exc_info=exc)
+        g.log = {**g.get("log", {}), "error_code": route.code}
+        return jsonify(body), route.status, headers
+
+
+def _register_probes(app: Flask, ext: QAExtension) -> None:
+    state, settings = ext.state, ext.settings
+    openapi = build_openapi(settings.model_id, settings.model_revision, settings.max_context_chars)
+
+    @app.get("/health")
+    def health() -> Response:
+        return jsonify(status="ok", phase=state.phase)
+
+    @app.get("/ready")
+    def ready() -> Response:
+        if state.phase != READY:
+            detail = f": {state.load_error}" if state.load_error else ""
+            raise NotReadyError(
+                f"model {settings.model_id}@{settings.model_revision} is {state.phase}{detail}"
+            )
+        return jsonify(
+            status="ready",
+            model_id=settings.model_id,
+            model_revision=settings.model_revision,
+            backend=BACKEND,
+            instance_id=state.instance_id,
+        )
+
+    @app.get("/openapi.json")
+    def openapi_json() -> Response:
+        return jsonify(openapi)
+
+
+def _register_predict(app: Flask, ext: QAExtension) -> None:
+    state, settings, admission = ext.state, ext.settings, ext.admission
+
+    @app.post("/predict")
+    def predict() -> Response:
+        check_content_type(request.mimetype, request.mimetype_params.get("charset"))
+        raw = request.get_data(cache=False)  # declared length over the limit -> 413
+        if len(raw) > settings.max_body_bytes:
+            raise BodyTooLargeError(body_too_large_message(settings.max_body_bytes))
+        req = parse_predict(raw, max_context_chars=settings.max_context_chars)
+        model = state.model
+        # Draining still serves: a request that reached the app was accepted before SIGTERM.
+        if model is None:
+            raise NotReadyError(f"model {settings.model_id} is {state.phase}; retry shortly")
+        with admission.slot() as queue_ms:
+            prediction = model.predict(req.question, req.context, req.options)
+        g.timings = {"queue": queue_ms, **prediction.timings_ms}
+        g.log = {
+            "windows": prediction.windows,
+            "tokens": prediction.tokens,
+            "question_tokens": prediction.question_tokens,
+            "context_chars": len(req.context),
+        }
+        body: dict[str, object] = prediction.best.as_dict()
+        if req.options.top_k > 1:
+            body["answers"] = [a.as_dict() for a in prediction.answers]
+        return jsonify(body)
+
+
+def _log_request(response: Response, timings: dict[str, float], extra: dict) -> None:
+    # Probes come every few seconds and 503 while loading by design: debug level.
+    level = logging.DEBUG if request.path in PROBES else logging.INFO
+    if not log.isEnabledFor(level):
+        return
+    # Method, path, sizes and timings only: never the body, the query string or headers.
+    log.log(
+        level,
+        f"{request.method} {request.path} {response.status_code}",
+        extra={
+            "httpRequest": {
+                "requestMethod": request.method,
+                "requestUrl": request.path,
+                "status": response.status_code,
+                "requestSize": str(request.content_length or 0),
+                "responseSize": str(response.calculate_content_length() or 0),
+                "latency": f"{timings['total'] / 1000:.6f}s",
+            },
+            "timings_ms": {k: round(v, 3) for k, v in timings.items()},
+            "request_number": g.get("number"),
+            **extra,
+        },
+    )

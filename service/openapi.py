@@ -1,0 +1,154 @@
+"""The OpenAPI 3.1 description served at GET /openapi.json."""
+
+from __future__ import annotations
+
+from service.validation import MAX_ANSWER_LEN, MAX_TOP_K
+
+_ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {"error": {"type": "string", "description": "What went wrong and how to fix it"}},
+}
+_ANSWER = {
+    "type": "object",
+    "required": ["answer", "score", "start", "end"],
+    "properties": {
+        "answer": {"type": "string", "description": "context[start:end]"},
+        "score": {"type": "number", "minimum": 0},
+        "start": {"type": "integer", "minimum": 0, "description": "character offset"},
+        "end": {"type": "integer", "minimum": 0, "description": "character offset (exclusive)"},
+    },
+}
+
+
+def _error(description: str, retry: bool = False) -> dict:
+    response: dict = {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+    if retry:
+        response["headers"] = {"Retry-After": {"schema": {"type": "integer"}}}
+    return response
+
+
+def build_openapi(model_id: str, model_revision: str, max_context_chars: int) -> dict:
+    timing_headers = {
+        "X-Instance-Id": {"schema": {"type": "string"}, "description": "random per process"},
+        "X-Instance-Request-Count": {
+            "schema": {"type": "integer"},
+            "description": "1 for the first non-probe request this process served",
+        },
+        "Server-Timing": {
+            "schema": {"type": "string"},
+            "description": "inference;dur=<ms>, total;dur=<ms> (+ queue, tokenize, decode)",
+        },
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Extractive question answering",
+            "version": "1",
+            "description": f"Model {model_id} at revision {model_revision}.",
+        },
+        "paths": {
+            "/predict": {
+                "post": {
+                    "summary": "Answer a question from a context (a span of the context)",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/PredictRequest"}}
+                        },
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "Best answer (and the top_k best in `answers`)",
+                            "headers": timing_headers,
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/PredictResponse"}
+                                }
+                            },
+                        },
+                        "400": _error("Body is not parseable JSON (or not UTF-8)"),
+                        "413": _error("Body over MAX_BODY_BYTES or context over MAX_CONTEXT_CHARS"),
+                        "415": _error("Content-Type is not application/json"),
+                        "422": _error("Valid JSON with a missing, empty or wrong-typed field"),
+                        "503": _error("Model not ready, or at capacity", retry=True),
+                    },
+                }
+            },
+            "/health": {
+                "get": {
+                    "summary": "Liveness: 200 while the process runs",
+                    "responses": {"200": {"description": "alive"}},
+                }
+            },
+            "/ready": {
+                "get": {
+                    "summary": "Readiness: 200 once the model is loaded and warmed up",
+                    "responses": {
+                        "200": {
+                            "description": "ready",
+                            "content": {
+                                "application/json": {"schema": {"$ref": "#/components/schemas/Ready"}}
+                            },
+                        },
+                        "503": _error("loading, draining or failed", retry=True),
+                    },
+                }
+            },
+            "/openapi.json": {
+                "get": {"summary": "This document", "responses": {"200": {"description": "ok"}}}
+            },
+        },
+        "components": {
+            "schemas": {
+                "PredictRequest": {
+                    "type": "object",
+                    "required": ["question", "context"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "question": {"type": "string", "minLength": 1},
+                        "context": {
+                            "type": "string",
+                            "minLength": 1,
+                            "maxLength": max_context_chars,
+                        },
+                        "top_k": {"type": "integer", "minimum": 1, "maximum": MAX_TOP_K},
+                        "max_answer_len": {
+                            "type": "integer",
+                            "minimum": 1,
+                            "maximum": MAX_ANSWER_LEN,
+                            "description": "in tokens (default 15)",
+                        },
+                        "handle_impossible_answer": {"type": "boolean"},
+                        "align_to_words": {"type": "boolean"},
+                    },
+                },
+                "Answer": _ANSWER,
+                "PredictResponse": {
+                    **_ANSWER,
+                    "properties": {
+                        **_ANSWER["properties"],
+                        "answers": {
+                            "type": "array",
+                            "items": {"$ref": "#/components/schemas/Answer"},
+                            "description": "present when top_k > 1",
+                        },
+                    },
+                },
+                "Ready": {
+                    "type": "object",
+                    "required": ["status", "model_id", "model_revision"],
+                    "properties": {
+                        "status": {"type": "string"},
+                        "model_id": {"type": "string"},
+                        "model_revision": {"type": "string"},
+                        "instance_id": {"type": "string"},
+                    },
+                },
+                "Error": _ERROR,
+            }
+        },
+    }

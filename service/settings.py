@@ -1,0 +1,167 @@
+"""Service settings: read once from the environment, validated at start-up.
+
+A bad value stops the process with one line that names the variable and what is valid
+(`SettingsError`), instead of a traceback from deep inside gunicorn or torch.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from service.cpus import available_cpus
+
+# Written by service/bootstrap.py next to the weights; MODEL_ID / MODEL_REVISION override it.
+METADATA_FILE = "service_model.json"
+REQUIRED_MODEL_FILES = ("config.json", "tokenizer.json")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class SettingsError(ValueError):
+    """A configuration value is invalid; str(err) is the one line to show the operator."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    port: int = 8080
+    model_dir: Path | None = None
+    model_id: str = "unknown"
+    model_revision: str = "unknown"
+    # Requests that run the model at the same time (model slots). Gunicorn gets more threads
+    # than this so overflow requests are answered (503) instead of waiting unseen in its queue.
+    concurrency: int = 1
+    num_threads: int = field(default_factory=available_cpus)
+    max_context_chars: int = 50_000
+    max_question_tokens: int = 64
+    max_body_bytes: int = 1_048_576
+    # Requests allowed to wait for a model slot; beyond that: 503 + Retry-After at once.
+    max_queue: int = 4
+    # A waiting request gives up (503) after this long rather than hang.
+    queue_timeout_s: float = 30.0
+    # Windows of one request per forward pass; bounds activation memory on long contexts.
+    max_batch_windows: int = 16
+    log_level: str = "INFO"
+
+    @property
+    def gunicorn_threads(self) -> int:
+        """Model slots + queue + spare threads that answer probes and 503s while all are busy."""
+        return self.concurrency + self.max_queue + 2
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, *, require_model: bool = True) -> Settings:
+        env = os.environ if environ is None else environ
+        model_dir = _model_dir(env, require_model)
+        meta = _read_metadata(model_dir)
+        return cls(
+            port=_int(env, "PORT", 8080, 1, 65535),
+            model_dir=model_dir,
+            model_id=_label(env, "MODEL_ID") or meta.get("model_id") or _dir_label(model_dir),
+            model_revision=_label(env, "MODEL_REVISION") or meta.get("revision") or "unknown",
+            concurrency=_int(env, "CONCURRENCY", 1, 1, 256),
+            num_threads=_int(env, "NUM_THREADS", available_cpus(), 1, 1024),
+            max_context_chars=_int(env, "MAX_CONTEXT_CHARS", 50_000, 1, 10_000_000),
+            max_question_tokens=_int(env, "MAX_QUESTION_TOKENS", 64, 1, 4096),
+            max_body_bytes=_int(env, "MAX_BODY_BYTES", 1_048_576, 1024, 1 << 30),
+            max_queue=_int(env, "MAX_QUEUE", 4, 0, 4096),
+            queue_timeout_s=_float(env, "QUEUE_TIMEOUT_S", 30.0, 0.001, 3600.0),
+            max_batch_windows=_int(env, "MAX_BATCH_WINDOWS", 16, 1, 1024),
+            log_level=_choice(env, "LOG_LEVEL", "INFO", LOG_LEVELS),
+        )
+
+    @property
+    def log_level_number(self) -> int:
+        return logging.getLevelNamesMapping()[self.log_level]
+
+
+def _raw(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name)
+    if value is None or value.strip() == "":
+        return None
+    return value.strip()
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = _raw(env, name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw, 10)
+    except ValueError:
+        raise SettingsError(
+            f"{name}={raw!r} is not valid: expected a whole number from {low} to {high}"
+        ) from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name}={raw!r} is not valid: expected a number from {low} to {high}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    raw = _raw(env, name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(
+            f"{name}={raw!r} is not valid: expected a number of seconds from {low} to {high}"
+        ) from None
+    if not low <= value <= high:  # also rejects nan
+        raise SettingsError(f"{name}={raw!r} is not valid: expected a number of seconds from {low} to {high}")
+    return value
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = _raw(env, name)
+    if raw is None:
+        return default
+    if raw.upper() not in choices:
+        raise SettingsError(f"{name}={raw!r} is not valid: expected one of {', '.join(choices)}")
+    return raw.upper()
+
+
+def _label(env: Mapping[str, str], name: str) -> str | None:
+    raw = _raw(env, name)
+    if raw is not None and (len(raw) > 200 or not raw.isprintable()):
+        raise SettingsError(f"{name} is not valid: expected printable text of at most 200 chars")
+    return raw
+
+
+def _model_dir(env: Mapping[str, str], required: bool) -> Path | None:
+    raw = _raw(env, "MODEL_DIR")
+    if raw is None:
+        if required:
+            raise SettingsError(
+                "MODEL_DIR is not set: expected a directory with config.json, tokenizer.json and "
+                "weights (create one with `python -m service.bootstrap --source ID --out DIR`)"
+            )
+        return None
+    path = Path(raw)
+    if not path.is_dir():
+        raise SettingsError(f"MODEL_DIR={raw!r} is not valid: expected an existing directory")
+    missing = [name for name in REQUIRED_MODEL_FILES if not (path / name).is_file()]
+    if missing:
+        raise SettingsError(
+            f"MODEL_DIR={raw!r} is not valid: {', '.join(missing)} missing (a directory written "
+            "by `python -m service.bootstrap` or `save_pretrained` with a fast tokenizer)"
+        )
+    return path
+
+
+def _read_metadata(model_dir: Path | None) -> dict[str, str]:
+    if model_dir is None:
+        return {}
+    try:
+        data = json.loads((model_dir / METADATA_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {k: str(v) for k, v in data.items() if isinstance(v, str | int) and k}
+
+
+def _dir_label(model_dir: Path | None) -> str:
+    return model_dir.resolve().name if model_dir is not None else "unknown"

@@ -1,0 +1,129 @@
+"""Test doubles and a subprocess runner for the service tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+SLOW_SITE = Path(__file__).with_name("slow_site")
+
+
+class KeywordBackend:
+    """Logits that point at given token ids: start at `start_id`, end at `end_id`.
+
+    Lets a test know the right answer without a trained model, so it checks the windowing
+    and the mapping back to characters, not the weights.
+    """
+
+    name = "keyword"
+
+    def __init__(self, start_id: int, end_id: int, input_names=("input_ids", "attention_mask")):
+        self.start_id, self.end_id = start_id, end_id
+        self.input_names = tuple(input_names)
+        self.calls: list[dict[str, np.ndarray]] = []
+
+    def __call__(self, inputs):
+        self.calls.append(inputs)
+        ids = inputs["input_ids"]
+        start = np.where(ids == self.start_id, 10.0, 0.0).astype(np.float32)
+        end = np.where(ids == self.end_id, 10.0, 0.0).astype(np.float32)
+        return start, end
+
+
+class GatedBackend:
+    """Wraps a backend; each call waits until the test opens the gate."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.name = f"gated-{inner.name}"
+        self.input_names = inner.input_names
+        self.gate = threading.Event()
+        self.entered = threading.Semaphore(0)
+
+    def __call__(self, inputs):
+        self.entered.release()
+        assert self.gate.wait(30), "test never opened the gate"
+        return self.inner(inputs)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ServiceProcess:
+    """`python -m service` in a child process (the real gunicorn stack)."""
+
+    def __init__(self, model_dir: Path | None, log_path: Path, **env: str):
+        self.port = free_port()
+        self.log_path = log_path
+        self.env = {**os.environ, "PORT": str(self.port), "LOG_LEVEL": "INFO", **env}
+        if model_dir is not None:
+            self.env["MODEL_DIR"] = str(model_dir)
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> ServiceProcess:
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "service"],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        return self
+
+    def wait_ready(self, timeout_s: float = 120.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise AssertionError(f"service exited {self.process.returncode}: {self.log()}")
+            try:
+                if requests.get(self.url + "/ready", timeout=2).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.05)
+        raise AssertionError(f"service not ready in {timeout_s} s: {self.log()}")
+
+    def terminate(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+
+    def wait_exit(self, timeout_s: float) -> int:
+        assert self.process is not None
+        return self.process.wait(timeout_s)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def log_records(self) -> list[dict]:
+        return [json.loads(line) for line in self.log().splitlines() if line.strip()]
+
+    def __enter__(self) -> ServiceProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
