@@ -1,0 +1,59 @@
+"""The harness against the real service (`python -m service`) on a generated tiny model."""
+
+from collections import Counter
+
+import pytest
+
+from bench.load import LoadConfig, run_load
+from bench.local_service import LocalService
+from bench.payloads import DEFAULT_PAYLOAD
+from bench.proxy import RoundRobinProxy
+from bench.report import build_report
+
+
+@pytest.fixture
+def two_services(tiny_model_dir, tmp_path):
+    services = [LocalService(tiny_model_dir, tmp_path / f"service-{i}.log") for i in (1, 2)]
+    try:
+        for service in services:
+            service.start()  # both start at once: the slow part (imports, load) overlaps
+        for service in services:
+            service.wait_ready()
+        yield services
+    finally:
+        for service in services:
+            service.stop()
+
+
+def test_two_service_processes_taking_turns(two_services):
+    missing_context = {"question": "What is sugar?"}
+    with RoundRobinProxy() as proxy:
+        for service in two_services:
+            proxy.add(service.url)
+        result = run_load(
+            LoadConfig(url=proxy.url, duration_s=60, concurrency=1, max_requests=8,
+                       payloads=[DEFAULT_PAYLOAD, DEFAULT_PAYLOAD, missing_context, DEFAULT_PAYLOAD]),
+            progress=False,
+        )  # fmt: skip
+    rows = result.records
+    # Dealt in turn: instance ids alternate, each process counts its own requests.
+    ids = [r.instance_id for r in rows]
+    assert len(set(ids)) == 2 and ids == ids[:2] * 4
+    assert [r.instance_request_count for r in rows] == [1, 1, 2, 2, 3, 3, 4, 4]
+    # Bodies 2 and 6 lack the context: a client error with a JSON message, never a 5xx.
+    statuses = Counter(r.status for r in rows)
+    assert statuses[200] == 6
+    bad = [r for r in rows if r.status != 200]
+    assert [r.seq for r in bad] == [2, 6]
+    assert all(400 <= r.status < 500 and r.error for r in bad)
+    for r in rows:
+        assert r.server_total_ms is not None and r.server_inference_ms is not None
+        assert 0 <= r.server_inference_ms <= r.server_total_ms <= r.latency_ms
+
+    report = build_report(rows)
+    assert report["requests"]["ok"] == 6
+    assert report["status_counts"]["200"] == 6
+    assert report["instances"]["seen"] == 2
+    assert report["cold_starts"]["count"] == 2
+    assert {e["instance_id"] for e in report["cold_starts"]["events"]} == set(ids)
+    assert report["split"]["count"] == 6
