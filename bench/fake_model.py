@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import transformers
 from tokenizers import (
     Tokenizer,
     decoders,
@@ -264,6 +265,7 @@ def make_fake_qa_model(
         raise ValueError(f"unknown preset {preset!r}; choose one of {sorted(PRESETS)}")
     if arch not in ARCHS:
         raise ValueError(f"unknown arch {arch!r}; choose one of {list(ARCHS)}")
+    transformers.utils.logging.disable_progress_bar()  # "Writing model shards" noise
     spec = PRESETS[preset]
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
