@@ -1,0 +1,149 @@
+"""Cloud Run sizing and scaling: limits, CPU allocation, concurrency, instances, timeout."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from policy import tokens
+from policy.rule import Level, Rule
+from policy.rules.cloud_run_template import containers, label
+from policy.values import as_number, duration_seconds, get, is_unknown
+
+SERVICE = frozenset({tokens.CLOUD_RUN_SERVICE})
+
+# A CPU-bound model gains no throughput from more simultaneous requests than it has cores to run
+# them on: extra requests only queue inside the instance (latency × N) instead of making Cloud
+# Run start another instance. A few allow overlapping tokenization and I/O; 80 (the default)
+# is sized for I/O-bound web apps.
+MAX_CPU_BOUND_CONCURRENCY = 4
+# Cloud Run's own default. A question-answering request that runs longer is stuck, and Cloud Run
+# keeps executing it (billed) after the client has already received a 504.
+MAX_TIMEOUT_SECONDS = 300
+
+
+def _limits(_type: str, inputs: Mapping[str, Any]) -> Iterator[str]:
+    for index, container in enumerate(containers(inputs)):
+        limits = get(container, "resources.limits")
+        if is_unknown(limits):
+            continue
+        for key in ("cpu", "memory"):
+            value = get(limits, key)
+            if value is None or value == "":
+                yield f"{label(container, index)} has no resources.limits.{key}"
+
+
+def _cpu_idle(_type: str, inputs: Mapping[str, Any]) -> Iterator[str]:
+    for index, container in enumerate(containers(inputs)):
+        resources = container.get("resources")
+        if isinstance(resources, Mapping) and "cpuIdle" not in resources:
+            yield f"{label(container, index)} sets resources without cpuIdle"
+
+
+def _concurrency(_type: str, inputs: Mapping[str, Any]) -> Iterator[str]:
+    value = get(inputs, "template.maxInstanceRequestConcurrency")
+    if is_unknown(value):
+        return
+    if value is None:
+        yield "maxInstanceRequestConcurrency is unset (Cloud Run's default is 80)"
+        return
+    number = as_number(value)
+    if number is not None and number > MAX_CPU_BOUND_CONCURRENCY:
+        yield (
+            f"maxInstanceRequestConcurrency is {number:g}, above {MAX_CPU_BOUND_CONCURRENCY} "
+            "for a CPU-bound model"
+        )
+
+
+def _max_instances(_type: str, inputs: Mapping[str, Any]) -> Iterator[str]:
+    value = get(inputs, "template.scaling.maxInstanceCount")
+    if is_unknown(value):
+        return
+    number = as_number(value)
+    if number is None or number <= 0:
+        yield "template.scaling.maxInstanceCount is not set to a positive number"
+
+
+def _timeout(_type: str, inputs: Mapping[str, Any]) -> Iterator[str]:
+    value = get(inputs, "template.timeout")
+    if is_unknown(value):
+        return
+    if value is None:
+        yield "template.timeout is unset"
+        return
+    seconds = duration_seconds(value)
+    if seconds is None:
+        yield f"template.timeout {value!r} is not a duration like '60s'"
+    elif seconds > MAX_TIMEOUT_SECONDS:
+        yield f"template.timeout is {seconds:g}s, above {MAX_TIMEOUT_SECONDS}s"
+
+
+RULES = [
+    Rule(
+        name="cloudrun-resource-limits",
+        level=Level.MANDATORY,
+        what="Every Cloud Run container sets resources.limits.cpu and resources.limits.memory.",
+        why=(
+            "Without them the model gets Cloud Run's defaults (1 vCPU, 512 MiB), which an ML "
+            "model outgrows: it is OOM-killed or CPU-starved, and limits checked before deploy "
+            "no longer describe what runs."
+        ),
+        fix="set the `cpu` and `memory` stack settings (they become resources.limits)",
+        types=SERVICE,
+        check=_limits,
+    ),
+    Rule(
+        name="cloudrun-cpu-idle-explicit",
+        level=Level.ADVISORY,
+        what="A Cloud Run container that sets `resources` also sets `cpuIdle` explicitly.",
+        why=(
+            "pulumi-gcp defaults cpuIdle to true only while `resources` is unset; once limits are "
+            "set, leaving it out silently switches the service to instance-based billing."
+        ),
+        fix="set resources.cpuIdle (true: billed per request; false: CPU always allocated)",
+        types=SERVICE,
+        check=_cpu_idle,
+    ),
+    Rule(
+        name="cloudrun-concurrency-cpu-bound",
+        level=Level.ADVISORY,
+        what=(
+            f"Cloud Run request concurrency is set, at most {MAX_CPU_BOUND_CONCURRENCY} per "
+            "instance for a CPU-bound model."
+        ),
+        why=(
+            "Requests beyond the cores share the CPU and all get slower instead of starting "
+            "another instance; the default of 80 suits I/O-bound apps, not inference."
+        ),
+        fix=(
+            f"set the `concurrency` stack setting to 1..{MAX_CPU_BOUND_CONCURRENCY} (1 suits one model "
+            f"worker)"
+        ),
+        types=SERVICE,
+        check=_concurrency,
+    ),
+    Rule(
+        name="cloudrun-max-instances",
+        level=Level.MANDATORY,
+        what="Cloud Run services set template.scaling.maxInstanceCount.",
+        why=(
+            "Without a cap a traffic spike or a loop scales to the regional quota — a bill "
+            "(and a denial-of-wallet) with no upper bound."
+        ),
+        fix="set the `maxInstances` stack setting to the most instances you will pay for",
+        types=SERVICE,
+        check=_max_instances,
+    ),
+    Rule(
+        name="cloudrun-request-timeout",
+        level=Level.MANDATORY,
+        what=f"Cloud Run services set template.timeout explicitly, at most {MAX_TIMEOUT_SECONDS}s.",
+        why=(
+            "A request still running at the timeout keeps its instance busy and billed after the "
+            "client got a 504; inference that needs longer is stuck, not slow."
+        ),
+        fix=f"set the `timeoutSeconds` stack setting to 1..{MAX_TIMEOUT_SECONDS}",
+        types=SERVICE,
+        check=_timeout,
+    ),
+]

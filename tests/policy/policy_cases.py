@@ -1,0 +1,9 @@
+"""Every rule's fixtures, from the per-area case modules."""
+
+from __future__ import annotations
+
+import policy_cases_cloud_run
+import policy_cases_gke
+import policy_cases_iam
+
+ALL_CASES = [*policy_cases_cloud_run.CASES, *policy_cases_iam.CASES, *policy_cases_gke.CASES]

@@ -1,0 +1,45 @@
+"""Every rule on its fixtures, checkov style: the exact sets of passing and failing resources."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from policy_cases import ALL_CASES
+from policy_helpers import Case, judge
+
+from policy.catalog import BY_NAME, RULES
+
+
+@pytest.mark.parametrize("case", ALL_CASES, ids=str)
+def test_rule_passes_and_fails_exactly_the_expected_resources(case: Case):
+    names = [r.name for r in case.resources]
+    assert len(names) == len(set(names)), "fixture names must be unique within a case"
+    assert set(names) == case.passing | case.failing | case.ignored, "every fixture is expected"
+    passing, failing = judge(case.rule, case.resources)
+    assert (passing, failing) == (set(case.passing), set(case.failing))
+
+
+def test_every_rule_has_a_passing_and_a_failing_fixture():
+    cases = Counter(c.rule for c in ALL_CASES)
+    assert set(cases) == set(BY_NAME), "every rule has a case, every case a rule"
+    assert all(n == 1 for n in cases.values()), "one case per rule"
+    for case in ALL_CASES:
+        assert case.passing and case.failing, case.rule
+
+
+def test_there_are_at_least_25_rules_covering_every_area():
+    areas = Counter(rule.area for rule in RULES)
+    assert len(RULES) >= 25
+    assert {"cloudrun", "iam", "artifact", "apis", "gke"} <= set(areas)
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.name)
+def test_every_rule_is_described_with_a_level_and_a_fix(rule):
+    assert rule.name == rule.name.lower() and " " not in rule.name
+    assert rule.what.endswith(".") and rule.why.endswith(".")
+    assert rule.fix and not rule.fix.endswith(".") and "\n" not in rule.fix
+    assert str(rule.level) in ("mandatory", "advisory")
+    for ref in rule.ids:
+        assert ref.startswith(("CKV_GCP_", "AVD-GCP-", "CIS GCP ", "CIS GKE ")), ref
+        assert ref in rule.description
