@@ -1,18 +1,34 @@
-"""Compose the stack: settings → APIs → image → identity → model service → outputs."""
+"""Compose the stack: settings → APIs → image → identity → model service → outputs.
+
+The model service runs on Cloud Run, or (`platform: knative`) on Knative Serving in a GKE cluster
+the stack creates; both render the same ModelServiceSpec and export the same outputs.
+"""
 
 from pathlib import Path
 
 import pulumi
 
 from infra.cloud_run import CloudRunModelService, CloudRunModelServiceArgs
+from infra.gke import GkeCluster, cluster_args
 from infra.identity import RuntimeIdentity, RuntimeIdentityArgs
 from infra.image import ModelImage, ModelImageArgs
+from infra.knative import (
+    KnativeInstall,
+    KnativeModelService,
+    install_args,
+    knative_curl_example,
+    service_args,
+)
 from infra.project_services import ProjectServices, ProjectServicesArgs
 from infra.registry import ArtifactRepository, ArtifactRepositoryArgs
 from infra.settings import INGRESS, load_settings
 from infra.spec import curl_example, image_build_args, model_service_spec
 
 ROOT = Path(__file__).resolve().parent
+PLATFORM_APIS = {
+    "cloudrun": ["run.googleapis.com"],
+    "knative": ["container.googleapis.com", "compute.googleapis.com"],
+}
 
 settings = load_settings()
 name = settings.service.name
@@ -22,7 +38,8 @@ apis = ProjectServices(
     "apis",
     ProjectServicesArgs(
         project=settings.project,
-        apis=["run.googleapis.com", "iam.googleapis.com"]
+        apis=PLATFORM_APIS[settings.platform]
+        + ["iam.googleapis.com"]
         + (["artifactregistry.googleapis.com"] if builds_image else [])
         + (
             ["cloudbuild.googleapis.com"]
@@ -75,23 +92,51 @@ identity = RuntimeIdentity(
     opts=needs_apis,
 )
 
-service = CloudRunModelService(
-    name,
-    CloudRunModelServiceArgs(
-        spec=model_service_spec(settings, image.ref),
-        project=settings.project,
-        region=settings.region,
-        service_account=identity.email,
-        ingress=INGRESS[settings.access.ingress],
-        invokers=(["allUsers"] if settings.access.public else []) + list(settings.access.invokers),
-        deletion_protection=settings.deletion_protection,
-        # Who may call it, as the stack intends; the policy pack holds IAM grants against this.
-        labels={**settings.labels, "access": "public" if settings.access.public else "private"},
-    ),
-    opts=needs_apis,
-)
+spec = model_service_spec(settings, image.ref)
+public = settings.access.public
+if settings.platform == "knative":
+    gke = GkeCluster("gke", cluster_args(settings), opts=needs_apis)
+    knative = KnativeInstall("knative", install_args(settings, gke.provider), opts=needs_apis)
+    service = KnativeModelService(
+        name,
+        service_args(
+            settings,
+            spec,
+            provider=gke.provider,
+            identity_email=identity.email,
+            identity_name=identity.account.name,
+            workload_pool=gke.workload_pool,
+        ),
+        opts=pulumi.ResourceOptions(depends_on=[*apis.resources, *knative.resources]),
+    )
+    curl = service.url.apply(lambda url: knative_curl_example(url, public, settings.knative.namespace))
+    pulumi.export("ingressIp", knative.ingress_ip)
+    pulumi.export(
+        "getCredentials",
+        pulumi.Output.concat(
+            "gcloud container clusters get-credentials ", gke.cluster_name,
+            " --location ", gke.location, f" --project {settings.project}",
+        ),
+    )
+else:
+    service = CloudRunModelService(
+        name,
+        CloudRunModelServiceArgs(
+            spec=spec,
+            project=settings.project,
+            region=settings.region,
+            service_account=identity.email,
+            ingress=INGRESS[settings.access.ingress],
+            invokers=(["allUsers"] if public else []) + list(settings.access.invokers),
+            deletion_protection=settings.deletion_protection,
+            # Who may call it, as the stack intends; the policy pack holds IAM grants against this.
+            labels={**settings.labels, "access": "public" if public else "private"},
+        ),
+        opts=needs_apis,
+    )
+    curl = service.url.apply(lambda url: curl_example(url, public))
 
 pulumi.export("url", service.url)
 pulumi.export("image", image.ref)
 pulumi.export("serviceAccount", identity.email)
-pulumi.export("curl", service.url.apply(lambda url: curl_example(url, settings.access.public)))
+pulumi.export("curl", curl)

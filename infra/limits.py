@@ -126,3 +126,135 @@ def startup_probe_budget(load_seconds: int, period_seconds: int) -> tuple[int, i
     """
     threshold = max(3, math.ceil(2 * load_seconds / period_seconds))
     return threshold, threshold * period_seconds
+
+
+# --- GKE nodes (for Knative) -------------------------------------------------------------------
+# cloud.google.com/kubernetes-engine/docs/concepts/plan-node-sizes: what GKE keeps back on each
+# node for the kubelet, the container runtime and the OS, as (size of the tier, share reserved).
+GKE_CPU_RESERVED_TIERS = ((1, 0.06), (1, 0.01), (2, 0.005), (math.inf, 0.0025))  # vCPU tiers
+GKE_MEMORY_RESERVED_TIERS = (  # MiB tiers
+    (4 * 1024, 0.25),
+    (4 * 1024, 0.20),
+    (8 * 1024, 0.10),
+    (112 * 1024, 0.06),
+    (math.inf, 0.02),
+)
+GKE_EVICTION_THRESHOLD_MIB = 100
+# What the per-node DaemonSets of a Standard cluster with Dataplane V2 and Cloud Logging /
+# Monitoring request (anetd, fluentbit-gke, gke-metrics-agent, pdcsi-node, …), rounded up: the
+# model pod gets what is left. An estimate that errs on the side of "does not fit".
+GKE_DAEMONSET_VCPU = 0.4
+GKE_DAEMONSET_MIB = 512
+# Knative adds a queue-proxy sidecar to every pod (config-deployment queue-sidecar-cpu-request).
+KNATIVE_QUEUE_PROXY_VCPU = 0.025
+# Knative's activator drains for this long on shutdown (its terminationGracePeriodSeconds), so a
+# longer request would be cut whenever Knative itself is upgraded: the stack sets
+# max-revision-timeout-seconds to it and keeps timeoutSeconds at or under it.
+KNATIVE_MAX_REVISION_TIMEOUT_SECONDS = KNATIVE_DEFAULT_MAX_REVISION_TIMEOUT_SECONDS
+
+# Machine types by naming rule, FAMILY-SHAPE-VCPUS: memory per vCPU in GiB (cloud.google.com/
+# compute/docs/machine-resource). Shared-core types (e2-medium…) are too small for the model.
+MACHINE_FAMILIES = ("e2", "n1", "n2", "n2d", "n4", "c2", "c2d", "c3", "c3d", "c4", "t2d", "g2")
+_GIB_PER_VCPU = {
+    "standard": {"n1": 3.75},
+    "highmem": {"n1": 6.5},
+    "highcpu": {"n1": 0.9, "c3": 2, "c3d": 2, "c4": 2},
+}
+_GIB_PER_VCPU_DEFAULT = {"standard": 4, "highmem": 8, "highcpu": 1}
+_MACHINE_TYPE = re.compile(rf"^({'|'.join(MACHINE_FAMILIES)})-(standard|highmem|highcpu)-(\d+)$")
+MACHINE_TYPE_VALID = (
+    "a GCE machine type FAMILY-standard|highmem|highcpu-VCPUS, e.g. e2-standard-4 "
+    f"(families {', '.join(MACHINE_FAMILIES)})"
+)
+# G2 machines carry NVIDIA L4 GPUs: vCPUs → GPUs per node.
+L4_MACHINE_GPUS = {4: 1, 8: 1, 12: 1, 16: 1, 24: 2, 32: 1, 48: 4, 96: 8}
+GPU_MACHINE_VALID = "a G2 machine type (NVIDIA L4): " + ", ".join(
+    f"g2-standard-{n}" for n in L4_MACHINE_GPUS
+)
+
+
+@dataclass(frozen=True)
+class MachineType:
+    name: str
+    vcpu: int
+    memory_mib: float
+
+    @property
+    def family(self) -> str:
+        return self.name.split("-", 1)[0]
+
+    @property
+    def l4_gpus(self) -> int:
+        return L4_MACHINE_GPUS.get(self.vcpu, 0) if self.family == "g2" else 0
+
+
+def parse_machine_type(name: str) -> MachineType | None:
+    match = _MACHINE_TYPE.match(name.strip())
+    if not match or int(match.group(3)) < 1:
+        return None
+    family, shape, vcpu = match.group(1), match.group(2), int(match.group(3))
+    gib = _GIB_PER_VCPU[shape].get(family, _GIB_PER_VCPU_DEFAULT[shape])
+    return MachineType(name=match.group(0), vcpu=vcpu, memory_mib=vcpu * gib * 1024)
+
+
+def _reserved(total: float, tiers: tuple[tuple[float, float], ...]) -> float:
+    reserved, left = 0.0, total
+    for size, share in tiers:
+        part = min(left, size)
+        reserved += part * share
+        left -= part
+        if left <= 0:
+            break
+    return reserved
+
+
+def pod_room(machine: MachineType) -> tuple[float, float]:
+    """(vCPU, MiB) a model pod can request on one node: allocatable minus the DaemonSets and
+    Knative's queue-proxy sidecar."""
+    cpu = machine.vcpu - _reserved(machine.vcpu, GKE_CPU_RESERVED_TIERS)
+    memory = (
+        machine.memory_mib
+        - _reserved(machine.memory_mib, GKE_MEMORY_RESERVED_TIERS)
+        - GKE_EVICTION_THRESHOLD_MIB
+    )
+    return (
+        math.floor((cpu - GKE_DAEMONSET_VCPU - KNATIVE_QUEUE_PROXY_VCPU) * 1000) / 1000,
+        math.floor(memory - GKE_DAEMONSET_MIB),
+    )
+
+
+def pods_per_node(machine: MachineType, vcpu: float, memory_mib: float) -> int:
+    room_cpu, room_mib = pod_room(machine)
+    if vcpu <= 0 or memory_mib <= 0:
+        return 0
+    # Every pod after the first also brings its own queue-proxy.
+    per_pod_cpu = vcpu + KNATIVE_QUEUE_PROXY_VCPU
+    fit = min(
+        math.floor((room_cpu + KNATIVE_QUEUE_PROXY_VCPU) / per_pod_cpu),
+        math.floor(room_mib / memory_mib),
+    )
+    return max(0, fit)
+
+
+def check_fits_node(
+    cpu: Cpu | None, memory_mib: float | None, machine: MachineType, key: str
+) -> tuple[str | None, str | None]:
+    """(cpu problem, memory problem) of a model pod on `machine`, named by its setting `key`."""
+    room_cpu, room_mib = pod_room(machine)
+    why = f"on knative with {key} {machine.name} (what a node has left after GKE and system pods)"
+    cpu_problem = mem_problem = None
+    if cpu is not None and cpu.vcpu > room_cpu:
+        cpu_problem = f"at most {room_cpu:g} {why}; use a larger {key}"
+    if memory_mib is not None and memory_mib > room_mib:
+        mem_problem = f"at most {format_mib(room_mib)} {why}; use a larger {key}"
+    return cpu_problem, mem_problem
+
+
+CPU_QUANTITY_VALID = "a CPU quantity like 2, 1.5 or 500m (whole millicores)"
+
+
+def check_cpu_quantity(cpu: Cpu | None) -> str | None:
+    """Any Kubernetes CPU request above zero, to the millicore (Knative; the node fit is separate)."""
+    if cpu is None or cpu.vcpu <= 0 or round(cpu.vcpu, 3) != cpu.vcpu:
+        return CPU_QUANTITY_VALID
+    return None

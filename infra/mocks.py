@@ -7,6 +7,7 @@ values of the same shape, derived deterministically from the inputs, so the prog
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from dataclasses import dataclass
 from typing import Any
@@ -38,12 +39,22 @@ class Registration:
     inputs: dict[str, Any]  # wire names; secrets wrapped as the SDK sends them
     dependencies: tuple[str, ...]  # logical names of explicit and implicit dependencies
     urn: str
+    provider: str | None = None  # logical name of an explicit provider (None: the default one)
+
+
+def fake_ip(*parts: object, first: int = 34) -> str:
+    """A deterministic public-looking IPv4 address (Google's ranges start 34./35.)."""
+    digest = bytes.fromhex(fake_hash(*parts, length=6))
+    return f"{first}.{digest[0]}.{digest[1]}.{1 + digest[2] % 254}"
 
 
 class OfflineMocks(pulumi.runtime.Mocks):
     def __init__(self, project: str, region: str):
         self.project = project
         self.region = region
+        # Kubernetes objects declared so far, as the API server would hold them: controllers
+        # read each other's config (Knative builds service URLs from config-domain).
+        self.kubernetes_objects: dict[tuple[str, str, str], dict] = {}
 
     # -- resources ----------------------------------------------------------------------------
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
@@ -98,6 +109,7 @@ def _service_account(mock: OfflineMocks, name: str, inputs: dict) -> dict:
     email = f"{inputs['accountId']}@{_project(mock, inputs)}.iam.gserviceaccount.com"
     return {
         "__id": f"projects/{_project(mock, inputs)}/serviceAccounts/{email}",
+        "name": f"projects/{_project(mock, inputs)}/serviceAccounts/{email}",
         "email": email,
         "member": f"serviceAccount:{email}",
         "uniqueId": str(int(fake_hash(email, length=15), 16)),
@@ -128,6 +140,92 @@ def _cloud_run_service(mock: OfflineMocks, name: str, inputs: dict) -> dict:
     }
 
 
+def _compute_path(mock: OfflineMocks, inputs: dict, collection: str, name: str) -> str:
+    scope = f"regions/{inputs['region']}" if "region" in inputs else "global"
+    return f"projects/{_project(mock, inputs)}/{scope}/{collection}/{inputs.get('name', name)}"
+
+
+def _compute(collection: str):
+    def outputs(mock: OfflineMocks, name: str, inputs: dict) -> dict:
+        path = _compute_path(mock, inputs, collection, name)
+        return {
+            "__id": path,
+            "name": inputs.get("name", name),
+            "selfLink": f"https://www.googleapis.com/compute/v1/{path}",
+        }
+
+    return outputs
+
+
+def _address(mock: OfflineMocks, name: str, inputs: dict) -> dict:
+    return {**_compute("addresses")(mock, name, inputs), "address": fake_ip(mock.project, name)}
+
+
+def _cluster(mock: OfflineMocks, name: str, inputs: dict) -> dict:
+    project, location = _project(mock, inputs), inputs.get("location", mock.region)
+    cluster = inputs.get("name", name)
+    ca = base64.b64encode(f"-----BEGIN CERTIFICATE-----\n{fake_hash(cluster)}\n".encode()).decode()
+    return {
+        "__id": f"projects/{project}/locations/{location}/clusters/{cluster}",
+        "name": cluster,
+        "location": location,
+        "endpoint": fake_ip(project, cluster),
+        "masterAuth": {**inputs.get("masterAuth", {}), "clusterCaCertificate": ca},
+        "masterVersion": "1.34.1-gke.1000",
+        "selfLink": f"https://container.googleapis.com/v1/projects/{project}/locations/{location}"
+        f"/clusters/{cluster}",
+    }
+
+
+def _node_pool(mock: OfflineMocks, name: str, inputs: dict) -> dict:
+    project, location = _project(mock, inputs), inputs.get("location", mock.region)
+    return {
+        "__id": f"{project}/{location}/{inputs.get('cluster')}/{name}",
+        "name": inputs.get("name", name),
+        "version": "1.34.1-gke.1000",
+        "instanceGroupUrls": [],
+    }
+
+
+def _kubernetes_key(inputs: dict) -> tuple[str, str, str]:
+    metadata = inputs.get("metadata") or {}
+    return (inputs.get("kind", ""), metadata.get("namespace", ""), metadata.get("name", ""))
+
+
+def _kubernetes_patch(mock: OfflineMocks, name: str, inputs: dict) -> dict:
+    key = _kubernetes_key(inputs)
+    live = mock.kubernetes_objects.setdefault(key, {})
+    for field in ("data", "spec"):
+        if field in inputs:
+            live[field] = {**live.get(field, {}), **inputs[field]}
+    return {"__id": "/".join(key[1:])}
+
+
+def _knative_service(mock: OfflineMocks, name: str, inputs: dict) -> dict:
+    """What Knative's controller reports once the first revision is ready."""
+    _, namespace, service = _kubernetes_key(inputs)
+    domains = mock.kubernetes_objects.get(("ConfigMap", "knative-serving", "config-domain"), {})
+    domain = next(iter(domains.get("data") or {}), "svc.cluster.local")
+    labels = (inputs.get("metadata") or {}).get("labels") or {}
+    local = f"http://{service}.{namespace}.svc.cluster.local"
+    private = labels.get("networking.knative.dev/visibility") == "cluster-local"
+    revision = f"{service}-00001"
+    return {
+        "__id": f"{namespace}/{service}",
+        "status": {
+            "url": local if private else f"http://{service}.{namespace}.{domain}",
+            "address": {"url": local},
+            "latestCreatedRevisionName": revision,
+            "latestReadyRevisionName": revision,
+            "observedGeneration": 1,
+            "conditions": [
+                {"type": t, "status": "True"} for t in ("ConfigurationsReady", "Ready", "RoutesReady")
+            ],
+            "traffic": [{"revisionName": revision, "latestRevision": True, "percent": 100}],
+        },
+    }
+
+
 _OUTPUTS = {
     "gcp:projects/service:Service": _api,
     "gcp:artifactregistry/repository:Repository": _repository,
@@ -135,6 +233,15 @@ _OUTPUTS = {
     "docker:index/image:Image": _docker_image,
     "command:local:Command": _command,
     "gcp:cloudrunv2/service:Service": _cloud_run_service,
+    "gcp:compute/network:Network": _compute("networks"),
+    "gcp:compute/subnetwork:Subnetwork": _compute("subnetworks"),
+    "gcp:compute/router:Router": _compute("routers"),
+    "gcp:compute/address:Address": _address,
+    "gcp:container/cluster:Cluster": _cluster,
+    "gcp:container/nodePool:NodePool": _node_pool,
+    "kubernetes:core/v1:ConfigMapPatch": _kubernetes_patch,
+    "kubernetes:core/v1:ServicePatch": _kubernetes_patch,
+    "kubernetes:serving.knative.dev/v1:Service": _knative_service,
 }
 
 
@@ -150,6 +257,14 @@ def register_outputs(resource_type: str):
 
 def logical_name(urn: str) -> str:
     return urn.rsplit("::", 1)[-1]
+
+
+def _provider_name(reference: str) -> str | None:
+    """`URN::ID` of an explicit provider → its logical name; default providers → None."""
+    if not reference:
+        return None
+    name = logical_name(reference.rsplit("::", 1)[0])
+    return None if name.startswith("default") else name
 
 
 class RecordingMonitor(mocks.MockMonitor):
@@ -175,6 +290,7 @@ class RecordingMonitor(mocks.MockMonitor):
                 inputs=rpc.deserialize_properties(request.object),
                 dependencies=tuple(sorted({logical_name(u) for u in request.dependencies})),
                 urn=response.urn,
+                provider=_provider_name(request.provider),
             )
         )
         return response

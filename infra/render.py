@@ -28,7 +28,7 @@ FORMATS = ("json", "yaml", "markdown")
 class Rendering:
     stack: str
     config: dict[str, str]  # the resolved config the program ran with (secrets masked)
-    resources: list[dict[str, Any]]  # {"type", "name", "parent", "inputs", "dependsOn"}
+    resources: list[dict[str, Any]]  # {"type", "name", "parent", "inputs", "dependsOn", "provider"}
     outputs: dict[str, Any]
 
 
@@ -53,6 +53,7 @@ def _resource(reg: Registration) -> dict[str, Any]:
         "parent": reg.parent,
         "inputs": plain(reg.inputs),
         "dependsOn": list(reg.dependencies),
+        "provider": reg.provider,
     }
 
 
@@ -94,29 +95,91 @@ def to_json(rendering: Rendering) -> str:
     )
 
 
+def in_dependency_order(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Resources ordered so each comes after what it depends on (ties by name): the order
+    `kubectl apply -f` needs (a Namespace before what lives in it)."""
+    by_name = {r["name"]: r for r in resources}
+    done: set[str] = set()
+    ordered: list[dict[str, Any]] = []
+
+    def visit(name: str, seen: tuple[str, ...] = ()) -> None:
+        if name in done or name in seen or name not in by_name:
+            return
+        for dependency in sorted(by_name[name]["dependsOn"]):
+            visit(dependency, (*seen, name))
+        done.add(name)
+        ordered.append(by_name[name])
+
+    for name in sorted(by_name):
+        visit(name)
+    return ordered
+
+
 def kubernetes_manifests(rendering: Rendering) -> list[dict[str, Any]]:
-    """Kubernetes objects as `kubectl apply -f` takes them (typed resources and CustomResources)."""
+    """Kubernetes objects as `kubectl apply -f` takes them (typed resources, patches and
+    CustomResources), in dependency order."""
     manifests = []
-    for r in rendering.resources:
+    for r in in_dependency_order(rendering.resources):
         manifest = kubernetes_manifest(r["type"], r["inputs"])
         if manifest is not None:
             manifests.append(manifest)
     return manifests
 
 
+# Pulumi resources that stand for a whole manifest file (applied as-is from its URL or path).
+BUNDLE_TYPES = ("kubernetes:yaml/v2:ConfigFile", "kubernetes:yaml:ConfigFile")
+
+
+def kubernetes_bundles(rendering: Rendering) -> list[str]:
+    """The manifest files a stack applies (Knative's release manifests), in dependency order."""
+    return [
+        r["inputs"]["file"]
+        for r in in_dependency_order(rendering.resources)
+        if r["type"] in BUNDLE_TYPES and "file" in r["inputs"]
+    ]
+
+
+# Keys shown first, in this order; the rest sorted (protobuf maps carry no order of their own).
+_LEADING_KEYS = ("apiVersion", "kind", "metadata", "name", "namespace")
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, dict):
+        keys = [k for k in _LEADING_KEYS if k in value] + sorted(k for k in value if k not in _LEADING_KEYS)
+        return {k: _canonical(value[k]) for k in keys}
+    if isinstance(value, list):
+        return [_canonical(v) for v in value]
+    return value
+
+
 def kubernetes_manifest(resource_type: str, inputs: dict[str, Any]) -> dict[str, Any] | None:
     """A Kubernetes object's inputs as a manifest (apiVersion and kind first); None when the
-    resource is not one object (providers, YAML/Helm bundles) or not Kubernetes at all."""
+    resource is not one object (providers, YAML/Helm bundles) or not Kubernetes at all.
+
+    A `…Patch` resource becomes the partial object it applies: `kubectl apply --server-side`
+    merges it the same way (only the fields given, owned by this field manager)."""
     if not resource_type.startswith("kubernetes:") or "kind" not in inputs:
         return None
-    head = {"apiVersion": inputs["apiVersion"], "kind": inputs["kind"]}
-    return {**head, **{k: v for k, v in inputs.items() if k not in head}}
+    return _canonical(inputs)
+
+
+def _yaml_header(bundles: list[str]) -> str:
+    lines = [
+        "# Kubernetes objects of this stack, in dependency order. Apply with server-side apply: the",
+        "# ConfigMaps and the gateway Service are partial (patches of objects the release ships):",
+        "#   kubectl apply --server-side -f THIS_FILE",
+    ]
+    if bundles:
+        lines += ["# First, the release manifests it installs, in this order:"]
+        lines += [f"#   kubectl apply --server-side -f {url}" for url in bundles]
+    return "\n".join(lines) + "\n"
 
 
 def to_yaml(rendering: Rendering) -> str:
     manifests = kubernetes_manifests(rendering)
     if manifests:
-        return yaml.safe_dump_all(manifests, sort_keys=False, allow_unicode=True, width=100)
+        header = _yaml_header(kubernetes_bundles(rendering))
+        return header + yaml.safe_dump_all(manifests, sort_keys=False, allow_unicode=True, width=100)
     # A stack without Kubernetes objects (Cloud Run): the resource list, in YAML.
     return yaml.safe_dump(
         json.loads(to_json(rendering)), sort_keys=False, allow_unicode=True, width=100

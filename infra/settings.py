@@ -29,6 +29,11 @@ INGRESS = {
     "internal-and-cloud-load-balancing": "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER",
 }
 EXECUTION_ENVIRONMENTS = ("gen1", "gen2")
+RELEASE_CHANNELS = ("RAPID", "REGULAR", "STABLE")
+KNATIVE_INGRESSES = {"kourier": "kourier.ingress.networking.knative.dev"}  # setting → ingress class
+# Domains that resolve any IP embedded in the name: the stack puts the ingress IP in front.
+MAGIC_DNS_DOMAINS = ("sslip.io", "nip.io")
+KNATIVE_MIN_MINOR = 20  # oldest release line the rendered Service is checked against
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 MEMBER_PREFIXES = (
     "user:",
@@ -46,6 +51,15 @@ _IMAGE_REF = re.compile(
     r"^[a-z0-9.-]+(?::\d+)?/[a-z0-9._/-]+(?::[\w.-]+)?(?:@sha256:[0-9a-f]{64})?$"
 )
 _MODEL_ID = re.compile(r"^[\w.-]+(?:/[\w.-]+)?$")
+_KNATIVE_VERSION = re.compile(r"^knative-v1\.(\d+)\.(\d+)$")
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_DNS_LABEL = re.compile(rf"^{_LABEL}$")
+_DOMAIN = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})+$")
+_REGION = re.compile(r"^[a-z]+-[a-z]+\d+$")
+_ZONE = re.compile(r"^([a-z]+-[a-z]+\d+)-[a-z]$")
+_CIDR = re.compile(r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})/(\d{1,2})$")
+# Namespaces Kubernetes, GKE and the Knative install own; the model service gets its own.
+RESERVED_NAMESPACES = ("default", "knative-serving", "kourier-system", "gke-managed-system")
 
 
 class SettingsError(pulumi.RunError):
@@ -98,6 +112,45 @@ class AccessSettings:
 
 
 @dataclass(frozen=True)
+class GkeSettings:
+    """The cluster a `platform: knative` stack creates (read on cloudrun stacks, but unused)."""
+
+    location: str  # a zone (zonal cluster) or the region (regional cluster)
+    release_channel: str
+    machine_type: str
+    min_nodes: int  # across the whole node pool, not per zone
+    max_nodes: int
+    private_nodes: bool
+    master_authorized_networks: tuple[str, ...]  # CIDRs; empty leaves the endpoint unrestricted
+    gpu_machine_type: str
+    gpu_max_nodes: int  # 0: no GPU node pool
+
+    @property
+    def regional(self) -> bool:
+        return not _ZONE.match(self.location)
+
+
+@dataclass(frozen=True)
+class KnativeSettings:
+    version: str  # a knative/serving release tag; net-kourier is pinned to the same tag
+    ingress: str  # a key of KNATIVE_INGRESSES
+    domain: str  # magic DNS (the ingress IP is put in front) or a domain you own
+    namespace: str
+    initial_scale: int
+    target: int  # in-flight requests per pod the autoscaler aims for; ≤ concurrency
+    scale_to_zero_grace_seconds: int
+    scale_to_zero_pod_retention_seconds: int
+
+    @property
+    def magic_dns(self) -> bool:
+        return self.domain in MAGIC_DNS_DOMAINS
+
+    @property
+    def ingress_class(self) -> str:
+        return KNATIVE_INGRESSES[self.ingress]
+
+
+@dataclass(frozen=True)
 class Settings:
     project: str
     region: str
@@ -108,6 +161,8 @@ class Settings:
     image: ImageSettings
     service: ServiceSettings
     access: AccessSettings
+    gke: GkeSettings
+    knative: KnativeSettings
 
     @property
     def labels(self) -> dict[str, str]:
@@ -151,6 +206,23 @@ CONFIG_KEYS = (
     "invokers",
     "ingress",
     "deletionProtection",
+    "gkeLocation",
+    "gkeReleaseChannel",
+    "gkeMachineType",
+    "gkeMinNodes",
+    "gkeMaxNodes",
+    "gkePrivateNodes",
+    "gkeMasterAuthorizedNetworks",
+    "gkeGpuMachineType",
+    "gkeGpuMaxNodes",
+    "knativeVersion",
+    "knativeIngress",
+    "knativeDomain",
+    "knativeNamespace",
+    "knativeInitialScale",
+    "knativeTarget",
+    "knativeScaleToZeroGraceSeconds",
+    "knativeScaleToZeroPodRetentionSeconds",
 )
 
 T = TypeVar("T")
@@ -260,7 +332,9 @@ def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: 
             "or empty to build from service/",
         )
 
-    service = _service_settings(r)
+    # Read first: which platform's limits the service settings are checked against.
+    platform = r.choice("platform", PLATFORMS)
+    service = _service_settings(r, platform)
     access = AccessSettings(
         public=r.flag("public"),
         invokers=r.strings("invokers"),
@@ -280,30 +354,41 @@ def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: 
                 f"an IAM member starting with one of {', '.join(MEMBER_PREFIXES)}",
             )
 
+    deletion_protection = r.flag("deletionProtection")
+    gke = _gke_settings(r, region)
+    knative = _knative_settings(r)
     settings = Settings(
         project=project,
         region=region,
         stack=stack,
-        platform=r.choice("platform", PLATFORMS),
-        deletion_protection=r.flag("deletionProtection"),
+        platform=platform,
+        deletion_protection=deletion_protection,
         model=model,
         image=image,
         service=service,
         access=access,
+        gke=gke,
+        knative=knative,
     )
+    if platform == "knative" and not r.problems:
+        # Cross-checks between settings, on values that each parsed: one line per real problem.
+        _check_knative(r, settings)
     if r.problems:
         raise SettingsError(r.problems)
     return settings
 
 
-def _service_settings(r: _Reader) -> ServiceSettings:
+def _service_settings(r: _Reader, platform: str) -> ServiceSettings:
     name = r.text("serviceName")
     if not _SERVICE_NAME.match(name):
         r.fail("serviceName", name, "lowercase letters, digits and '-', a letter first, ≤ 49 chars")
 
     cpu_text = r.text("cpu")
     cpu = limits.parse_cpu(cpu_text)
-    if problem := limits.check_cpu(cpu):
+    # Cloud Run's CPU sizes are Cloud Run's; on Knative any Kubernetes CPU quantity that fits the
+    # node does (checked against the machine type in _check_knative).
+    check_cpu = limits.check_cpu if platform != "knative" else limits.check_cpu_quantity
+    if problem := check_cpu(cpu):
         r.fail("cpu", cpu_text, problem)
         cpu = None  # the checks that depend on the CPU are skipped
     memory = r.text("memory")
@@ -338,6 +423,10 @@ def _service_settings(r: _Reader) -> ServiceSettings:
         r.fail(
             "minInstances", service.min_instances, f"at most maxInstances ({service.max_instances})"
         )
+    if platform == "knative":
+        if service.gpu and service.gpu not in limits.GPU_TYPES:
+            r.fail("gpu", service.gpu, f"empty for none, or one of {', '.join(limits.GPU_TYPES)}")
+        return service
     if cpu and memory_mib and (problem := limits.check_memory(cpu, memory_mib)):
         r.fail("memory", memory, problem)
     if cpu and cpu.vcpu < 1:
@@ -370,6 +459,168 @@ def _check_gpu(r: _Reader, service: ServiceSettings, cpu_known: bool) -> None:
     if not service.cpu_always_allocated:
         r.fail(
             "cpuAlwaysAllocated", False, f"true with gpu {gpu}: GPUs need instance-based billing"
+        )
+
+
+def _gke_settings(r: _Reader, region: str) -> GkeSettings:
+    location = r.text("gkeLocation").strip() or region
+    gke = GkeSettings(
+        location=location,
+        release_channel=r.choice("gkeReleaseChannel", RELEASE_CHANNELS),
+        machine_type=r.text("gkeMachineType").strip(),
+        min_nodes=r.integer("gkeMinNodes", 0, 100),
+        max_nodes=r.integer("gkeMaxNodes", 1, 100),
+        private_nodes=r.flag("gkePrivateNodes"),
+        master_authorized_networks=r.strings("gkeMasterAuthorizedNetworks"),
+        gpu_machine_type=r.text("gkeGpuMachineType").strip(),
+        gpu_max_nodes=r.integer("gkeGpuMaxNodes", 0, 100),
+    )
+    zone = _ZONE.match(location)
+    if region and location != region and not (zone and zone.group(1) == region):
+        r.fail(
+            "gkeLocation",
+            location,
+            f"empty or {region} for a regional cluster, or a zone of {region} such as {region}-a "
+            "(the ingress IP and the image repository are in gcp:region)",
+        )
+    if gke.min_nodes > gke.max_nodes:
+        r.fail("gkeMinNodes", gke.min_nodes, f"at most gkeMaxNodes ({gke.max_nodes})")
+    if not limits.parse_machine_type(gke.machine_type):
+        r.fail("gkeMachineType", gke.machine_type, limits.MACHINE_TYPE_VALID)
+    gpu_machine = limits.parse_machine_type(gke.gpu_machine_type)
+    if not (gpu_machine and gpu_machine.l4_gpus):
+        r.fail("gkeGpuMachineType", gke.gpu_machine_type, limits.GPU_MACHINE_VALID)
+    for cidr in gke.master_authorized_networks:
+        if not _valid_cidr(cidr):
+            r.fail("gkeMasterAuthorizedNetworks", cidr, "an IPv4 CIDR such as 203.0.113.7/32")
+    return gke
+
+
+def _valid_cidr(cidr: str) -> bool:
+    match = _CIDR.match(cidr)
+    if not match:
+        return False
+    *octets, prefix = (int(part) for part in match.groups())
+    return all(o <= 255 for o in octets) and prefix <= 32
+
+
+def _knative_settings(r: _Reader) -> KnativeSettings:
+    knative = KnativeSettings(
+        version=r.text("knativeVersion").strip(),
+        ingress=r.choice("knativeIngress", tuple(KNATIVE_INGRESSES)),
+        domain=r.text("knativeDomain").strip().lower(),
+        namespace=r.text("knativeNamespace").strip(),
+        initial_scale=r.integer("knativeInitialScale", 0, limits.MAX_INSTANCES_CEILING),
+        target=r.integer("knativeTarget", 0, limits.CONCURRENCY_MAX, ": 0 uses concurrency"),
+        scale_to_zero_grace_seconds=r.integer("knativeScaleToZeroGraceSeconds", 6, 3600),
+        scale_to_zero_pod_retention_seconds=r.integer(
+            "knativeScaleToZeroPodRetentionSeconds", 0, 86400
+        ),
+    )
+    version = _KNATIVE_VERSION.match(knative.version)
+    if not version or int(version.group(1)) < KNATIVE_MIN_MINOR:
+        r.fail(
+            "knativeVersion",
+            knative.version,
+            f"a Knative release tag like knative-v1.23.0 (knative-v1.{KNATIVE_MIN_MINOR}.0 or newer)",
+        )
+    if not _DOMAIN.match(knative.domain):
+        r.fail(
+            "knativeDomain",
+            knative.domain,
+            f"{' or '.join(MAGIC_DNS_DOMAINS)} (magic DNS on the ingress IP), or a DNS domain you own",
+        )
+    if not _DNS_LABEL.match(knative.namespace) or knative.namespace.startswith("kube-") or (
+        knative.namespace in RESERVED_NAMESPACES
+    ):
+        r.fail(
+            "knativeNamespace",
+            knative.namespace,
+            "a Kubernetes namespace name of its own (lowercase letters, digits, '-'; not "
+            f"{', '.join(RESERVED_NAMESPACES)} or kube-*)",
+        )
+    return knative
+
+
+def _check_knative(r: _Reader, settings: Settings) -> None:
+    """What a `platform: knative` stack cannot express, or what would not fit its cluster."""
+    service, access, knative = settings.service, settings.access, settings.knative
+    on = "on knative"
+    # Settings with no Knative equivalent that would change behaviour: refused, not dropped.
+    if access.invokers:
+        r.fail(
+            "invokers",
+            list(access.invokers),
+            f"empty {on}: Knative has no per-caller IAM; a private service (public: false) is "
+            "cluster-local, reachable only from inside the cluster",
+        )
+    if access.ingress != "all":
+        r.fail(
+            "ingress",
+            access.ingress,
+            f"all {on}: use public: false for a cluster-local service instead",
+        )
+    if service.execution_environment != "gen2":
+        r.fail(
+            "executionEnvironment",
+            service.execution_environment,
+            f"gen2 {on}: GKE nodes run containers without gen1's gVisor sandbox",
+        )
+    if service.timeout_seconds > limits.KNATIVE_MAX_REVISION_TIMEOUT_SECONDS:
+        r.fail(
+            "timeoutSeconds",
+            service.timeout_seconds,
+            f"at most {limits.KNATIVE_MAX_REVISION_TIMEOUT_SECONDS} {on}: Knative's "
+            "max-revision-timeout-seconds, bounded by how long its activator drains on shutdown",
+        )
+    if knative.initial_scale > service.max_instances:
+        r.fail(
+            "knativeInitialScale",
+            knative.initial_scale,
+            f"at most maxInstances ({service.max_instances})",
+        )
+    if knative.target > service.concurrency:
+        r.fail(
+            "knativeTarget",
+            knative.target,
+            f"0 (uses concurrency) or 1…{service.concurrency}: at most concurrency, the hard limit",
+        )
+    _check_knative_nodes(r, settings)
+
+
+def _check_knative_nodes(r: _Reader, settings: Settings) -> None:
+    """The model pod must fit a node of its pool, and maxInstances pods must fit the pool."""
+    service, gke = settings.service, settings.gke
+    if service.gpu:
+        if gke.gpu_max_nodes < 1:
+            r.fail(
+                "gkeGpuMaxNodes",
+                gke.gpu_max_nodes,
+                f"at least 1 with gpu {service.gpu} on knative: the GPU node pool it runs on",
+            )
+            return
+        key, machine, max_nodes = "gkeGpuMachineType", gke.gpu_machine_type, gke.gpu_max_nodes
+    else:
+        key, machine, max_nodes = "gkeMachineType", gke.machine_type, gke.max_nodes
+    node = limits.parse_machine_type(machine)
+    assert node is not None  # a bad machine type is already a problem: never reached
+    cpu_problem, memory_problem = limits.check_fits_node(service.cpu, service.memory_mib, node, key)
+    if cpu_problem:
+        r.fail("cpu", service.cpu.text, cpu_problem)
+    if memory_problem:
+        r.fail("memory", service.memory, memory_problem)
+    if cpu_problem or memory_problem:
+        return
+    per_node = limits.pods_per_node(node, service.cpu.vcpu, service.memory_mib)
+    if service.gpu:
+        per_node = min(per_node, node.l4_gpus)  # one GPU per pod
+    nodes_key = "gkeGpuMaxNodes" if service.gpu else "gkeMaxNodes"
+    if service.max_instances > per_node * max_nodes:
+        r.fail(
+            "maxInstances",
+            service.max_instances,
+            f"at most {per_node * max_nodes} on knative: {per_node} pod(s) per {machine} node × "
+            f"{nodes_key} {max_nodes}; raise {nodes_key} or use a larger {key}",
         )
 
 

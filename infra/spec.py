@@ -47,6 +47,7 @@ class ModelServiceSpec:
     env: tuple[tuple[str, str], ...]
     startup_probe: Probe
     liveness_probe: Probe
+    readiness_probe: Probe  # Knative routes on it; Cloud Run has none (its startup probe gates)
     startup_cpu_boost: bool
     cpu_always_allocated: bool
     execution_environment: str
@@ -91,6 +92,17 @@ def liveness_probe() -> Probe:
     return Probe(path=HEALTH_PATH, period_seconds=10, timeout_seconds=5, failure_threshold=3)
 
 
+def readiness_probe() -> Probe:
+    # Knative's queue-proxy routes to a pod only once this passes (its default is a bare TCP
+    # check, which would let requests in while the model still loads); a miss never restarts.
+    return Probe(
+        path=READY_PATH,
+        period_seconds=STARTUP_PROBE_PERIOD_SECONDS,
+        timeout_seconds=1,
+        failure_threshold=3,
+    )
+
+
 def model_service_spec(settings: Settings, image: Any) -> ModelServiceSpec:
     service = settings.service
     return ModelServiceSpec(
@@ -105,6 +117,7 @@ def model_service_spec(settings: Settings, image: Any) -> ModelServiceSpec:
         env=service_env(settings),
         startup_probe=startup_probe(service.model_load_seconds),
         liveness_probe=liveness_probe(),
+        readiness_probe=readiness_probe(),
         startup_cpu_boost=service.startup_cpu_boost,
         cpu_always_allocated=service.cpu_always_allocated,
         execution_environment=service.execution_environment,
