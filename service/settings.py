@@ -13,10 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from service.bootstrap import METADATA_FILE  # written next to the weights
 from service.cpus import available_cpus
 
-# Written by service/bootstrap.py next to the weights; MODEL_ID / MODEL_REVISION override it.
-METADATA_FILE = "service_model.json"
+# MODEL_ID / MODEL_REVISION override what service/bootstrap.py wrote into METADATA_FILE.
 REQUIRED_MODEL_FILES = ("config.json", "tokenizer.json")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 

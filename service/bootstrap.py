@@ -1,0 +1,139 @@
+"""Build-time model baking: fetch a pinned checkpoint, save it as the service expects, prove it.
+
+    python -m service.bootstrap --source distilbert-base-cased-distilled-squad \\
+        --revision <commit> --out /model
+    python -m service.bootstrap --source ./my-checkpoint --out models/qa     # local directory
+    python -m service.bootstrap --verify /model                              # load + answer once
+
+Writes into OUT: config.json, model.safetensors, tokenizer.json (a fast tokenizer: the
+service tokenizes with the `tokenizers` library), tokenizer_config.json (with the padding
+side and model input names made explicit) and service_model.json (model id + the resolved
+commit, which /ready reports). Runs at image build time so the container never downloads
+at start (it runs with HF_HUB_OFFLINE=1).
+
+Importable without the service package (the Dockerfile runs it as a plain script in the
+model stage, so app code changes do not invalidate the model layer); `--verify` imports
+the service to load the directory exactly as it will be served.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+from pathlib import Path
+
+METADATA_FILE = "service_model.json"
+VERIFY_QUESTION = "What am I?"
+VERIFY_CONTEXT = "Roses are red, violets are blue, sugar is sweet, and so are you."
+
+
+class BootstrapError(RuntimeError):
+    """Something the operator must fix; printed as one line."""
+
+
+def _sha256_prefix(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:16]
+
+
+def _resolve_revision(source: str, revision: str | None) -> str | None:
+    """The commit a Hub revision (branch, tag or sha) points at; None for local sources."""
+    if Path(source).is_dir():
+        return None
+    from huggingface_hub import model_info  # noqa: PLC0415 - only for Hub sources
+
+    return model_info(source, revision=revision).sha
+
+
+def fetch(source: str, revision: str | None, out: Path, model_id: str | None = None) -> dict:
+    """Save tokenizer + safetensors weights + metadata of `source` into `out`."""
+    from transformers import AutoModelForQuestionAnswering, AutoTokenizer  # noqa: PLC0415
+
+    local = Path(source).is_dir()
+    if not local and os.environ.get("HF_HUB_OFFLINE") == "1":
+        raise BootstrapError(
+            f"HF_HUB_OFFLINE=1 but --source {source!r} is not a local directory; unset it to download"
+        )
+    kwargs = {} if local else {"revision": revision}
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source, **kwargs)
+        model = AutoModelForQuestionAnswering.from_pretrained(source, **kwargs)
+    except (OSError, ValueError) as exc:
+        raise BootstrapError(f"cannot load {source!r}: {exc}") from exc
+    if not getattr(tokenizer, "is_fast", False):
+        raise BootstrapError(f"{source!r} has no fast tokenizer; the service needs tokenizer.json")
+
+    out.mkdir(parents=True, exist_ok=True)
+    tokenizer.save_pretrained(out)
+    model.save_pretrained(out, safe_serialization=True)
+    if not (out / "tokenizer.json").is_file() or not (out / "model.safetensors").is_file():
+        raise BootstrapError(f"saving to {out} did not produce tokenizer.json + model.safetensors")
+
+    # Make implicit class defaults explicit: the service reads this file, not the class.
+    config_path = out / "tokenizer_config.json"
+    config = json.loads(config_path.read_text(encoding="utf-8")) if config_path.is_file() else {}
+    config.setdefault("padding_side", tokenizer.padding_side)
+    config.setdefault("model_input_names", list(tokenizer.model_input_names))
+    if tokenizer.cls_token:
+        config.setdefault("cls_token", tokenizer.cls_token)
+    config_path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+    resolved = _resolve_revision(source, revision)
+    metadata = {
+        "model_id": model_id or (Path(source).resolve().name if local else source),
+        # A Hub commit sha, else the requested label, else a content hash of the weights.
+        "revision": resolved or revision or f"sha256:{_sha256_prefix(out / 'model.safetensors')}",
+        "source": "local" if local else "hub",
+    }
+    if revision and resolved and revision != resolved:
+        metadata["requested_revision"] = revision
+    (out / METADATA_FILE).write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")
+    return metadata
+
+
+def verify(out: Path) -> dict:
+    """Load `out` the way the service does and answer one question."""
+    os.environ["HF_HUB_OFFLINE"] = "1"  # what the running container has
+    from service.model import QAModel  # noqa: PLC0415 - needs the service package
+
+    model = QAModel.load(out, num_threads=1)
+    answer = model.predict(VERIFY_QUESTION, VERIFY_CONTEXT).best
+    if VERIFY_CONTEXT[answer.start : answer.end] != answer.answer:
+        raise BootstrapError(f"verification answer {answer} is not a span of the context")
+    return answer.as_dict()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m service.bootstrap", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--source", help="Hugging Face Hub model id or a local checkpoint directory")
+    parser.add_argument("--revision", help="Hub commit sha (pin it), tag or branch")
+    parser.add_argument("--out", type=Path, help="directory to write the servable model to")
+    parser.add_argument("--model-id", help="label reported by /ready (default: the source)")
+    parser.add_argument("--skip-verify", action="store_true", help="do not load it back")
+    parser.add_argument("--verify", type=Path, metavar="DIR", help="only verify DIR, fetch nothing")
+    args = parser.parse_args(argv)
+    try:
+        if args.verify:
+            print(json.dumps({"verified": str(args.verify), "answer": verify(args.verify)}))
+            return 0
+        if not args.source or not args.out:
+            parser.error("--source and --out are required (or --verify DIR)")
+        metadata = fetch(args.source, args.revision, args.out, args.model_id)
+        result: dict = {"out": str(args.out), **metadata}
+        if not args.skip_verify:
+            result["answer"] = verify(args.out)
+        print(json.dumps(result, ensure_ascii=False))
+        return 0
+    except BootstrapError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

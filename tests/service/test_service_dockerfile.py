@@ -1,0 +1,218 @@
+"""Static checks of service/Dockerfile and service/.dockerignore (no Docker engine here).
+
+What the image must be: multi-stage, digest-pinned slim base, CPU-only torch, requirements
+before code, the model baked at build time in its own layer, non-root, offline, exec-form
+gunicorn CMD. Plus: its runtime pins agree with the repository's constraints.txt.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+import runpy
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SERVICE = Path(__file__).resolve().parents[2] / "service"
+DOCKERFILE = SERVICE / "Dockerfile"
+
+
+def instructions() -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) with line continuations joined and comments dropped."""
+    logical, current = [], ""
+    for line in DOCKERFILE.read_text(encoding="utf-8").splitlines():
+        stripped = line.strip()
+        if not current and (not stripped or stripped.startswith("#")):
+            continue
+        if stripped.startswith("#"):
+            continue
+        current += " " + stripped.rstrip("\\").strip() if current else stripped.rstrip("\\").strip()
+        if not stripped.endswith("\\"):
+            logical.append(current)
+            current = ""
+    result = []
+    for text in logical:
+        keyword, _, rest = text.partition(" ")
+        result.append((keyword.upper(), rest.strip()))
+    return result
+
+
+def stages() -> list[tuple[str, list[tuple[str, str]]]]:
+    """[(FROM arguments, instructions of that stage)]; global ARGs before the first FROM dropped."""
+    out: list[tuple[str, list[tuple[str, str]]]] = []
+    for keyword, rest in instructions():
+        if keyword == "FROM":
+            out.append((rest, []))
+        elif out:
+            out[-1][1].append((keyword, rest))
+    return out
+
+
+def global_args() -> dict[str, str]:
+    args = {}
+    for keyword, rest in instructions():
+        if keyword == "FROM":
+            break
+        if keyword == "ARG":
+            name, _, value = rest.partition("=")
+            args[name] = value
+    return args
+
+
+def stage(name: str) -> list[tuple[str, str]]:
+    for header, body in stages():
+        if header.split()[-1] == name and " AS " in header.upper():
+            return body
+    raise AssertionError(f"no stage {name}")
+
+
+def test_multi_stage_from_a_digest_pinned_slim_python():
+    headers = [header for header, _ in stages()]
+    names = [h.split()[-1] for h in headers]
+    assert names == ["deps", "model", "runtime"]
+    base = global_args()["PYTHON_IMAGE"]
+    assert re.fullmatch(r"python:3\.11-slim-bookworm@sha256:[0-9a-f]{64}", base), base
+    for header in headers:
+        image = header.split()[0]
+        assert image in ("${PYTHON_IMAGE}", "deps"), f"FROM {image} is neither the pinned base nor a stage"
+
+
+def test_torch_comes_from_the_cpu_only_index_before_the_requirements():
+    deps = stage("deps")
+    args = dict(rest.partition("=")[::2] for kw, rest in deps if kw == "ARG")
+    assert args["TORCH_INDEX"] == "https://download.pytorch.org/whl/cpu"
+    runs = [rest for kw, rest in deps if kw == "RUN"]
+    torch_step = next(i for i, r in enumerate(runs) if "--index-url" in r and "torch==" in r)
+    reqs_step = next(i for i, r in enumerate(runs) if "-r /tmp/reqs/requirements.txt" in r)
+    assert torch_step < reqs_step
+    assert "-c /tmp/reqs/constraints.txt" in runs[reqs_step]
+    assert "torch.version.cuda is None" in runs[reqs_step]
+
+
+def test_requirements_are_copied_before_code_and_the_model_has_its_own_layer():
+    runtime = stage("runtime")
+    copies = [rest for kw, rest in runtime if kw == "COPY"]
+    assert copies.index("--from=deps /opt/venv /opt/venv") < copies.index("--from=model /model /model")
+    assert copies.index("--from=model /model /model") < copies.index(". /app/service/")
+    deps_copies = [rest for kw, rest in stage("deps") if kw == "COPY"]
+    assert deps_copies == ["requirements.txt constraints.txt /tmp/reqs/"]  # no code in deps
+    model_copies = [rest for kw, rest in stage("model") if kw == "COPY"]
+    assert model_copies == ["bootstrap.py /tmp/bootstrap.py"]  # app edits keep the model cached
+
+
+def test_model_is_baked_at_build_time_from_pinned_build_args():
+    model = stage("model")
+    args = dict(rest.partition("=")[::2] for kw, rest in model if kw == "ARG")
+    assert args["MODEL_ID"] == "distilbert-base-cased-distilled-squad"
+    assert re.fullmatch(r"[0-9a-f]{40}", args["MODEL_REVISION"]), "pin a full commit sha"
+    run = " ".join(rest for kw, rest in model if kw == "RUN")
+    assert '--source "${MODEL_ID}" --revision "${MODEL_REVISION}"' in run
+    assert "--out /model" in run
+    runtime = stage("runtime")
+    assert any("service.bootstrap --verify /model" in rest for kw, rest in runtime if kw == "RUN")
+
+
+def test_runtime_is_offline_non_root_and_starts_gunicorn_in_exec_form():
+    runtime = stage("runtime")
+    env = " ".join(rest for kw, rest in runtime if kw == "ENV")
+    for setting in ("HF_HUB_OFFLINE=1", "MODEL_DIR=/model", "PORT=8080"):
+        assert setting in env
+    users = [rest for kw, rest in runtime if kw == "USER"]
+    assert users, "no USER: the container would run as root"
+    assert users[-1].split(":")[0] not in ("root", "0")
+    cmds = [rest for kw, rest in runtime if kw == "CMD"]
+    assert len(cmds) == 1
+    argv = json.loads(cmds[0])  # exec form is a JSON array; shell form would not parse
+    assert argv[0] == "gunicorn"
+    assert argv[argv.index("--config") + 1] == "/app/service/gunicorn.conf.py"
+    assert not any(kw == "ENTRYPOINT" for kw, _ in runtime)
+
+
+def test_build_args_infra_passes_are_declared():
+    declared = {rest.partition("=")[0] for kw, rest in instructions() if kw == "ARG"}
+    assert {"MODEL_ID", "MODEL_REVISION", "RUNTIME", "PRECISION"} <= declared
+
+
+def test_gunicorn_config_matches_the_contract(tiny_model_dir, monkeypatch):
+    monkeypatch.setenv("MODEL_DIR", str(tiny_model_dir))
+    monkeypatch.setenv("PORT", "9123")
+    monkeypatch.setenv("CONCURRENCY", "2")
+    monkeypatch.setenv("MAX_QUEUE", "3")
+    conf = runpy.run_path(str(SERVICE / "gunicorn.conf.py"))
+    assert conf["bind"] == ["0.0.0.0:9123"]
+    assert conf["workers"] == 1
+    assert conf["worker_class"] == "gthread"
+    assert conf["threads"] == 2 + 3 + 2
+    assert conf["graceful_timeout"] < 10
+    assert conf["wsgi_app"] == "service.app:create_app()"
+    assert conf["control_socket_disable"] is True
+
+
+def ignored(patterns: list[str], path: str) -> bool:
+    """Approximates Docker's rules: a match on any leading directory excludes what is inside;
+    `**/` matches at any depth; a later `!pattern` re-includes."""
+    parts = path.split("/")
+    result = False
+    for raw in patterns:
+        pattern = raw.removeprefix("!")
+        if pattern.startswith("**/"):
+            spans = ["/".join(parts[i:j]) for i in range(len(parts)) for j in range(i + 1, len(parts) + 1)]
+            hit = any(fnmatch.fnmatch(span, pattern[3:]) for span in spans)
+        else:
+            hit = any(fnmatch.fnmatch("/".join(parts[: i + 1]), pattern) for i in range(len(parts)))
+        if hit:
+            result = not raw.startswith("!")
+    return result
+
+
+@pytest.mark.parametrize(
+    ("path", "excluded"),
+    [
+        ("tests/test_x.py", True),
+        (".venv/bin/python", True),
+        ("__pycache__/app.cpython-311.pyc", True),
+        ("backends/__pycache__/x.pyc", True),
+        ("models/qa/model.safetensors", True),
+        (".git/HEAD", True),
+        (".pytest_cache/v/cache", True),
+        ("app.py", False),
+        ("backends/torch_backend.py", False),
+        ("requirements.txt", False),
+        ("constraints.txt", False),
+        ("bootstrap.py", False),
+        ("gunicorn.conf.py", False),
+    ],
+)
+def test_dockerignore_keeps_the_context_to_the_app(path, excluded):
+    patterns = [
+        line.strip()
+        for line in (SERVICE / ".dockerignore").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert ignored(patterns, path) is excluded
+
+
+def test_every_runtime_requirement_is_pinned_like_the_repository():
+    result = subprocess.run(
+        [sys.executable, str(SERVICE / "lock_runtime.py"), "--check"],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    pins = (SERVICE / "constraints.txt").read_text(encoding="utf-8")
+    for line in (SERVICE / "requirements.txt").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            assert re.search(rf"^{re.escape(line.strip())}$", pins, re.M | re.I), line
+    assert re.search(r"^torch==2\.13\.0$", pins, re.M)
+
+
+def test_the_dockerfile_shell_steps_parse():
+    for keyword, rest in instructions():
+        if keyword == "RUN":
+            shlex.split(rest)  # unbalanced quotes would fail the build late
