@@ -21,6 +21,8 @@ def _cleanup(_type: str, inputs: Mapping[str, Any]) -> Iterator[str]:
     policies, dry_run = get(inputs, "cleanupPolicies"), get(inputs, "cleanupPolicyDryRun")
     if is_unknown(policies) or is_unknown(dry_run):
         return
+    if isinstance(policies, list) and any(is_unknown(p) for p in policies):
+        return
     actions = [p.get("action") for p in objects(policies)]
     if any(is_unknown(a) for a in actions):
         return

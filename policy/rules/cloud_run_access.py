@@ -64,7 +64,9 @@ def _service_for(grant: Resource, services: Sequence[Resource]) -> Any:
     siblings = [s for s in services if grant.parent is not None and s.parent == grant.parent]
     if len(siblings) == 1:
         return siblings[0]
-    return None if isinstance(name, str) else UNKNOWN
+    if not isinstance(name, str) or any(is_unknown(get(s.inputs, "name")) for s in services):
+        return UNKNOWN  # one of the unknowns may be the match
+    return None
 
 
 def _same_service(grant: Resource, service: Resource, short_name: str) -> bool:

@@ -16,6 +16,9 @@ def containers(inputs: Mapping[str, Any]) -> list[dict[str, Any]]:
 def serving_container(inputs: Mapping[str, Any]) -> dict[str, Any] | None:
     """The ingress container: the one with `ports`, or the only container. Sidecars receive no
     requests, so request-path rules (probes) look at this one only."""
+    raw = get(inputs, "template.containers")
+    if not isinstance(raw, list) or not all(isinstance(c, Mapping) for c in raw):
+        return None  # unknown (or malformed) containers: which one serves cannot be told
     found = containers(inputs)
     with_ports = [c for c in found if c.get("ports") is not None]
     if len(with_ports) == 1:
