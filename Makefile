@@ -23,7 +23,7 @@ PULUMI_ENV = command -v pulumi >/dev/null || { \
 	    export PULUMI_CONFIG_PASSPHRASE=""; fi; fi; \
 	pulumi stack select "$(STACK)" --create >/dev/null
 
-.PHONY: help install test lint fmt serve render preview up destroy bench lock clean
+.PHONY: help install test lint fmt serve render stack preview up destroy bench lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -53,6 +53,9 @@ fmt: install ## apply ruff's fixes and formatting
 
 render: install ## offline render of a stack: make render STACK=dev [FORMAT=json|yaml|markdown]
 	$(PY) -m infra render $(STACK) --format $(or $(FORMAT),markdown)
+
+stack: ## select STACK with the Pulumi CLI, creating it on first use (then `pulumi config set …` works)
+	@$(PULUMI_ENV); echo "selected stack $(STACK)"
 
 preview: install ## pulumi preview for STACK (real Pulumi CLI and GCP credentials)
 	@$(PULUMI_ENV); pulumi preview --stack "$(STACK)" --diff

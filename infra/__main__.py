@@ -2,6 +2,7 @@
 
 python -m infra render STACK [--format json|yaml|markdown] [--set key=value ...]
 python -m infra diff BASE.json HEAD.json [--stack NAME]
+python -m infra config-table [--write README.md]
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import sys
 from pathlib import Path
 
 from infra import diff as diffing
+from infra import docs
 from infra import render as rendering
 from infra.settings import SettingsError
 from infra.stack_config import StackConfigError, parse_overrides
@@ -34,7 +36,16 @@ def main(argv: list[str] | None = None) -> int:
     diff.add_argument("base", type=Path, help="render of the base commit (missing: a new stack)")
     diff.add_argument("head", type=Path, help="render of the head commit")
     diff.add_argument("--stack", default="", help="stack name for the heading")
+    table = commands.add_parser("config-table", help="markdown table of every config key")
+    table.add_argument("--write", type=Path, metavar="README", help="replace the table in this file")
     args = parser.parse_args(argv)
+
+    if args.command == "config-table":
+        if args.write:
+            docs.update_readme(args.write)
+        else:
+            sys.stdout.write(docs.config_table())
+        return 0
 
     if args.command == "diff":
         try:

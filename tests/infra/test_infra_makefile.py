@@ -69,3 +69,10 @@ def test_missing_cli_fails_with_install_hint(tmp_path):
                             env={**clean, "PATH": "/usr/bin:/bin"})
     assert result.returncode != 0
     assert "error: the Pulumi CLI is not installed" in result.stderr
+
+
+def test_stack_target_selects_or_creates_the_stack(tmp_path):
+    result, calls = make("stack", tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert calls[1].startswith("stack select prod --create|backend=file://")
+    assert result.stdout.strip() == "selected stack prod"
