@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench.cli_common import CliError, positive_int
+from bench.cli_common import CliError, parse_env, positive_int
 from bench.demo import PRESETS, ensure_model
 from bench.stats import PERCENTILE_METHOD, summarize
 
@@ -36,16 +36,6 @@ def add_coldstart(commands: argparse._SubParsersAction) -> None:
                    help="extra environment for the service (repeatable), e.g. OMP_NUM_THREADS=2")  # fmt: skip
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR", help=f"default {DEFAULT_OUT}")
     p.set_defaults(handler=cmd_coldstart)
-
-
-def parse_env(pairs: Sequence[str]) -> dict[str, str]:
-    env = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise CliError(f"--env {pair!r}: expected KEY=VALUE")
-        env[key] = value
-    return env
 
 
 def summary(seconds: Sequence[float]) -> dict:

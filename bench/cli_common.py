@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from collections.abc import Sequence
 from typing import NoReturn
 
 
@@ -51,3 +52,14 @@ def non_negative_float(text: str) -> float:
 
 def positive_int(text: str) -> int:
     return int(_number(text, int, 1, strict=False))
+
+
+def parse_env(pairs: Sequence[str]) -> dict[str, str]:
+    """`--env KEY=VALUE` options → a dict."""
+    env = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise CliError(f"--env {pair!r}: expected KEY=VALUE")
+        env[key] = value
+    return env

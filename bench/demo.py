@@ -2,9 +2,11 @@
 
 Without `--url` it generates a random-weight checkpoint (bench/fake_model.py; cached under
 bench/out/models/), starts `python -m service` on it, runs the load, prints the report and
-writes the plots. `--scale-out-at S` starts a second service process S seconds into the run,
-behind a round-robin proxy that holds the requests dealt to it until it is ready — a local
-imitation of Cloud Run adding an instance, so the plots show what a cold start looks like.
+writes the plots. `--scale-out-at S` imitates Cloud Run adding an instance: the load goes
+through a front-end proxy that gives each instance at most its concurrency (CONCURRENCY,
+default 1) and queues the rest, and a second service process starts S seconds in. Requests
+queued when it becomes ready go to it, so the plots show a cold start the way Cloud Run
+users meet one.
 """
 
 from __future__ import annotations
@@ -15,11 +17,11 @@ import threading
 from pathlib import Path
 
 from bench import cli_load, records
-from bench.cli_common import CliError, positive_float, seconds
+from bench.cli_common import CliError, parse_env, positive_float, seconds
 from bench.load import LoadConfig, run_load
 from bench.local_service import LocalService, ServiceStartError
 from bench.payloads import load_payloads
-from bench.proxy import RoundRobinProxy
+from bench.proxy import FrontEndProxy
 from bench.report import ColdStartRule, render_markdown
 
 DEFAULT_OUT = Path("bench/out/demo")
@@ -39,8 +41,10 @@ def add_demo(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--rps", type=positive_float, default=10.0, help="open-loop rate (default 10)")
     p.add_argument("--duration", type=seconds, default=20.0, metavar="S", help="default 20 s")
     p.add_argument("--scale-out-at", type=seconds, metavar="S",
-                   help="start a second instance S seconds in, behind a round-robin proxy")  # fmt: skip
+                   help="start a second instance S seconds in (behind a front-end proxy)")  # fmt: skip
     p.add_argument("--payload", type=Path, metavar="FILE", help="request bodies, as for `load`")
+    p.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                   help="service environment (repeatable), e.g. NUM_THREADS=1 CONCURRENCY=2")  # fmt: skip
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR", help=f"default {DEFAULT_OUT}")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=cmd_demo)
@@ -78,29 +82,33 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if not (Path(model) / "config.json").is_file():
         raise CliError(f"{model} has no config.json: not a checkpoint directory")
     logs = args.out / "logs"
+    env = parse_env(args.env)
     try:
-        with LocalService(model, logs / "service-1.log") as first:
+        with LocalService(model, logs / "service-1.log", env) as first:
             print(f"service 1 ready in {first.wait_ready():.1f} s at {first.url}", file=sys.stderr)
             if args.scale_out_at is None:
                 return _load(args, first.url)
-            return _with_scale_out(args, model, first, logs)
+            return _with_scale_out(args, model, first, logs, env)
     except ServiceStartError as exc:
         raise CliError(str(exc)) from None
 
 
-def _with_scale_out(args: argparse.Namespace, model: Path, first: LocalService, logs: Path) -> int:
-    second = LocalService(model, logs / "service-2.log")
+def _with_scale_out(args: argparse.Namespace, model: Path, first: LocalService, logs: Path,
+                    env: dict[str, str]) -> int:  # fmt: skip
+    second = LocalService(model, logs / "service-2.log", env)
 
-    def scale_out(proxy: RoundRobinProxy) -> None:
-        backend = proxy.add(second.start().url, ready=False)  # requests dealt to it now wait
+    def scale_out(proxy: FrontEndProxy) -> None:
+        backend = proxy.add(second.start().url, ready=False)
         try:
             print(f"\nservice 2 ready in {second.wait_ready():.1f} s", file=sys.stderr)
+            proxy.mark_ready(backend)
         except ServiceStartError as exc:
             print(f"\nservice 2 failed: {exc}", file=sys.stderr)
-        finally:
-            backend.ready.set()  # let waiting requests go (to an answer or a 502)
 
-    with RoundRobinProxy() as proxy:
+    # Like Cloud Run: an instance gets at most its concurrency; the rest wait for a free one.
+    text = env.get("CONCURRENCY", "1")
+    concurrency = max(1, int(text)) if text.isdigit() else 1
+    with FrontEndProxy(backend_concurrency=concurrency) as proxy:
         proxy.add(first.url)
         timer = threading.Timer(args.scale_out_at, scale_out, args=(proxy,))
         timer.daemon = True

@@ -1,10 +1,13 @@
-"""A tiny round-robin reverse proxy: several local service processes behind one URL.
+"""A tiny reverse proxy: several local service processes behind one URL.
 
-It stands in for Cloud Run's front end in local runs and tests: requests are dealt to the
-backends in turn, and a backend can be added while it is still starting — requests dealt
-to it wait until it is marked ready, the way a request that triggers a scale-out waits for
-the new container. The load harness then sees what it would see on Cloud Run: a new
-instance id whose first requests carry the start-up wait in their latency.
+It stands in for Cloud Run's front end in local runs and tests. Each request goes to the
+ready backend with the fewest requests in flight (ties taken in turn, so idle backends
+alternate). With `backend_concurrency` set, a backend never has more than that many
+requests in flight — like Cloud Run's per-instance concurrency — and requests that find
+every ready backend full wait in the proxy until one frees up or a new backend becomes
+ready. A backend can be added while it is still starting (`ready=False`); the queued
+requests it then takes show their wait as time outside the app, as on Cloud Run when a
+scale-out is what a request was waiting for.
 
 Not for production: no streaming, whole bodies in memory, HTTP/1.1 to the backends.
 """
@@ -13,6 +16,8 @@ from __future__ import annotations
 
 import json
 import threading
+import time
+from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import requests
@@ -27,17 +32,21 @@ class Backend:
     def __init__(self, url: str, ready: bool = True):
         self.url = url.rstrip("/")
         self.ready = threading.Event()
+        self.in_flight = 0
         if ready:
             self.ready.set()
 
 
-class RoundRobinProxy:
-    def __init__(self, ready_timeout_s: float = 120.0, request_timeout_s: float = 60.0):
+class FrontEndProxy:
+    def __init__(self, backend_concurrency: int | None = None, ready_timeout_s: float = 120.0,
+                 request_timeout_s: float = 60.0):  # fmt: skip
         self.backends: list[Backend] = []
-        self.ready_timeout_s = ready_timeout_s
+        self.backend_concurrency = backend_concurrency
+        self.ready_timeout_s = ready_timeout_s  # longest a request waits for a free backend
         self.request_timeout_s = request_timeout_s
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
         self._turn = 0
+        self._queue: deque[object] = deque()  # requests waiting for a backend, oldest first
         self._local = threading.local()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
@@ -53,22 +62,54 @@ class RoundRobinProxy:
         backend = Backend(url, ready)
         with self._lock:
             self.backends.append(backend)
+            self._lock.notify_all()
         return backend
 
-    def _next(self) -> Backend | None:
+    def mark_ready(self, backend: Backend) -> None:
         with self._lock:
-            if not self.backends:
-                return None
-            backend = self.backends[self._turn % len(self.backends)]
-            self._turn += 1
-            return backend
+            backend.ready.set()
+            self._lock.notify_all()
+
+    def _pick(self) -> Backend | None:
+        """The ready backend with the fewest in flight and room for one more (caller holds the lock)."""
+        n = len(self.backends)
+        order = [self.backends[(self._turn + i) % n] for i in range(n)]
+        room = [b for b in order if b.ready.is_set()
+                and (self.backend_concurrency is None or b.in_flight < self.backend_concurrency)]  # fmt: skip
+        if not room:
+            return None
+        self._turn += 1
+        return min(room, key=lambda b: b.in_flight)  # min keeps the first of equals: turns
+
+    def _acquire(self) -> Backend | None:
+        """Wait in line (first come, first served) for a backend with room."""
+        deadline = time.monotonic() + self.ready_timeout_s
+        ticket = object()
+        with self._lock:
+            self._queue.append(ticket)
+            try:
+                while self._queue[0] is not ticket or (backend := self._pick()) is None:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        return None
+                    self._lock.wait(min(left, 0.05))  # also polls `ready` set without mark_ready
+                backend.in_flight += 1
+                return backend
+            finally:
+                self._queue.remove(ticket)
+                self._lock.notify_all()  # the next in line may go now
+
+    def _release(self, backend: Backend) -> None:
+        with self._lock:
+            backend.in_flight -= 1
+            self._lock.notify_all()
 
     def _session(self) -> requests.Session:
         if getattr(self._local, "session", None) is None:
             self._local.session = requests.Session()
         return self._local.session
 
-    def __enter__(self) -> RoundRobinProxy:
+    def __enter__(self) -> FrontEndProxy:
         self._thread.start()
         return self
 
@@ -100,12 +141,9 @@ class RoundRobinProxy:
             def _forward(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                backend = proxy._next()
+                backend = proxy._acquire()
                 if backend is None:
-                    self._error(503, "proxy: no backends")
-                    return
-                if not backend.ready.wait(proxy.ready_timeout_s):
-                    self._error(503, f"proxy: backend {backend.url} did not become ready")
+                    self._error(503, f"proxy: no backend free within {proxy.ready_timeout_s:g} s")
                     return
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in _SKIP_HEADERS}
                 try:
@@ -116,6 +154,8 @@ class RoundRobinProxy:
                 except requests.RequestException as exc:
                     self._error(502, f"proxy: {type(exc).__name__} from {backend.url}")
                     return
+                finally:
+                    proxy._release(backend)
                 out = [(k, v) for k, v in upstream.headers.items() if k.lower() not in _SKIP_HEADERS]
                 self._reply(upstream.status_code, out, upstream.content)
 

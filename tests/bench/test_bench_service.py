@@ -7,7 +7,7 @@ import pytest
 from bench.load import LoadConfig, run_load
 from bench.local_service import LocalService
 from bench.payloads import DEFAULT_PAYLOAD
-from bench.proxy import RoundRobinProxy
+from bench.proxy import FrontEndProxy
 from bench.report import build_report
 
 
@@ -27,7 +27,7 @@ def two_services(tiny_model_dir, tmp_path):
 
 def test_two_service_processes_taking_turns(two_services):
     missing_context = {"question": "What is sugar?"}
-    with RoundRobinProxy() as proxy:
+    with FrontEndProxy() as proxy:
         for service in two_services:
             proxy.add(service.url)
         result = run_load(
