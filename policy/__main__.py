@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-CLI_COMMANDS = ("check",)
+CLI_COMMANDS = ("check", "rules")
 
 
 def launched_by_pulumi(package: str | None, argv: Sequence[str]) -> bool:

@@ -1,4 +1,5 @@
-"""`python -m policy check STACK [--set key=value ...]` or `python -m policy check --render FILE.json`.
+"""`python -m policy check STACK [--set key=value ...]` or `python -m policy check --render FILE.json`
+(and `python -m policy rules`: the rule table).
 
 Runs every rule on the offline render of a stack (the same rules the CrossGuard pack runs in
 `pulumi preview`) and prints one line per violation: level, rule, resource, problem and fix.
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from policy.catalog import RULES
+from policy.docs import rule_table
 from policy.rule import Level, Resource, evaluate
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_USAGE = 0, 1, 2
@@ -45,6 +47,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="override a config key for the render (repeatable)",
     )
+    commands.add_parser("rules", help="print the rule table (markdown, as in policy/README.md)")
     return parser
 
 
@@ -83,6 +86,9 @@ def render_stack(stack: str, pairs: Sequence[str]) -> list[Resource]:
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
+        if args.command == "rules":
+            print(rule_table())
+            return EXIT_OK
         if (args.stack is None) == (args.render is None):
             raise UsageError("check takes a STACK or --render FILE.json (one of them)")
         if args.render is not None and args.overrides:

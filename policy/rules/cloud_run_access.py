@@ -121,7 +121,7 @@ RULES = [
         what="Cloud Run services carry an `access` label, public or private.",
         why=(
             "It records what the stack intends, so a public grant or an IAM bypass can be told "
-            "apart from a mistake — in review and by the rules below."
+            "apart from a mistake, in review and by the access rules."
         ),
         fix='label the service access="public" or access="private" from the stack\'s `public` setting',
         types=SERVICE,

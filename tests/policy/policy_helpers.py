@@ -229,9 +229,18 @@ def paths(value: Any, prefix: str = "") -> Iterator[str]:
         yield from paths(child, path)
 
 
+def _replaced(value: Any, steps: list[str | int], new: Any) -> Any:
+    """`value` with the item at `steps` replaced, copying only the containers on the way."""
+    if not steps:
+        return new
+    head, rest = steps[0], steps[1:]
+    copied = list(value) if isinstance(value, list) else dict(value)
+    copied[head] = _replaced(value[head], rest, new)
+    return copied
+
+
 def with_value(resource: Resource, path: str, new: Any) -> Resource:
-    inputs = copy.deepcopy(dict(resource.inputs))
-    set_path(inputs, path, new)
+    inputs = _replaced(resource.inputs, [_key(s) for s in path.split(".")], new)
     return Resource(resource.type, resource.name, inputs, resource.parent)
 
 

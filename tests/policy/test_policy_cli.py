@@ -64,6 +64,13 @@ def test_an_insecure_render_exits_1_with_one_line_per_problem(tmp_path, capsys):
     assert f"{len(EXPECTED_INSECURE) - advisories} mandatory, {advisories} advisory" in err[0]
 
 
+def test_rules_prints_the_table(capsys):
+    code, out, _ = run(capsys, "rules")
+    assert code == 0
+    assert out[0] == "<!-- rules:begin -->" and out[-1] == "<!-- rules:end -->"
+    assert sum(line.startswith("| `") for line in out) == len(BY_NAME)
+
+
 def test_a_stack_is_rendered_and_checked_in_process(capsys):
     code, out, err = run(capsys, "check", "dev", "--set", "public=false")
     assert code == 0
@@ -75,7 +82,7 @@ def test_a_stack_is_rendered_and_checked_in_process(capsys):
     ("argv", "message"),
     [
         ([], "error: the following arguments are required: command"),
-        (["lint"], "error: argument command: invalid choice: 'lint' (choose from 'check')"),
+        (["lint"], "error: argument command: invalid choice: 'lint' (choose from 'check', 'rules')"),
         (["check"], "error: check takes a STACK or --render FILE.json (one of them)"),
         (
             ["check", "dev", "--render", "x.json"],

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from policy_cases import ALL_CASES
 from policy_helpers import Case, judge
 
 from policy.catalog import BY_NAME, RULES
+from policy.docs import BEGIN, END, rule_table
 
 
 @pytest.mark.parametrize("case", ALL_CASES, ids=str)
@@ -43,3 +45,9 @@ def test_every_rule_is_described_with_a_level_and_a_fix(rule):
     for ref in rule.ids:
         assert ref.startswith(("CKV_GCP_", "AVD-GCP-", "CIS GCP ", "CIS GKE ")), ref
         assert ref in rule.description
+
+
+def test_the_readme_table_is_the_catalog():
+    readme = (Path(__file__).resolve().parents[2] / "policy" / "README.md").read_text()
+    begin, end = readme.index(BEGIN), readme.index(END) + len(END)
+    assert readme[begin:end] == rule_table(), "regenerate with: python -m policy rules"
