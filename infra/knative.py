@@ -34,7 +34,8 @@ INGRESSES = {
 VISIBILITY_LABEL = "networking.knative.dev/visibility"
 WORKLOAD_IDENTITY_ANNOTATION = "iam.gke.io/gcp-service-account"
 GPU_NODE_LABEL = "cloud.google.com/gke-accelerator"
-RUN_AS_USER = 10001  # any non-root UID: the image must only need to read its files and write /tmp
+# The image's own USER (service/Dockerfile), stated so the kubelet can verify runAsNonRoot.
+RUN_AS_USER = 10001
 # Pod Security Admission: enforce baseline (Knative's queue-proxy sidecar fits it), warn and audit
 # against restricted, which the model container itself meets.
 POD_SECURITY_LABELS = {

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import math
+import re
+from pathlib import Path
 
 import pytest
 from infra_helpers import make_settings
 
 from infra import limits
-from infra.settings import SettingsError
+from infra.settings import CONFIG_KEYS, SettingsError
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "knative.md"
 
 
 def knative(**overrides: str):
@@ -203,3 +207,16 @@ def test_node_room_follows_gke_reservations():
     assert limits.parse_machine_type("n1-standard-4").memory_mib == 15 * 1024
     assert limits.parse_machine_type("g2-standard-24").l4_gpus == 2
     assert limits.parse_machine_type("e2-medium") is None
+
+
+def test_docs_map_every_setting_to_both_platforms():
+    text = DOCS.read_text()
+    table = text[text.index("| setting | Cloud Run"):].split("\n\n", 1)[0]
+    rows = [line.split(" | ") for line in table.splitlines()[2:]]
+    documented = {key for row in rows for key in re.findall(r"`(\w+)`", row[0])}
+    assert documented == set(CONFIG_KEYS)
+    assert all(len(row) == 3 and row[1].strip() and row[2].strip(" |") for row in rows)
+    for key in ("startupCpuBoost", "cpuAlwaysAllocated"):
+        assert "**ignored**" in next(row[2] for row in rows if f"`{key}`" in row[0])
+    for key in ("invokers", "ingress", "timeoutSeconds", "executionEnvironment", "gpu"):
+        assert "**rejected" in next(row[2] for row in rows if f"`{key}`" in row[0]), key
