@@ -111,13 +111,7 @@ if settings.platform == "knative":
     )
     curl = service.url.apply(lambda url: knative_curl_example(url, public, settings.knative.namespace))
     pulumi.export("ingressIp", knative.ingress_ip)
-    pulumi.export(
-        "getCredentials",
-        pulumi.Output.concat(
-            "gcloud container clusters get-credentials ", gke.cluster_name,
-            " --location ", gke.location, f" --project {settings.project}",
-        ),
-    )
+    pulumi.export("getCredentials", gke.get_credentials)
 else:
     service = CloudRunModelService(
         name,

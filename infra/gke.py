@@ -131,7 +131,11 @@ def kubeconfig(cluster_name: str, endpoint: str, ca_certificate: str) -> str:
 
 
 def _node_config(
-    args_type, *, machine_type: str, service_account: pulumi.Input[str], labels: dict[str, str],
+    args_type,
+    *,
+    machine_type: str,
+    service_account: pulumi.Input[str],
+    labels: dict[str, str],
     **extra,
 ):
     """Node settings shared by every pool (and the cluster's short-lived default pool)."""
@@ -170,6 +174,7 @@ class GkeCluster(pulumi.ComponentResource):
     location: pulumi.Output[str]
     workload_pool: pulumi.Output[str]
     endpoint: pulumi.Output[str]
+    get_credentials: pulumi.Output[str]  # the gcloud line that points kubectl at the cluster
 
     def __init__(self, name: str, args: GkeClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(type_token("GkeCluster"), name, None, opts)
@@ -212,6 +217,13 @@ class GkeCluster(pulumi.ComponentResource):
         self.cluster_name = self.cluster.name
         self.location = self.cluster.location
         self.endpoint = self.cluster.endpoint
+        self.get_credentials = pulumi.Output.concat(
+            "gcloud container clusters get-credentials ",
+            self.cluster.name,
+            " --location ",
+            self.cluster.location,
+            f" --project {args.project}",
+        )
         config = pulumi.Output.all(
             self.cluster.name, self.cluster.endpoint, self.cluster.master_auth.cluster_ca_certificate
         ).apply(lambda v: kubeconfig(v[0], v[1], v[2]))
@@ -229,6 +241,7 @@ class GkeCluster(pulumi.ComponentResource):
                 "location": self.location,
                 "endpoint": self.endpoint,
                 "workload_pool": self.workload_pool,
+                "get_credentials": self.get_credentials,
             }
         )
 

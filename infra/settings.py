@@ -530,8 +530,10 @@ def _knative_settings(r: _Reader) -> KnativeSettings:
             knative.domain,
             f"{' or '.join(MAGIC_DNS_DOMAINS)} (magic DNS on the ingress IP), or a DNS domain you own",
         )
-    if not _DNS_LABEL.match(knative.namespace) or knative.namespace.startswith("kube-") or (
-        knative.namespace in RESERVED_NAMESPACES
+    if (
+        not _DNS_LABEL.match(knative.namespace)
+        or knative.namespace.startswith("kube-")
+        or knative.namespace in RESERVED_NAMESPACES
     ):
         r.fail(
             "knativeNamespace",
