@@ -370,8 +370,7 @@ def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: 
         gke=gke,
         knative=knative,
     )
-    if platform == "knative" and not r.problems:
-        # Cross-checks between settings, on values that each parsed: one line per real problem.
+    if platform == "knative":
         _check_knative(r, settings)
     if r.problems:
         raise SettingsError(r.problems)
@@ -548,6 +547,12 @@ def _check_knative(r: _Reader, settings: Settings) -> None:
     """What a `platform: knative` stack cannot express, or what would not fit its cluster."""
     service, access, knative = settings.service, settings.access, settings.knative
     on = "on knative"
+    failed = {problem.split(":", 1)[0] for problem in r.problems}
+
+    def parsed(*keys: str) -> bool:
+        """Cross-check only values that parsed: a bad one already has its line (and a fallback)."""
+        return not failed.intersection(keys)
+
     # Settings with no Knative equivalent that would change behaviour: refused, not dropped.
     if access.invokers:
         r.fail(
@@ -556,38 +561,40 @@ def _check_knative(r: _Reader, settings: Settings) -> None:
             f"empty {on}: Knative has no per-caller IAM; a private service (public: false) is "
             "cluster-local, reachable only from inside the cluster",
         )
-    if access.ingress != "all":
+    if parsed("ingress") and access.ingress != "all":
         r.fail(
             "ingress",
             access.ingress,
             f"all {on}: use public: false for a cluster-local service instead",
         )
-    if service.execution_environment != "gen2":
+    if parsed("executionEnvironment") and service.execution_environment != "gen2":
         r.fail(
             "executionEnvironment",
             service.execution_environment,
             f"gen2 {on}: GKE nodes run containers without gen1's gVisor sandbox",
         )
-    if service.timeout_seconds > limits.KNATIVE_MAX_REVISION_TIMEOUT_SECONDS:
+    if parsed("timeoutSeconds") and service.timeout_seconds > limits.KNATIVE_MAX_REVISION_TIMEOUT_SECONDS:
         r.fail(
             "timeoutSeconds",
             service.timeout_seconds,
             f"at most {limits.KNATIVE_MAX_REVISION_TIMEOUT_SECONDS} {on}: Knative's "
             "max-revision-timeout-seconds, bounded by how long its activator drains on shutdown",
         )
-    if knative.initial_scale > service.max_instances:
+    if parsed("knativeInitialScale", "maxInstances") and knative.initial_scale > service.max_instances:
         r.fail(
             "knativeInitialScale",
             knative.initial_scale,
             f"at most maxInstances ({service.max_instances})",
         )
-    if knative.target > service.concurrency:
+    if parsed("knativeTarget", "concurrency") and knative.target > service.concurrency:
         r.fail(
             "knativeTarget",
             knative.target,
             f"0 (uses concurrency) or 1…{service.concurrency}: at most concurrency, the hard limit",
         )
-    _check_knative_nodes(r, settings)
+    node_keys = ("cpu", "memory", "gpu", "maxInstances", "gkeMachineType", "gkeMaxNodes")
+    if parsed(*node_keys, "gkeGpuMachineType", "gkeGpuMaxNodes"):
+        _check_knative_nodes(r, settings)
 
 
 def _check_knative_nodes(r: _Reader, settings: Settings) -> None:
@@ -605,7 +612,7 @@ def _check_knative_nodes(r: _Reader, settings: Settings) -> None:
     else:
         key, machine, max_nodes = "gkeMachineType", gke.machine_type, gke.max_nodes
     node = limits.parse_machine_type(machine)
-    assert node is not None  # a bad machine type is already a problem: never reached
+    assert node is not None  # a bad machine type is already a problem: not checked then
     cpu_problem, memory_problem = limits.check_fits_node(service.cpu, service.memory_mib, node, key)
     if cpu_problem:
         r.fail("cpu", service.cpu.text, cpu_problem)

@@ -220,3 +220,16 @@ def test_docs_map_every_setting_to_both_platforms():
         assert "**ignored**" in next(row[2] for row in rows if f"`{key}`" in row[0])
     for key in ("invokers", "ingress", "timeoutSeconds", "executionEnvironment", "gpu"):
         assert "**rejected" in next(row[2] for row in rows if f"`{key}`" in row[0]), key
+
+
+def test_knative_problems_are_reported_with_the_others_and_never_from_a_fallback():
+    with pytest.raises(SettingsError) as caught:
+        knative(logLevel="LOUD", invokers='["user:a@example.com"]', timeoutSeconds="900")
+    assert [p.split(":")[0] for p in caught.value.problems] == ["logLevel", "invokers", "timeoutSeconds"]
+    # A value that did not parse is not cross-checked (its fallback would give a second, false line).
+    for overrides, key in (({"cpu": "lots", "maxInstances": "10"}, "cpu"),
+                           ({"maxInstances": "0", "knativeInitialScale": "1"}, "maxInstances"),
+                           ({"gkeMachineType": "big", "cpu": "9"}, "gkeMachineType")):
+        with pytest.raises(SettingsError) as caught:
+            knative(**overrides)
+        assert [p.split(":")[0] for p in caught.value.problems] == [key]
