@@ -15,6 +15,7 @@ from policy.rules import (
     gke_cluster,
     gke_nodes,
     iam,
+    knative_service,
     project_services,
 )
 
@@ -31,6 +32,7 @@ RULES: tuple[AnyRule, ...] = (
     *project_services.RULES,
     *gke_cluster.RULES,
     *gke_nodes.RULES,
+    *knative_service.RULES,
 )
 
 BY_NAME: dict[str, AnyRule] = {rule.name: rule for rule in RULES}

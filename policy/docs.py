@@ -11,7 +11,8 @@ AREAS = {
     "iam": "IAM",
     "artifact": "Artifact Registry and APIs",
     "apis": "Artifact Registry and APIs",
-    "gke": "GKE (Knative path)",
+    "gke": "GKE and Knative",
+    "knative": "GKE and Knative",
 }
 BEGIN, END = "<!-- rules:begin -->", "<!-- rules:end -->"
 

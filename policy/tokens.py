@@ -36,6 +36,8 @@ HIERARCHY_IAM = frozenset(
 )
 
 GKE_CLUSTER = "gcp:container/cluster:Cluster"
+# A Knative Service as pulumi-kubernetes registers a CustomResource (apiVersion/kind).
+KNATIVE_SERVICE = "kubernetes:serving.knative.dev/v1:Service"
 GKE_NODE_POOL = "gcp:container/nodePool:NodePool"
 
 

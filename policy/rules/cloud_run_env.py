@@ -56,16 +56,22 @@ def _secret_name(name: str) -> bool:
     return any(w == "KEY" and i > 0 and words[i - 1] in _KEY_KINDS for i, w in enumerate(words))
 
 
+def env_problems(where: str, envs: Any) -> Iterator[str]:
+    """Plain-text secrets in a container's env list (Cloud Run `envs`, Kubernetes `env`: both
+    `{name, value}`; references to secrets have no `value`)."""
+    for env in objects(envs):
+        name, value = env.get("name"), env.get("value")
+        if not isinstance(value, str):
+            continue  # a secret reference (valueSource / valueFrom), or unknown
+        if any(p.search(value) for p in _SECRET_VALUES):
+            yield f"{where} env {name} holds a credential in plain text"
+        elif isinstance(name, str) and _secret_name(name) and not _HARMLESS.match(value.strip()):
+            yield f"{where} env {name} looks like a secret set as a plain value"
+
+
 def _check(_type: str, inputs: Mapping[str, Any]) -> Iterator[str]:
     for index, container in enumerate(containers(inputs)):
-        for env in objects(container.get("envs")):
-            name, value = env.get("name"), env.get("value")
-            if not isinstance(value, str):
-                continue  # valueSource (Secret Manager), or unknown: nothing in plain text
-            if any(p.search(value) for p in _SECRET_VALUES):
-                yield f"{label(container, index)} env {name} holds a credential in plain text"
-            elif isinstance(name, str) and _secret_name(name) and not _HARMLESS.match(value.strip()):
-                yield f"{label(container, index)} env {name} looks like a secret set as a plain value"
+        yield from env_problems(label(container, index), container.get("envs"))
 
 
 RULES = [

@@ -22,15 +22,23 @@ def _images(inputs: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
             yield label(container, index), image
 
 
+def in_artifact_registry(image: str) -> bool:
+    return bool(_ARTIFACT_REGISTRY.match(image))
+
+
+def by_digest(image: str) -> bool:
+    return bool(_DIGEST.search(image))
+
+
 def _from_artifact_registry(_type: str, inputs: Mapping[str, Any]) -> Iterator[str]:
     for where, image in _images(inputs):
-        if not _ARTIFACT_REGISTRY.match(image):
+        if not in_artifact_registry(image):
             yield f"{where} image {image} is not in Artifact Registry"
 
 
 def _by_digest(_type: str, inputs: Mapping[str, Any]) -> Iterator[str]:
     for where, image in _images(inputs):
-        if not _DIGEST.search(image):
+        if not by_digest(image):
             yield f"{where} image {image} is not pinned by digest"
 
 

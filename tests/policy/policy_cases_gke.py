@@ -6,10 +6,14 @@ from policy_helpers import (
     AUTOPILOT_CLUSTER,
     CLUSTER,
     DELETE,
+    DIGEST,
     GKE_CLUSTER,
     GKE_NODE_POOL,
+    KNATIVE,
+    KNATIVE_SERVICE,
     NODE_CONFIG,
     NODE_POOL,
+    PRIVATE_KNATIVE_SERVICE,
     case,
     res,
     variant,
@@ -40,6 +44,12 @@ def inline_pool(name: str, pool_changes: dict):
 
 
 AUTOPILOT = res(CLUSTER, "autopilot", AUTOPILOT_CLUSTER)
+C0 = "spec.template.spec.containers.0"
+
+
+def knative(name: str, changes: dict | None = None, base: dict = KNATIVE_SERVICE):
+    return res(KNATIVE, name, base, changes)
+
 
 CASES = [
     case(
@@ -226,5 +236,44 @@ CASES = [
         ],
         passing={"upgrades", "provider-default"},
         failing={"upgrade-off", "inline-upgrade-off"},
+    ),
+    case(
+        "knative-image-pinned",
+        [
+            knative("digest"),
+            knative("tag", {f"{C0}.image": "us-central1-docker.pkg.dev/p/r/qa-gke:v1"}),
+            knative("docker-hub", {f"{C0}.image": f"docker.io/library/python@{DIGEST}"}),
+        ],
+        passing={"digest"},
+        failing={"tag", "docker-hub"},
+    ),
+    case(
+        "knative-no-plaintext-secrets",
+        [
+            knative("plain-settings"),
+            knative(
+                "secret-ref",
+                {
+                    f"{C0}.env.1": {
+                        "name": "HF_TOKEN",
+                        "valueFrom": {"secretKeyRef": {"name": "hf", "key": "token"}},
+                    }
+                },
+            ),
+            knative("token-in-env", {f"{C0}.env.1": {"name": "HF_TOKEN", "value": "hf_" + "z" * 34}}),
+        ],
+        passing={"plain-settings", "secret-ref"},
+        failing={"token-in-env"},
+    ),
+    case(
+        "knative-private-visibility",
+        [
+            knative("public"),
+            knative("private-cluster-local", base=PRIVATE_KNATIVE_SERVICE),
+            knative("private-exposed", {"metadata.labels.access": "private"}),
+            knative("unlabelled", {"metadata.labels": DELETE}),
+        ],
+        passing={"public", "private-cluster-local"},
+        failing={"private-exposed", "unlabelled"},
     ),
 ]

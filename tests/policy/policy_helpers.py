@@ -75,6 +75,7 @@ REPOSITORY_IAM_BINDING = "gcp:artifactregistry/repositoryIamBinding:RepositoryIa
 PROJECT_SERVICE = "gcp:projects/service:Service"
 CLUSTER = "gcp:container/cluster:Cluster"
 NODE_POOL = "gcp:container/nodePool:NodePool"
+KNATIVE = "kubernetes:serving.knative.dev/v1:Service"
 
 # A Cloud Run v2 service as the program renders it (dev, trimmed): every rule passes on it.
 SERVICE: dict[str, Any] = {
@@ -165,6 +166,41 @@ AUTOPILOT_CLUSTER: dict[str, Any] = {
 }
 
 
+# A Knative Service as the GKE path renders it (trimmed), public.
+KNATIVE_SERVICE: dict[str, Any] = {
+    "apiVersion": "serving.knative.dev/v1",
+    "kind": "Service",
+    "metadata": {
+        "labels": {"access": "public", "app": "qa-gke", "stack": "gke"},
+        "name": "qa-gke",
+        "namespace": "qa",
+    },
+    "spec": {
+        "template": {
+            "spec": {
+                "containerConcurrency": 1,
+                "containers": [
+                    {
+                        "env": [
+                            {"name": "MODEL_ID", "value": "distilbert/distilbert-base-cased-distilled-squad"}
+                        ],
+                        "image": f"us-central1-docker.pkg.dev/example-project/qa-gke-images/qa-gke@{DIGEST}",
+                        "name": "model",
+                        "ports": [{"containerPort": 8080, "name": "http1"}],
+                    }
+                ],
+                "serviceAccountName": "qa-gke",
+            }
+        }
+    },
+}
+PRIVATE_KNATIVE_SERVICE = variant(
+    KNATIVE_SERVICE,
+    {"metadata.labels.access": "private"},
+)
+PRIVATE_KNATIVE_SERVICE["metadata"]["labels"]["networking.knative.dev/visibility"] = "cluster-local"
+
+
 # --- judging, checkov style ----------------------------------------------------------------
 
 
@@ -215,16 +251,17 @@ def violations_of(rule_name: str, resources: Sequence[Resource]) -> list[str]:
 # --- substitutions for the unknown / malformed value tests -----------------------------------
 
 
-def paths(value: Any, prefix: str = "") -> Iterator[str]:
-    """Every key and list index inside `value`, as set_path paths (parents before children)."""
+def paths(value: Any, prefix: tuple[str | int, ...] = ()) -> Iterator[tuple[str | int, ...]]:
+    """Every key and list index inside `value` as a tuple of steps (keys may contain dots, as
+    Kubernetes label names do), parents before children."""
     if isinstance(value, Mapping):
-        items = [(str(k), v) for k, v in value.items()]
+        items: list[tuple[str | int, Any]] = list(value.items())
     elif isinstance(value, list):
-        items = [(str(i), v) for i, v in enumerate(value)]
+        items = list(enumerate(value))
     else:
         return
     for key, child in items:
-        path = f"{prefix}.{key}" if prefix else key
+        path = (*prefix, key)
         yield path
         yield from paths(child, path)
 
@@ -239,8 +276,9 @@ def _replaced(value: Any, steps: list[str | int], new: Any) -> Any:
     return copied
 
 
-def with_value(resource: Resource, path: str, new: Any) -> Resource:
-    inputs = _replaced(resource.inputs, [_key(s) for s in path.split(".")], new)
+def with_value(resource: Resource, path: str | tuple[str | int, ...], new: Any) -> Resource:
+    steps = [_key(s) for s in path.split(".")] if isinstance(path, str) else list(path)
+    inputs = _replaced(resource.inputs, steps, new)
     return Resource(resource.type, resource.name, inputs, resource.parent)
 
 

@@ -33,7 +33,7 @@ def test_every_rule_has_a_passing_and_a_failing_fixture():
 def test_there_are_at_least_25_rules_covering_every_area():
     areas = Counter(rule.area for rule in RULES)
     assert len(RULES) >= 25
-    assert {"cloudrun", "iam", "artifact", "apis", "gke"} <= set(areas)
+    assert {"cloudrun", "iam", "artifact", "apis", "gke", "knative"} <= set(areas)
 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.name)
