@@ -56,6 +56,8 @@ def _service_for(grant: Resource, services: Sequence[Resource]) -> Any:
     None: not declared in this stack. UNKNOWN: the name is not known yet (preview) and the
     parent does not settle it."""
     name = get(grant.inputs, "name")
+    if name is None:
+        name = get(grant.inputs, "service")  # the v1 IAM resources call it `service`
     if isinstance(name, str):
         short = name.rsplit("/", 1)[-1]  # `name` may be a full projects/…/services/NAME path
         matches = [s for s in services if _same_service(grant, s, short)]

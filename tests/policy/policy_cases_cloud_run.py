@@ -247,6 +247,11 @@ CASES = [
                 },
             ),
             res(
+                "gcp:cloudrun/iamMember:IamMember",
+                "v1-allusers-on-private",
+                {"service": "priv", "role": "roles/run.invoker", "member": "allUsers"},
+            ),
+            res(
                 CLOUD_RUN_IAM_MEMBER,
                 "public-admin",
                 {"name": "pub", "role": "roles/run.admin", "member": "allUsers"},
@@ -281,6 +286,7 @@ CASES = [
         ignored={"pub", "priv", "unlabelled"},
         failing={
             "allusers-on-private",
+            "v1-allusers-on-private",
             "by-parent-on-private",
             "binding-on-unlabelled",
             "public-admin",

@@ -6,6 +6,8 @@ from __future__ import annotations
 from policy_helpers import (
     CLUSTER,
     GKE_NODE_POOL,
+    KNATIVE,
+    KNATIVE_SERVICE,
     NODE_POOL,
     PROJECT_IAM_MEMBER,
     REPOSITORY_IAM_MEMBER,
@@ -82,6 +84,12 @@ def insecure_render() -> list[dict]:
         },
         {"type": CLUSTER, "name": "qa-cluster", "parent": None, "inputs": INSECURE_CLUSTER},
         {
+            "type": KNATIVE,
+            "name": "qa-knative",
+            "parent": None,
+            "inputs": variant(KNATIVE_SERVICE, {"metadata.labels.access": "private"}),
+        },
+        {
             "type": NODE_POOL,
             "name": "qa-pool",
             "parent": None,
@@ -124,4 +132,5 @@ EXPECTED_INSECURE = {
     ("advisory", "gke-private-nodes", "qa-cluster"),
     ("mandatory", "gke-node-auto-repair", "qa-pool"),
     ("mandatory", "gke-node-auto-upgrade", "qa-pool"),
+    ("mandatory", "knative-private-visibility", "qa-knative"),
 }
