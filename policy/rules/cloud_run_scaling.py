@@ -8,7 +8,7 @@ from typing import Any
 from policy import tokens
 from policy.rule import Level, Rule
 from policy.rules.cloud_run_template import containers, label
-from policy.values import as_number, duration_seconds, get, is_unknown
+from policy.values import UNKNOWN, as_number, duration_seconds, get, is_unknown
 
 SERVICE = frozenset({tokens.CLOUD_RUN_SERVICE})
 
@@ -40,9 +40,25 @@ def _cpu_idle(_type: str, inputs: Mapping[str, Any]) -> Iterator[str]:
             yield f"{label(container, index)} sets resources without cpuIdle"
 
 
+def _has_gpu(inputs: Mapping[str, Any]) -> Any:
+    """True, False or UNKNOWN: a GPU service batches on the accelerator and is not CPU-bound."""
+    accelerator = get(inputs, "template.nodeSelector.accelerator")
+    if is_unknown(accelerator):
+        return UNKNOWN
+    if isinstance(accelerator, str) and accelerator:
+        return True
+    for container in containers(inputs):
+        limits = get(container, "resources.limits")
+        if is_unknown(limits):
+            return UNKNOWN
+        if isinstance(limits, Mapping) and limits.get("nvidia.com/gpu") not in (None, "", "0", 0):
+            return True
+    return False
+
+
 def _concurrency(_type: str, inputs: Mapping[str, Any]) -> Iterator[str]:
-    value = get(inputs, "template.maxInstanceRequestConcurrency")
-    if is_unknown(value):
+    value, gpu = get(inputs, "template.maxInstanceRequestConcurrency"), _has_gpu(inputs)
+    if is_unknown(value) or is_unknown(gpu) or gpu is True:
         return
     if value is None:
         yield "maxInstanceRequestConcurrency is unset (Cloud Run's default is 80)"
@@ -109,7 +125,7 @@ RULES = [
         level=Level.ADVISORY,
         what=(
             f"Cloud Run request concurrency is set, at most {MAX_CPU_BOUND_CONCURRENCY} per "
-            "instance for a CPU-bound model."
+            "instance for a CPU-bound model (services with a GPU are exempt)."
         ),
         why=(
             "Requests beyond the cores share the CPU and all get slower instead of starting "

@@ -94,11 +94,18 @@ CASES = [
         [
             svc("one"),
             svc("four", {"template.maxInstanceRequestConcurrency": 4}),
+            svc(
+                "gpu-batches",
+                {
+                    "template.maxInstanceRequestConcurrency": 16,
+                    "template.nodeSelector": {"accelerator": "nvidia-l4"},
+                },
+            ),
             svc("default-80", {"template.maxInstanceRequestConcurrency": DELETE}),
             svc("eighty", {"template.maxInstanceRequestConcurrency": 80}),
             svc("five-as-double", {"template.maxInstanceRequestConcurrency": 5.0}),
         ],
-        passing={"one", "four"},
+        passing={"one", "four", "gpu-batches"},
         failing={"default-80", "eighty", "five-as-double"},
     ),
     case(
