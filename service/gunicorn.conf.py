@@ -7,6 +7,7 @@ Cloud Run's 10 s SIGTERM window. Settings come from the environment (service/set
 a bad value stops start-up here with one line on stderr.
 """
 
+import logging
 import os
 import signal
 import sys
@@ -74,3 +75,22 @@ def post_worker_init(worker):
             gunicorn_handler(signum, frame)
 
     signal.signal(signal.SIGTERM, on_sigterm)
+
+
+def worker_exit(server, worker):
+    """In the worker, once gunicorn has finished with it: exit now, skip interpreter teardown.
+
+    Tearing down torch, its thread pools and the executor threads takes seconds on a busy
+    CPU, and every second after SIGTERM counts against Cloud Run's 10 s. All responses are
+    sent by now; only the logs need flushing. (gunicorn also calls this hook in the master
+    for a worker that is already gone: the pid check leaves that case alone.)
+    """
+    if os.getpid() != worker.pid:
+        return
+    exc = sys.exc_info()[1]
+    if not isinstance(exc, SystemExit):
+        return
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(exc.code if isinstance(exc.code, int) else 1)
