@@ -53,8 +53,10 @@ def _resolve_revision(source: str, revision: str | None) -> str | None:
 
 def fetch(source: str, revision: str | None, out: Path, model_id: str | None = None) -> dict:
     """Save tokenizer + safetensors weights + metadata of `source` into `out`."""
+    import transformers  # noqa: PLC0415 - heavy; the CLI's --help and --verify do without
     from transformers import AutoModelForQuestionAnswering, AutoTokenizer  # noqa: PLC0415
 
+    transformers.utils.logging.disable_progress_bar()  # build logs, not progress bars
     local = Path(source).is_dir()
     if not local and os.environ.get("HF_HUB_OFFLINE") == "1":
         raise BootstrapError(
@@ -65,7 +67,8 @@ def fetch(source: str, revision: str | None, out: Path, model_id: str | None = N
         tokenizer = AutoTokenizer.from_pretrained(source, **kwargs)
         model = AutoModelForQuestionAnswering.from_pretrained(source, **kwargs)
     except (OSError, ValueError) as exc:
-        raise BootstrapError(f"cannot load {source!r}: {exc}") from exc
+        reason = " ".join(str(exc).split())  # one line, whatever the library wrote
+        raise BootstrapError(f"cannot load {source!r}: {reason}") from exc
     if not getattr(tokenizer, "is_fast", False):
         raise BootstrapError(f"{source!r} has no fast tokenizer; the service needs tokenizer.json")
 

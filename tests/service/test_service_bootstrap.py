@@ -1,0 +1,70 @@
+"""service/bootstrap.py: bake a checkpoint into a servable directory and prove it loads."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from service import bootstrap
+from service.app import create_app
+from service.model import QAModel
+from service.settings import Settings
+
+QUESTION, CONTEXT = "Who lives there?", "The king of France lives in Paris, near the river."
+
+
+@pytest.mark.parametrize("arch", ["bert", "roberta"])
+def test_round_trip_from_a_local_checkpoint(tiny_model_factory, tmp_path, capsys, arch):
+    source = tiny_model_factory(arch)
+    out = tmp_path / "baked"
+    assert bootstrap.main(["--source", str(source), "--out", str(out), "--model-id", "acme/qa"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["model_id"] == "acme/qa"
+    assert printed["revision"].startswith("sha256:")
+    verified = printed["answer"]  # bootstrap loaded the result back and answered
+    assert verified["answer"] == bootstrap.VERIFY_CONTEXT[verified["start"] : verified["end"]]
+    assert {"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
+            bootstrap.METADATA_FILE} <= {p.name for p in out.iterdir()}  # fmt: skip
+    assert not list(out.glob("*.bin"))  # safetensors only
+    tok_config = json.loads((out / "tokenizer_config.json").read_text())
+    assert tok_config["padding_side"] == "right"
+    assert ("token_type_ids" in tok_config["model_input_names"]) is (arch == "bert")
+
+    # Same answers from the baked copy as from the source checkpoint.
+    baked = QAModel.load(out, num_threads=1).predict(QUESTION, CONTEXT).answers
+    original = QAModel.load(source, num_threads=1).predict(QUESTION, CONTEXT).answers
+    assert [(a.answer, a.start, a.end) for a in baked] == [(a.answer, a.start, a.end) for a in original]
+    assert baked[0].score == pytest.approx(original[0].score, rel=1e-5)
+
+    # The service reports what bootstrap recorded.
+    settings = Settings.from_env({"MODEL_DIR": str(out), "NUM_THREADS": "1"})
+    app = create_app(settings)
+    assert app.extensions["qa"].state.loaded.wait(60)
+    ready = app.test_client().get("/ready").get_json()
+    assert (ready["model_id"], ready["model_revision"]) == ("acme/qa", printed["revision"])
+
+
+def test_verify_only(tiny_model_dir, capsys):
+    assert bootstrap.main(["--verify", str(tiny_model_dir)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert (
+        result["answer"]["answer"]
+        == bootstrap.VERIFY_CONTEXT[result["answer"]["start"] : result["answer"]["end"]]
+    )
+
+
+def test_a_source_that_does_not_load_is_one_clear_line(tmp_path, capsys):
+    (tmp_path / "src").mkdir()
+    code = bootstrap.main(["--source", str(tmp_path / "src"), "--out", str(tmp_path / "out")])
+    assert code == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert err[0].startswith("error: cannot load")
+
+
+def test_offline_build_refuses_a_hub_id(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    code = bootstrap.main(["--source", "org/not-local", "--revision", "abc", "--out", str(tmp_path / "o")])
+    assert code == 1
+    assert "HF_HUB_OFFLINE=1" in capsys.readouterr().err
