@@ -69,9 +69,10 @@ up: install ## pulumi up for STACK
 destroy: install ## pulumi destroy for STACK (prod keeps deletion protection until you turn it off)
 	@$(PULUMI_ENV); pulumi destroy --stack "$(STACK)"
 
-bench: install ## local load demo, report + plots in bench/out/demo: make bench [URL=…] [PRESET=tiny|distilbert-base] [RPS=10] [DURATION=20] [SCALE_OUT_AT=S]
+bench: install ## ~20 s local load test, report + plots in bench/out/demo [URL= PRESET= RPS= DURATION= FROM_ZERO=1 SCALE_OUT_AT=]
 	$(PY) -m bench demo $(if $(URL),--url "$(URL)") --preset "$(or $(PRESET),tiny)" \
-	  --rps "$(or $(RPS),10)" --duration "$(or $(DURATION),20)" $(if $(SCALE_OUT_AT),--scale-out-at "$(SCALE_OUT_AT)")
+	  --rps "$(or $(RPS),10)" --duration "$(or $(DURATION),20)" $(if $(FROM_ZERO),--from-zero) \
+	  $(if $(SCALE_OUT_AT),--scale-out-at "$(SCALE_OUT_AT)")
 
 lock: install ## re-pin constraints.txt from the current .venv
 	{ echo "# Full transitive pin set (pip freeze of a working .venv). Update with \`make lock\`."; \

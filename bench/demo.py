@@ -2,11 +2,12 @@
 
 Without `--url` it generates a random-weight checkpoint (bench/fake_model.py; cached under
 bench/out/models/), starts `python -m service` on it, runs the load, prints the report and
-writes the plots. `--scale-out-at S` imitates Cloud Run adding an instance: the load goes
-through a front-end proxy that gives each instance at most its concurrency (CONCURRENCY,
-default 1) and queues the rest, and a second service process starts S seconds in. Requests
-queued when it becomes ready go to it, so the plots show a cold start the way Cloud Run
-users meet one.
+writes the plots. `--from-zero` and `--scale-out-at S` imitate Cloud Run starting instances
+under load: requests go through a front-end proxy that gives each instance at most its
+concurrency (CONCURRENCY, default 1) and queues the rest; with `--from-zero` the service
+starts only when the load does (the first requests wait for it), and `--scale-out-at S`
+starts another service process S seconds in. Queued requests go to an instance as soon as
+it is ready, so the plots show cold starts the way Cloud Run users meet them.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import threading
 from pathlib import Path
 
 from bench import cli_load, records
-from bench.cli_common import CliError, parse_env, positive_float, seconds
+from bench.cli_common import CliError, non_negative_float, parse_env, positive_float, seconds
 from bench.load import LoadConfig, run_load
 from bench.local_service import LocalService, ServiceStartError
 from bench.payloads import load_payloads
@@ -40,8 +41,12 @@ def add_demo(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--model-dir", type=Path, help="serve this checkpoint instead of generating one")
     p.add_argument("--rps", type=positive_float, default=10.0, help="open-loop rate (default 10)")
     p.add_argument("--duration", type=seconds, default=20.0, metavar="S", help="default 20 s")
+    p.add_argument("--from-zero", action="store_true",
+                   help="start the service with the load (scale from zero): first requests wait")  # fmt: skip
     p.add_argument("--scale-out-at", type=seconds, metavar="S",
                    help="start a second instance S seconds in (behind a front-end proxy)")  # fmt: skip
+    p.add_argument("--grace", type=non_negative_float, default=10.0, metavar="S",
+                   help="wait this long after the run for answers still due (default 10)")  # fmt: skip
     p.add_argument("--payload", type=Path, metavar="FILE", help="request bodies, as for `load`")
     p.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                    help="service environment (repeatable), e.g. NUM_THREADS=1 CONCURRENCY=2")  # fmt: skip
@@ -62,8 +67,11 @@ def ensure_model(preset: str, root: Path = MODELS) -> Path:
 
 
 def _load(args: argparse.Namespace, url: str) -> int:
-    config = LoadConfig(url=url, duration_s=args.duration, rps=args.rps,
-                        payloads=load_payloads(args.payload))  # fmt: skip
+    try:
+        config = LoadConfig(url=url, duration_s=args.duration, rps=args.rps, grace_s=args.grace,
+                            payloads=load_payloads(args.payload))  # fmt: skip
+    except ValueError as exc:  # PayloadError included
+        raise CliError(str(exc)) from None
     result = run_load(config, progress=not args.quiet)
     args.out.mkdir(parents=True, exist_ok=True)
     records.write_csv(args.out / "requests.csv", result.records)
@@ -81,40 +89,52 @@ def cmd_demo(args: argparse.Namespace) -> int:
     model = args.model_dir or ensure_model(args.preset)
     if not (Path(model) / "config.json").is_file():
         raise CliError(f"{model} has no config.json: not a checkpoint directory")
-    logs = args.out / "logs"
     env = parse_env(args.env)
+    if args.from_zero or args.scale_out_at is not None:
+        return _through_front_end(args, model, env)
     try:
-        with LocalService(model, logs / "service-1.log", env) as first:
-            print(f"service 1 ready in {first.wait_ready():.1f} s at {first.url}", file=sys.stderr)
-            if args.scale_out_at is None:
-                return _load(args, first.url)
-            return _with_scale_out(args, model, first, logs, env)
+        with LocalService(model, args.out / "logs" / "service-1.log", env) as service:
+            print(f"service ready in {service.wait_ready():.1f} s at {service.url}", file=sys.stderr)
+            return _load(args, service.url)
     except ServiceStartError as exc:
         raise CliError(str(exc)) from None
 
 
-def _with_scale_out(args: argparse.Namespace, model: Path, first: LocalService, logs: Path,
-                    env: dict[str, str]) -> int:  # fmt: skip
-    second = LocalService(model, logs / "service-2.log", env)
+def _through_front_end(args: argparse.Namespace, model: Path, env: dict[str, str]) -> int:
+    """Instances that join while the load runs, behind the Cloud Run-like proxy."""
+    services: list[LocalService] = []
 
-    def scale_out(proxy: FrontEndProxy) -> None:
-        backend = proxy.add(second.start().url, ready=False)
+    def launch(number: int, proxy: FrontEndProxy) -> bool:
+        service = LocalService(model, args.out / "logs" / f"service-{number}.log", env)
+        services.append(service)
+        backend = proxy.add(service.start().url, ready=False)  # requests may queue for it
         try:
-            print(f"\nservice 2 ready in {second.wait_ready():.1f} s", file=sys.stderr)
-            proxy.mark_ready(backend)
+            print(f"\nservice {number} ready in {service.wait_ready():.1f} s", file=sys.stderr)
         except ServiceStartError as exc:
-            print(f"\nservice 2 failed: {exc}", file=sys.stderr)
+            print(f"\nservice {number} failed: {exc}", file=sys.stderr)
+            return False
+        proxy.mark_ready(backend)
+        return True
 
     # Like Cloud Run: an instance gets at most its concurrency; the rest wait for a free one.
     text = env.get("CONCURRENCY", "1")
     concurrency = max(1, int(text)) if text.isdigit() else 1
     with FrontEndProxy(backend_concurrency=concurrency) as proxy:
-        proxy.add(first.url)
-        timer = threading.Timer(args.scale_out_at, scale_out, args=(proxy,))
-        timer.daemon = True
-        timer.start()
+        starters = []
+        if args.from_zero:  # the first instance starts with the load: scale from zero
+            starters.append(threading.Timer(0, launch, args=(1, proxy)))
+        elif not launch(1, proxy):
+            services[0].stop()
+            raise CliError("service 1 did not start (see the line above)")
+        if args.scale_out_at is not None:
+            starters.append(threading.Timer(args.scale_out_at, launch, args=(len(starters) + 2, proxy)))
         try:
+            for timer in starters:
+                timer.daemon = True
+                timer.start()
             return _load(args, proxy.url)
         finally:
-            timer.cancel()
-            second.stop()
+            for timer in starters:
+                timer.cancel()
+            for service in services:
+                service.stop()

@@ -1,5 +1,6 @@
 """The harness against the real service (`python -m service`) on a generated tiny model."""
 
+import json
 from collections import Counter
 
 import pytest
@@ -57,3 +58,22 @@ def test_two_service_processes_taking_turns(two_services):
     assert report["cold_starts"]["count"] == 2
     assert {e["instance_id"] for e in report["cold_starts"]["events"]} == set(ids)
     assert report["split"]["count"] == 6
+
+
+def test_demo_from_zero_shows_the_start_up_as_a_cold_start(tiny_model_dir, tmp_path, capsys):
+    from bench.__main__ import main
+
+    out = tmp_path / "demo"
+    # A generous grace: on a busy machine the process may take longer to start than the run.
+    code = main(["demo", "--model-dir", str(tiny_model_dir), "--from-zero", "--rps", "4",
+                 "--duration", "2", "--grace", "120", "--out", str(out), "--quiet"])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    report = json.loads((out / "report.json").read_text())
+    assert report["requests"]["scheduled"] == 8
+    cold = report["cold_starts"]
+    assert cold["count"] == 1
+    # The first request waited in the front end for the process to start (imports alone take
+    # over a second), and the ones queued behind it are flagged as start-up delayed.
+    assert cold["events"][0]["overhead_ms"] > 1000
+    assert cold["startup_delayed"]["count"] >= 2
+    assert (out / "logs" / "service-1.log").is_file()
