@@ -53,6 +53,7 @@ class LoadConfig:
     headers: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        predict_url(self.url)  # raises on anything but an http(s) URL
         if (self.rps is None) == (self.concurrency is None):
             raise ValueError("give exactly one of rps (open loop) or concurrency (closed loop)")
         if self.rps is not None and self.rps <= 0:

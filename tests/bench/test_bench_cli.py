@@ -128,6 +128,11 @@ def test_demo_against_a_running_url(capsys, tmp_path, stub_server):
     assert (tmp_path / "latency_timeline.png").is_file()
 
 
+def test_demo_url_errors_are_one_line(capsys):
+    code, _, err = run_cli(capsys, "demo", "--url", "ftp://x")
+    assert code == 2 and err.count("\n") == 1 and "not an http(s) URL" in err
+
+
 def test_demo_scale_out_must_fall_inside_the_run(capsys):
     code, _, err = run_cli(capsys, "demo", "--duration", "5", "--scale-out-at", "5")
     assert code == 2 and "must be within --duration" in err

@@ -153,8 +153,10 @@ def test_predict_url(url, expected):
         ({"concurrency": 0}, "concurrency"),
         ({"rps": 1, "max_outstanding": 0}, "max-outstanding"),
         ({"rps": 1, "arrivals": "bursty"}, "arrivals"),
+        ({"rps": 1, "url": "ftp://x"}, "not an http"),
+        ({"rps": 1, "url": "localhost:8080"}, "not an http"),
     ],
 )
 def test_config_rejects_nonsense(kwargs, message):
     with pytest.raises(ValueError, match=message):
-        LoadConfig(url="http://x", duration_s=1, **kwargs)
+        LoadConfig(**{"url": "http://x", "duration_s": 1, **kwargs})
