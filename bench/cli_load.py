@@ -91,6 +91,9 @@ def add_load(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed for Poisson arrivals")
     p.add_argument("--token", help=f"identity token for Cloud Run (else ${auth.TOKEN_ENV}, else gcloud)")
     p.add_argument("--no-gcloud", action="store_true", help="never ask gcloud for a token")
+    p.add_argument("--header", action="append", default=[], metavar="'NAME: VALUE'",
+                   help="extra request header (repeatable), e.g. 'Host: qa.default.example.com' "
+                        "for a Knative service behind its ingress IP")  # fmt: skip
     _add_analysis_args(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=cmd_load)
@@ -186,9 +189,20 @@ def config_from_args(args: argparse.Namespace, headers: dict[str, str]) -> LoadC
         raise CliError(str(exc)) from None
 
 
+def parse_headers(pairs: list[str]) -> dict[str, str]:
+    headers = {}
+    for pair in pairs:
+        name, sep, value = pair.partition(":")
+        if not sep or not name.strip() or name != name.strip():
+            raise CliError(f"--header {pair!r}: expected 'Name: value'")
+        headers[name] = value.strip()
+    return headers
+
+
 def cmd_load(args: argparse.Namespace) -> int:
+    headers = parse_headers(args.header)
     token, source = auth.resolve_token(args.url, args.token, use_gcloud=not args.no_gcloud)
-    config = config_from_args(args, auth.auth_headers(token))
+    config = config_from_args(args, {**headers, **auth.auth_headers(token)})
     if token:
         print(f"auth: identity token from {source}", file=sys.stderr)
     result = run_load(config, progress=not args.quiet)

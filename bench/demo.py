@@ -1,7 +1,7 @@
 """`python -m bench demo` (what `make bench` runs): a short load test against a local service.
 
 Without `--url` it generates a random-weight checkpoint (bench/fake_model.py; cached under
-bench/out/models/), starts `python -m service` on it, runs the load, prints the report and
+models/), starts `python -m service` on it, runs the load, prints the report and
 writes the plots. `--from-zero` and `--scale-out-at S` imitate Cloud Run starting instances
 under load: requests go through a front-end proxy that gives each instance at most its
 concurrency (CONCURRENCY, default 1) and queues the rest; with `--from-zero` the service
@@ -26,7 +26,8 @@ from bench.proxy import FrontEndProxy
 from bench.report import ColdStartRule, render_markdown
 
 DEFAULT_OUT = Path("bench/out/demo")
-MODELS = Path("bench/out/models")
+# Shared with bench/serving.py: one generated checkpoint per preset (git-ignored).
+MODELS = Path(__file__).resolve().parent.parent / "models"
 PRESETS = ("tiny", "distilbert-base")
 
 
@@ -127,7 +128,7 @@ def _through_front_end(args: argparse.Namespace, model: Path, env: dict[str, str
             services[0].stop()
             raise CliError("service 1 did not start (see the line above)")
         if args.scale_out_at is not None:
-            starters.append(threading.Timer(args.scale_out_at, launch, args=(len(starters) + 2, proxy)))
+            starters.append(threading.Timer(args.scale_out_at, launch, args=(2, proxy)))
         try:
             for timer in starters:
                 timer.daemon = True

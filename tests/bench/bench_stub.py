@@ -70,7 +70,12 @@ class StubServer:
                     stub.counts[instance] += 1
                     count = stub.counts[instance]
                     stub.received.append(
-                        {**body, "_instance": instance, "_auth": self.headers.get("Authorization")}
+                        {
+                            **body,
+                            "_instance": instance,
+                            "_auth": self.headers.get("Authorization"),
+                            "_host": self.headers.get("Host"),
+                        }
                     )
                     stub.in_flight += 1
                     stub.max_in_flight = max(stub.max_in_flight, stub.in_flight)

@@ -32,6 +32,7 @@ ERROR_CASES = [
         "cannot read payload file",
     ),
     (["load", "http://x", "--concurrency", "5000", "--duration", "1"], "above 1000"),
+    (["load", "http://x", "--rps", "1", "--duration", "1", "--header", "Host"], "expected 'Name: value'"),
     (["cost", "nope", "--rps", "1"], "no Pulumi.nope.yaml"),
     (["cost", "dev", "--rps", "1", "--set", "cpu=3"], 'cpu: "3" is not valid'),
     (["cost", "dev", "--rps", "1", "--set", "bogus"], "expected key=value"),
@@ -80,6 +81,19 @@ def test_load_writes_csv_report_and_plots_then_report_rebuilds_them(capsys, tmp_
     assert again["latency_ms"] == report["latency_ms"]
     assert again["cold_starts"]["startup_delayed"]["window"] == 1
     assert again["run"] == report["run"]
+
+
+def test_extra_headers_and_token_are_sent(capsys, tmp_path, stub_server):
+    stub = stub_server()
+    code, _, err = run_cli(
+        capsys, "load", stub.url, "--concurrency", "1", "--duration", "10", "--max-requests", "1",
+        "--header", "Host: qa.default.example.com", "--token", "abc", "--out", str(tmp_path),
+        "--quiet", "--no-plots",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "identity token from --token" in err
+    assert stub.received[0]["_auth"] == "Bearer abc"
+    assert stub.received[0]["_host"] == "qa.default.example.com"
 
 
 def test_nothing_answered_exits_1_with_a_hint(capsys, tmp_path, unused_port):
