@@ -75,6 +75,8 @@ def plot(result: dict, path: Path) -> Path:
     hist.hist(runs, bins=min(20, max(5, len(runs))), color="#ff7f0e", alpha=0.8)
     hist.set_xlabel("process start → first answer (s)")
     hist.set_ylabel("runs")
+    dots.xaxis.get_major_locator().set_params(integer=True)
+    hist.yaxis.get_major_locator().set_params(integer=True)
     for ax in (dots, hist):
         ax.grid(True, alpha=0.3)
     fig.suptitle(f"Local cold start, {len(runs)} runs — {result['model']}", fontsize=11)
