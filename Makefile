@@ -74,6 +74,15 @@ bench: install ## ~20 s local load test, report + plots in bench/out/demo [URL= 
 	  --rps "$(or $(RPS),10)" --duration "$(or $(DURATION),20)" $(if $(FROM_ZERO),--from-zero) \
 	  $(if $(SCALE_OUT_AT),--scale-out-at "$(SCALE_OUT_AT)")
 
+serve: install ## run the service locally, as in the image (gunicorn): make serve MODEL_DIR=models/qa [PORT=8080]
+	@test -n "$(MODEL_DIR)" || { echo "set MODEL_DIR: make serve MODEL_DIR=DIR (make one with" \
+	  "python -m service.bootstrap --source HUB_ID --out DIR, or python -m bench.fake_model DIR)" >&2; exit 2; }
+	MODEL_DIR="$(MODEL_DIR)" $(if $(PORT),PORT="$(PORT)") $(PY) -m service
+
+.PHONY: bench-serving
+bench-serving: install ## service speed/memory vs raw forward passes (~10 min, distilbert-base shapes), bench/out/serving
+	$(PY) -m bench.serving
+
 lock: install ## re-pin constraints.txt from the current .venv
 	{ echo "# Full transitive pin set (pip freeze of a working .venv). Update with \`make lock\`."; \
 	  $(PIP) freeze --exclude-editable | grep -v -i '^torch==' ; echo "torch==$(TORCH_VERSION)"; } > constraints.txt

@@ -19,6 +19,7 @@ from service.admission import Admission
 from service.errors import BodyTooLargeError, NotReadyError, body_too_large_message, error_response
 from service.model import QAModel
 from service.openapi import build_openapi
+from service.runner import InferenceRunner
 from service.settings import Settings, SettingsError
 from service.state import READY, ServiceState
 from service.validation import check_content_type, parse_predict
@@ -36,6 +37,7 @@ class QAExtension:
     settings: Settings
     state: ServiceState
     admission: Admission
+    runner: InferenceRunner
 
 
 def _default_loader(settings: Settings) -> Callable[[], QAModel]:
@@ -63,6 +65,7 @@ def create_app(
         settings=settings,
         state=ServiceState(settings.model_id, settings.model_revision),
         admission=Admission(settings.concurrency, settings.max_queue, settings.queue_timeout_s),
+        runner=InferenceRunner(settings.concurrency),
     )
     app = Flask("service")
     # One byte of slack: Werkzeug silently truncates a chunked body at the limit, so the
@@ -74,9 +77,9 @@ def create_app(
     _register_probes(app, ext)
     _register_predict(app, ext)
     if model is not None:
-        ext.state.set_model(model)
+        ext.runner.call(ext.state.set_model, model)  # warm up where requests will run
     else:
-        ext.state.start_loading(loader or _default_loader(settings))
+        ext.state.start_loading(loader or _default_loader(settings), ext.runner)
     return app
 
 
@@ -144,7 +147,7 @@ def _register_probes(app: Flask, ext: QAExtension) -> None:
 
 
 def _register_predict(app: Flask, ext: QAExtension) -> None:
-    state, settings, admission = ext.state, ext.settings, ext.admission
+    state, settings, admission, runner = ext.state, ext.settings, ext.admission, ext.runner
 
     @app.post("/predict")
     def predict() -> Response:
@@ -158,7 +161,7 @@ def _register_predict(app: Flask, ext: QAExtension) -> None:
         if model is None:
             raise NotReadyError(f"model {settings.model_id} is {state.phase}; retry shortly")
         with admission.slot() as queue_ms:
-            prediction = model.predict(req.question, req.context, req.options)
+            prediction = runner.call(model.predict, req.question, req.context, req.options)
         g.timings = {"queue": queue_ms, **prediction.timings_ms}
         g.log = {
             "windows": prediction.windows,

@@ -69,7 +69,7 @@ class QAModel:
         *,
         use_token_type_ids: bool,
         max_question_tokens: int = 64,
-        max_batch_windows: int = 16,
+        max_batch_windows: int = 2,
     ) -> None:
         if max_question_tokens > tokenizer.max_question_tokens:
             raise ValueError(
@@ -91,7 +91,7 @@ class QAModel:
         *,
         num_threads: int = 1,
         max_question_tokens: int = 64,
-        max_batch_windows: int = 16,
+        max_batch_windows: int = 2,
         backend: str = "torch",
     ) -> QAModel:
         model_dir = Path(model_dir)

@@ -42,8 +42,12 @@ class Settings:
     max_queue: int = 4
     # A waiting request gives up (503) after this long rather than hang.
     queue_timeout_s: float = 30.0
-    # Windows of one request per forward pass; bounds activation memory on long contexts.
-    max_batch_windows: int = 16
+    # Windows of one request per forward pass. Up to this many run as one padded batch;
+    # longer contexts go in chunks of it. Bounds activation memory: on DistilBERT-base with a
+    # 2,800-token context (11 windows) the worker peaked at ~635 MB RSS with 2, ~670-700 MB
+    # with 4 and ~850 MB with all 11 in one batch, while bigger batches were not faster on
+    # CPU (service/README.md, "Speed and memory").
+    max_batch_windows: int = 2
     log_level: str = "INFO"
 
     @property
@@ -68,7 +72,7 @@ class Settings:
             max_body_bytes=_int(env, "MAX_BODY_BYTES", 1_048_576, 1024, 1 << 30),
             max_queue=_int(env, "MAX_QUEUE", 4, 0, 4096),
             queue_timeout_s=_float(env, "QUEUE_TIMEOUT_S", 30.0, 0.001, 3600.0),
-            max_batch_windows=_int(env, "MAX_BATCH_WINDOWS", 16, 1, 1024),
+            max_batch_windows=_int(env, "MAX_BATCH_WINDOWS", 2, 1, 1024),
             log_level=_choice(env, "LOG_LEVEL", "INFO", LOG_LEVELS),
         )
 

@@ -13,8 +13,10 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 
 from service.model import QAModel
+from service.runner import InferenceRunner
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +74,9 @@ class ServiceState:
             },
         )
 
-    def start_loading(self, loader: Callable[[], QAModel]) -> threading.Thread:
-        """Load + warm up in a background thread, so /health answers meanwhile."""
+    def start_loading(self, loader: Callable[[], QAModel], runner: InferenceRunner) -> Future:
+        """Load + warm up on an inference thread (see service/runner.py), so /health answers
+        meanwhile and the model's first thread team is the one requests will use."""
 
         def run() -> None:
             try:
@@ -84,9 +87,7 @@ class ServiceState:
             except Exception as exc:  # any load error must end up in the log
                 self.fail(exc)
 
-        thread = threading.Thread(target=run, name="model-loader", daemon=True)
-        thread.start()
-        return thread
+        return runner.submit(run)
 
     def fail(self, exc: BaseException) -> None:
         with self._lock:

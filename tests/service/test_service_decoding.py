@@ -157,14 +157,14 @@ def keyword_model(model_dir, word: str, **kwargs) -> tuple[QAModel, KeywordBacke
 
 
 def test_answer_only_in_a_late_window_is_found_with_exact_offsets(tiny_model_dir):
-    model, backend = keyword_model(tiny_model_dir, "Berlin")
+    model, backend = keyword_model(tiny_model_dir, "Berlin", max_batch_windows=16)
     context = FILLER * 2 + "The treasure is hidden in Berlin, under the bridge."
     prediction = model.predict("Where is the treasure?", context)
     assert prediction.windows >= 5
     answer = prediction.best
     assert answer.answer == "Berlin"
     assert (answer.start, answer.end) == (context.index("Berlin"), context.index("Berlin") + len("Berlin"))
-    # One padded batch for all windows of the request.
+    # One padded batch for all windows of the request (up to max_batch_windows).
     assert len(backend.calls) == 1
     assert backend.calls[0]["input_ids"].shape[0] == prediction.windows
 

@@ -1,0 +1,32 @@
+"""Dedicated threads for every model call: load, warm-up and each request's inference.
+
+torch's OpenMP runtime keeps one thread team per calling thread. Left to gunicorn, requests
+run on whichever of its threads is free, each brings its own team, the teams outnumber the
+vCPUs, and OpenMP stops spin-waiting between operators: measured on DistilBERT-base with 2
+vCPUs, a 25-token request took ~80 ms instead of ~62 ms. So the model only ever runs on
+CONCURRENCY fixed threads (one hot team per model slot), and request threads wait for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+class InferenceRunner:
+    def __init__(self, threads: int) -> None:
+        self.threads = threads
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="inference")
+
+    def submit(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
+        return self._pool.submit(fn, *args, **kwargs)
+
+    def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run `fn` on an inference thread and wait; its exception is re-raised here."""
+        return self._pool.submit(fn, *args, **kwargs).result()
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
