@@ -1,7 +1,7 @@
 """Flask app factory: routes, response headers, request log, error mapping.
 
 `create_app(settings=None, model=None)`: settings default to the environment; pass a loaded
-`QAModel` (tests) or let the app load `settings.model_dir` in a background thread while
+`QAModel` (tests) or let the app load `settings.model_dir` on its inference thread while
 /health already answers. Gunicorn runs `service.app:create_app()` (service/gunicorn.conf.py).
 """
 

@@ -81,10 +81,10 @@ def top_spans(
     starts, ends = np.unravel_index(order, candidates.shape)
     # 4.x tests membership in `desired.nonzero()` of a [1, n] array, i.e. in the union of
     # the row indices (all 0) and the desired columns: index 0 passes whenever any does.
-    allowed = np.flatnonzero(desired)
-    if allowed.size:
-        allowed = np.union1d(allowed, [0])
-    keep = np.isin(starts, allowed) & np.isin(ends, allowed)
+    allowed = desired.astype(bool)
+    if allowed.any():
+        allowed[0] = True
+    keep = allowed[starts] & allowed[ends]
     return [(int(s), int(e), float(candidates[s, e])) for s, e in zip(starts[keep], ends[keep], strict=True)]
 
 
