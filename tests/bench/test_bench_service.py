@@ -73,7 +73,9 @@ def test_demo_from_zero_shows_the_start_up_as_a_cold_start(tiny_model_dir, tmp_p
     cold = report["cold_starts"]
     assert cold["count"] == 1
     # The first request waited in the front end for the process to start (imports alone take
-    # over a second), and the ones queued behind it are flagged as start-up delayed.
+    # over a second). Every request of this short run queued behind the start, so the "warm"
+    # median is itself delayed; only the earliest arrivals (which waited longest, 250 ms apart)
+    # stand out from it — how many depends on the machine's load, at least the first does.
     assert cold["events"][0]["overhead_ms"] > 1000
-    assert cold["startup_delayed"]["count"] >= 2
+    assert cold["startup_delayed"]["count"] >= 1
     assert (out / "logs" / "service-1.log").is_file()
