@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import functools
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
+from infra import render as rendering
 from infra import stack_config
 from infra.mocks import OfflineMocks, Registration, run_with_mocks
+from infra.render import Rendering
 from infra.settings import CONFIG_KEYS, Settings, build_settings
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def default_raw(**overrides: str) -> dict[str, str]:
@@ -52,3 +60,24 @@ def declare(program: Callable[[], None], config: dict[str, str] | None = None) -
         config=config or {},
     )
     return Declared(monitor.registrations, monitor.stack_outputs)
+
+
+@functools.cache
+def _rendered(stack: str, overrides: tuple[tuple[str, str], ...]) -> Rendering:
+    return rendering.render(stack, dict(overrides))
+
+
+def rendered(stack: str, overrides: dict[str, str] | None = None) -> Rendering:
+    """`infra.render.render`, cached per (stack, overrides) for the session: a render runs the
+    whole program (1–4 s here) and most tests only read it. Treat the result as read-only."""
+    return _rendered(stack, tuple(sorted((overrides or {}).items())))
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    """`python -m infra ARGS` in the repository, as a user runs it."""
+    return subprocess.run([sys.executable, "-m", "infra", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, check=False)
+
+
+def by_type(resources: list[dict], resource_type: str) -> list[dict]:
+    return [r for r in resources if r["type"] == resource_type]

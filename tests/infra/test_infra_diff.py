@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from infra_helpers import rendered
+
 from infra import render as rendering
 from infra.diff import diff_renders, to_markdown
 
@@ -14,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _json(stack: str, **overrides: str) -> list[dict]:
-    return json.loads(rendering.to_json(rendering.render(stack, overrides)))
+    return json.loads(rendering.to_json(rendered(stack, overrides)))
 
 
 def test_identical_renders_have_no_change():
@@ -40,7 +42,7 @@ def test_changes_additions_and_deletions_are_listed_per_field():
 
 def test_cli_treats_a_missing_base_as_a_new_stack(tmp_path):
     head = tmp_path / "head.json"
-    head.write_text(rendering.to_json(rendering.render("prod")))
+    head.write_text(rendering.to_json(rendered("prod")))
     result = subprocess.run([sys.executable, "-m", "infra", "diff", str(tmp_path / "none.json"), str(head),
                              "--stack", "prod"], cwd=ROOT, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from infra_helpers import declare, make_settings
+from infra_helpers import declare, make_settings, rendered
 
 from infra import render as rendering
 from infra.gke import NODE_ROLES, GkeCluster, cluster_args, kubeconfig
@@ -21,12 +21,12 @@ def one(resources: list[dict], resource_type: str) -> dict:
 
 @pytest.fixture(scope="module")
 def gke() -> rendering.Rendering:
-    return rendering.render("gke")
+    return rendered("gke")
 
 
 @pytest.fixture(scope="module")
 def gke_gpu() -> rendering.Rendering:
-    return rendering.render("gke", {
+    return rendered("gke", {
         "gpu": "nvidia-l4", "cpu": "4", "memory": "16Gi", "gkeGpuMaxNodes": "2",
         "gkeMasterAuthorizedNetworks": '["203.0.113.7/32"]',
     })

@@ -9,9 +9,8 @@ from pathlib import Path
 import jsonschema
 import pulumi
 import pytest
-from infra_helpers import declare, make_settings
+from infra_helpers import declare, make_settings, rendered
 
-from infra import render as rendering
 from infra.knative import (
     KnativeInstall,
     KnativeModelService,
@@ -85,8 +84,8 @@ def assert_platforms_agree(cloud_run: dict, ksvc: dict) -> None:
     ],
 )
 def test_cloud_run_and_knative_renderings_agree(overrides):
-    cloud_run = one(rendering.render("dev", overrides).resources, CLOUD_RUN)
-    ksvc = one(rendering.render("dev", {**overrides, "platform": "knative"}).resources, KSVC)
+    cloud_run = one(rendered("dev", overrides).resources, CLOUD_RUN)
+    ksvc = one(rendered("dev", {**overrides, "platform": "knative"}).resources, KSVC)
     assert_platforms_agree(cloud_run, ksvc)
 
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import jsonschema
 import pytest
 import yaml
+from infra_helpers import by_type, cli, rendered
 
 from infra import render as rendering
 from infra.settings import SettingsError
@@ -21,18 +20,11 @@ CONFIG_FILE = "kubernetes:yaml/v2:ConfigFile"
 PATCH = "kubernetes:core/v1:ConfigMapPatch"
 
 
-def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "infra", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120, check=False)
-
-
-def by_type(resources: list[dict], resource_type: str) -> list[dict]:
-    return [r for r in resources if r["type"] == resource_type]
 
 
 @pytest.fixture(scope="module")
 def dev_knative() -> rendering.Rendering:
-    return rendering.render("dev", {"platform": "knative"})
+    return rendered("dev", {"platform": "knative"})
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +52,7 @@ def test_dev_as_knative_via_the_cli_has_the_whole_path():
 
 @pytest.mark.parametrize("stack", ["dev", "gke"])
 def test_knative_smoke_render(stack, dev_knative):
-    result = dev_knative if stack == "dev" else rendering.render("gke")
+    result = dev_knative if stack == "dev" else rendered("gke")
     assert set(result.outputs) >= {"url", "image", "serviceAccount", "curl", "ingressIp", "getCredentials"}
     [ksvc] = by_type(result.resources, KSVC)
     name = ksvc["inputs"]["metadata"]["name"]
@@ -127,7 +119,7 @@ def test_yaml_render_is_deterministic(gke_yaml):
 
 
 def test_prod_on_knative_is_private_and_protected():
-    result = rendering.render("prod", {"platform": "knative", "gkeMaxNodes": "10"})
+    result = rendered("prod", {"platform": "knative", "gkeMaxNodes": "10"})
     [ksvc] = by_type(result.resources, KSVC)
     assert ksvc["inputs"]["metadata"]["labels"]["networking.knative.dev/visibility"] == "cluster-local"
     assert result.outputs["url"] == "http://qa.qa.svc.cluster.local"
@@ -145,6 +137,6 @@ def test_prod_on_knative_explains_what_does_not_fit():
 
 
 def test_cloud_run_stacks_declare_nothing_of_knative():
-    result = rendering.render("dev")
+    result = rendered("dev")
     assert not [r for r in result.resources
                 if r["type"].startswith(("kubernetes:", "gcp:container/", "pulumi:providers:kubernetes"))]

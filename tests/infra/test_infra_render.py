@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from infra_helpers import by_type, cli, rendered
 
 from infra import render as rendering
 from infra import stack_config
@@ -19,13 +18,6 @@ ROOT = Path(__file__).resolve().parents[2]
 STACKS = stack_config.available_stacks()
 
 
-def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "infra", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120, check=False)
-
-
-def by_type(resources: list[dict], resource_type: str) -> list[dict]:
-    return [r for r in resources if r["type"] == resource_type]
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +33,7 @@ def test_shipped_stacks_include_dev_and_prod():
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_every_shipped_stack_renders(stack):
-    result = rendering.render(stack)
+    result = rendered(stack)
     assert result.resources
     assert {"url", "image", "serviceAccount", "curl"} <= set(result.outputs)
     for resource in result.resources:
@@ -74,7 +66,7 @@ def test_dev_render_json_has_the_whole_cloud_run_path(dev):
 
 
 def test_resources_that_need_an_api_wait_for_it():
-    result = rendering.render("dev")
+    result = rendered("dev")
     apis = {r["name"] for r in result.resources if r["type"] == "gcp:projects/service:Service"}
     for resource in result.resources:
         if resource["type"].startswith("gcp:") and resource["name"] not in apis:
@@ -82,7 +74,7 @@ def test_resources_that_need_an_api_wait_for_it():
 
 
 def test_prod_is_private_warm_and_protected():
-    result = rendering.render("prod")
+    result = rendered("prod")
     [service] = by_type(result.resources, "gcp:cloudrunv2/service:Service")
     assert service["inputs"]["template"]["scaling"]["minInstanceCount"] >= 1
     assert service["inputs"]["deletionProtection"] is True
@@ -93,7 +85,7 @@ def test_prod_is_private_warm_and_protected():
 
 
 def test_overrides_reach_the_program():
-    result = rendering.render("prod", {"invokers": '["user:alice@example.com"]', "concurrency": "4"})
+    result = rendered("prod", {"invokers": '["user:alice@example.com"]', "concurrency": "4"})
     [service] = by_type(result.resources, "gcp:cloudrunv2/service:Service")
     assert service["inputs"]["template"]["maxInstanceRequestConcurrency"] == 4
     [grant] = by_type(result.resources, "gcp:cloudrunv2/serviceIamMember:ServiceIamMember")
@@ -102,7 +94,7 @@ def test_overrides_reach_the_program():
 
 def test_prebuilt_image_skips_repository_and_build():
     reference = "us-docker.pkg.dev/other/images/qa@sha256:" + "b" * 64
-    result = rendering.render("dev", {"image": reference})
+    result = rendered("dev", {"image": reference})
     types = {r["type"] for r in result.resources}
     assert "gcp:artifactregistry/repository:Repository" not in types
     assert "docker:index/image:Image" not in types
@@ -113,7 +105,7 @@ def test_prebuilt_image_skips_repository_and_build():
 
 
 def test_cloudbuild_builder_enables_cloud_build_and_needs_no_docker():
-    result = rendering.render("dev", {"builder": "cloudbuild"})
+    result = rendered("dev", {"builder": "cloudbuild"})
     apis = {r["inputs"]["service"] for r in by_type(result.resources, "gcp:projects/service:Service")}
     assert "cloudbuild.googleapis.com" in apis
     assert by_type(result.resources, "command:local:Command")
@@ -131,9 +123,9 @@ def test_render_is_deterministic_byte_for_byte(fmt):
 @pytest.mark.parametrize("fmt", rendering.FORMATS)
 def test_secrets_never_appear_in_any_format(fmt):
     for stack in ("dev", "prod"):
-        out = rendering.format_rendering(rendering.render(stack), fmt)
+        out = rendering.format_rendering(rendered(stack), fmt)
         assert OFFLINE_ACCESS_TOKEN not in out
-    assert rendering.SECRET in rendering.format_rendering(rendering.render("dev"), fmt)
+    assert rendering.SECRET in rendering.format_rendering(rendered("dev"), fmt)
 
 
 def test_encrypted_stack_values_are_masked(tmp_path):
@@ -176,12 +168,12 @@ def test_settings_are_validated_before_any_resource_is_declared():
 
 
 def test_yaml_without_kubernetes_objects_lists_the_resources():
-    result = rendering.render("dev")
+    result = rendered("dev")
     assert yaml.safe_load(rendering.to_yaml(result)) == json.loads(rendering.to_json(result))
 
 
 def test_markdown_is_a_review_table():
-    out = rendering.to_markdown(rendering.render("prod"))
+    out = rendering.to_markdown(rendered("prod"))
     assert out.startswith("## Stack `prod`")
     assert "| `minInstances` | 1 |" in out
     assert "| `qa-service` | `gcp:cloudrunv2/service:Service` | qa |" in out
