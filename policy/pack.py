@@ -58,20 +58,24 @@ def _resource(resource: PolicyResource) -> Resource:
     return Resource(resource.resource_type, resource.name, plain(resource.props), parent, resource.urn)
 
 
+def _metadata(rule: Rule | StackRule) -> dict:
+    """What CrossGuard shows for a rule, the same for resource and stack policies."""
+    return {
+        "name": rule.name,
+        "description": rule.description,
+        "enforcement_level": _LEVELS[rule.level],
+        "remediation_steps": rule.fix,
+        "tags": [rule.area, *rule.ids],
+    }
+
+
 def _resource_policy(rule: Rule) -> ResourceValidationPolicy:
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
         resource = Resource(args.resource_type, args.name, plain(args.props), None, args.urn)
         for violation in check_resource(rule, resource):
             report_violation(violation.message, None)
 
-    return ResourceValidationPolicy(
-        name=rule.name,
-        description=rule.description,
-        validate=validate,
-        enforcement_level=_LEVELS[rule.level],
-        remediation_steps=rule.fix,
-        tags=[rule.area, *rule.ids],
-    )
+    return ResourceValidationPolicy(validate=validate, **_metadata(rule))
 
 
 def _stack_policy(rule: StackRule) -> StackValidationPolicy:
@@ -88,14 +92,7 @@ def _stack_policy(rule: StackRule) -> StackValidationPolicy:
             )
             report_violation(violation.message, urn)
 
-    return StackValidationPolicy(
-        name=rule.name,
-        description=rule.description,
-        validate=validate,
-        enforcement_level=_LEVELS[rule.level],
-        remediation_steps=rule.fix,
-        tags=[rule.area, *rule.ids],
-    )
+    return StackValidationPolicy(validate=validate, **_metadata(rule))
 
 
 def policy(rule: AnyRule) -> ResourceValidationPolicy | StackValidationPolicy:
