@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import runpy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pulumi.runtime import rpc
 
+from bench.cost import cost_section
 from infra import stack_config
 from infra.mocks import OfflineMocks, Registration, run_with_mocks
 
@@ -30,6 +31,7 @@ class Rendering:
     config: dict[str, str]  # the resolved config the program ran with (secrets masked)
     resources: list[dict[str, Any]]  # {"type", "name", "parent", "inputs", "dependsOn", "provider"}
     outputs: dict[str, Any]
+    overrides: dict[str, str] = field(default_factory=dict)  # the `--set` values it ran with
 
 
 def plain(value: Any) -> Any:
@@ -77,7 +79,7 @@ def render(
         (_resource(r) for r in monitor.registrations), key=lambda r: (r["name"], r["type"])
     )
     shown_config = {k: (SECRET if k in config.secret_keys else v) for k, v in config.values.items()}
-    return Rendering(stack, shown_config, resources, plain(monitor.stack_outputs))
+    return Rendering(stack, shown_config, resources, plain(monitor.stack_outputs), dict(overrides or {}))
 
 
 # --- formats -----------------------------------------------------------------------------------
@@ -236,7 +238,17 @@ def to_markdown(rendering: Rendering) -> str:
         ]
         lines += [f"| `{k}` | {_cell(v)} |" for k, v in fields.items()]
         lines += ["", "</details>"]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n\n" + cost_markdown(rendering)
+
+
+COST_RPS = 1.0  # the review table's reference traffic; `python -m bench cost` takes any rate
+
+
+def cost_markdown(rendering: Rendering) -> str:
+    """What the stack's settings cost at a reference rate, so a review sees cost change too."""
+    settings = stack_config.load_settings(rendering.stack, rendering.overrides)
+    return (cost_section(settings, COST_RPS).replace("## Monthly cost", "### Monthly cost", 1)
+            + f"\nOther rates: `python -m bench cost {rendering.stack} --rps R`.\n")
 
 
 def format_rendering(rendering: Rendering, fmt: str) -> str:

@@ -191,3 +191,12 @@ def test_kubernetes_manifest_puts_api_version_and_kind_first():
 def test_flatten_names_nested_fields():
     assert rendering.flatten({"a": {"b": [{"c": 1}, {"c": 2}], "d": [1, 2]}, "e": {}}) == {
         "a.b[0].c": 1, "a.b[1].c": 2, "a.d": [1, 2], "e": {}}
+
+
+def test_markdown_ends_with_the_stacks_cost_at_the_reference_rate():
+    base = rendering.to_markdown(rendered("prod"))
+    bigger = rendering.to_markdown(rendered("prod", {"cpu": "4", "memory": "8Gi"}))
+    assert "### Monthly cost estimate: stack prod" in base
+    assert "Instance 2 vCPU, 3 GiB; concurrency 1; min 1 / max 10 instances" in base
+    assert "Instance 4 vCPU, 8 GiB" in bigger  # overrides reach the estimate too
+    assert base.rstrip().endswith("Other rates: `python -m bench cost prod --rps R`.")
