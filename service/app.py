@@ -27,7 +27,6 @@ from service.validation import check_content_type, parse_predict
 log = logging.getLogger("service.requests")
 
 PROBES = frozenset({"/health", "/ready"})
-BACKEND = "torch"
 
 
 @dataclass
@@ -49,7 +48,9 @@ def _default_loader(settings: Settings) -> Callable[[], QAModel]:
         num_threads=settings.num_threads,
         max_question_tokens=settings.max_question_tokens,
         max_batch_windows=settings.max_batch_windows,
-        backend=BACKEND,
+        backend=None,  # the manifest in MODEL_DIR decides (service/manifest.py)
+        device=settings.device,
+        allow_spinning=settings.intra_op_spinning,
     )
 
 
@@ -133,11 +134,13 @@ def _register_probes(app: Flask, ext: QAExtension) -> None:
             raise NotReadyError(
                 f"model {settings.model_id}@{settings.model_revision} is {state.phase}{detail}"
             )
+        backend = state.model.backend if state.model is not None else None
         return jsonify(
             status="ready",
             model_id=settings.model_id,
             model_revision=settings.model_revision,
-            backend=BACKEND,
+            backend=getattr(backend, "name", settings.runtime),
+            precision=getattr(backend, "precision", settings.precision),
             instance_id=state.instance_id,
         )
 

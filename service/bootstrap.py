@@ -1,19 +1,22 @@
-"""Build-time model baking: fetch a pinned checkpoint, save it as the service expects, prove it.
+"""Build-time model baking: fetch a pinned checkpoint, export it for a runtime, prove it serves.
 
     python -m service.bootstrap --source distilbert-base-cased-distilled-squad \\
-        --revision <commit> --out /model
+        --revision <commit> --out /model [--runtime onnx|torch] [--precision fp32|int8]
     python -m service.bootstrap --source ./my-checkpoint --out models/qa     # local directory
     python -m service.bootstrap --verify /model                              # load + answer once
 
-Writes into OUT: config.json, model.safetensors, tokenizer.json (a fast tokenizer: the
-service tokenizes with the `tokenizers` library), tokenizer_config.json (with the padding
-side and model input names made explicit) and service_model.json (model id + the resolved
-commit, which /ready reports). Runs at image build time so the container never downloads
-at start (it runs with HF_HUB_OFFLINE=1).
+Writes into OUT: config.json, tokenizer.json (a fast tokenizer: the service tokenizes with
+the `tokenizers` library), tokenizer_config.json (padding side and model input names made
+explicit), service_model.json (model id + the resolved commit, which /ready reports), the
+weights - `model.onnx` for `--runtime onnx` (the default; exported, fused and for int8
+quantised by service/export.py), `model.safetensors` for `--runtime torch` - and
+`service_manifest.json` (service/manifest.py: runtime, precision, model id, revision,
+max_seq_len, input names, sha256 of every file), which the server checks at start.
+Runs at image build time so the container never downloads at start (HF_HUB_OFFLINE=1).
 
-Importable without the service package (the Dockerfile runs it as a plain script in the
-model stage, so app code changes do not invalidate the model layer); `--verify` imports
-the service to load the directory exactly as it will be served.
+The Dockerfile's builder stage copies only this file and the modules it needs (manifest,
+export, tokenization), so app code changes do not invalidate the model layer; `--verify`
+imports the whole service to load the directory exactly as it will be served.
 """
 
 from __future__ import annotations
@@ -22,10 +25,15 @@ import argparse
 import hashlib
 import json
 import os
+import shutil
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 METADATA_FILE = "service_model.json"
+RUNTIMES = ("onnx", "torch")  # = service.manifest.RUNTIMES
+PRECISIONS = ("fp32", "int8")
 VERIFY_QUESTION = "What am I?"
 VERIFY_CONTEXT = "Roses are red, violets are blue, sugar is sweet, and so are you."
 
@@ -100,11 +108,86 @@ def fetch(source: str, revision: str | None, out: Path, model_id: str | None = N
     return metadata
 
 
+def bake(
+    source: str,
+    revision: str | None,
+    out: Path,
+    *,
+    runtime: str = "onnx",
+    precision: str = "fp32",
+    model_id: str | None = None,
+    optimize: bool = True,
+) -> dict:
+    """fetch() + the runtime's weights + the manifest; returns metadata and build info."""
+    from service import manifest as manifests  # noqa: PLC0415 - stdlib only
+
+    if runtime not in RUNTIMES:
+        raise BootstrapError(f"--runtime {runtime!r} is not valid: one of {', '.join(RUNTIMES)}")
+    if precision not in manifests.SUPPORTED[runtime]:
+        raise BootstrapError(
+            f"--precision {precision} is not available for --runtime {runtime} "
+            f"(it serves {', '.join(manifests.SUPPORTED[runtime])}; int8 needs --runtime onnx)"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    for stale in (manifests.MANIFEST_FILE, "model.onnx", *manifests.LEGACY_TORCH_WEIGHTS):
+        (out / stale).unlink(missing_ok=True)  # a re-bake must not list old weights
+    t0 = time.perf_counter()
+    if runtime == "torch":
+        metadata = fetch(source, revision, out, model_id)
+        from service.tokenization import QATokenizer  # noqa: PLC0415
+
+        build = {"max_seq_len": QATokenizer(out).max_seq_len, "input_names": _torch_inputs(out)}
+    else:
+        from service.export import ExportError, export_onnx  # noqa: PLC0415 - torch, onnx
+
+        with tempfile.TemporaryDirectory(prefix="qa-checkpoint-") as staging:
+            metadata = fetch(source, revision, Path(staging), model_id)
+            try:
+                build = export_onnx(Path(staging), out, precision=precision, optimize=optimize)
+            except ExportError as exc:
+                raise BootstrapError(str(exc)) from exc
+            shutil.copy2(Path(staging) / METADATA_FILE, out / METADATA_FILE)
+    build["seconds"] = round(time.perf_counter() - t0, 1)
+    manifest = manifests.write_manifest(
+        out,
+        runtime=runtime,
+        precision=precision,
+        model_id=metadata["model_id"],
+        revision=metadata["revision"],
+        max_seq_len=build.pop("max_seq_len"),
+        input_names=build.pop("input_names"),
+        build=build,
+    )
+    return {**metadata, "runtime": runtime, "precision": precision, "files": manifest.files}
+
+
+def _torch_inputs(out: Path) -> list[str]:
+    """Inputs the torch backend will pass (what QAModel.load decides), for the manifest."""
+    import inspect  # noqa: PLC0415
+
+    from transformers import AutoConfig, AutoModelForQuestionAnswering  # noqa: PLC0415
+
+    from service.tokenization import QATokenizer, uses_token_type_ids  # noqa: PLC0415
+
+    config = AutoConfig.from_pretrained(str(out))
+    model_class = AutoModelForQuestionAnswering._model_mapping[type(config)]
+    params = inspect.signature(model_class.forward).parameters
+    accepted = tuple(n for n in ("input_ids", "attention_mask", "token_type_ids") if n in params)
+    use_types = uses_token_type_ids(out, QATokenizer(out), accepted)
+    return [n for n in accepted if n != "token_type_ids" or use_types]
+
+
 def verify(out: Path) -> dict:
-    """Load `out` the way the service does and answer one question."""
+    """Check the manifest (every checksum), load `out` the way the service does, answer once."""
     os.environ["HF_HUB_OFFLINE"] = "1"  # what the running container has
+    from service.manifest import ManifestError  # noqa: PLC0415
+    from service.manifest import verify as verify_manifest  # noqa: PLC0415
     from service.model import QAModel  # noqa: PLC0415 - needs the service package
 
+    try:
+        verify_manifest(out)
+    except ManifestError as exc:
+        raise BootstrapError(f"{out}: {exc}") from exc
     model = QAModel.load(out, num_threads=1)
     answer = model.predict(VERIFY_QUESTION, VERIFY_CONTEXT).best
     if VERIFY_CONTEXT[answer.start : answer.end] != answer.answer:
@@ -118,6 +201,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--revision", help="Hub commit sha (pin it), tag or branch")
     parser.add_argument("--out", type=Path, help="directory to write the servable model to")
     parser.add_argument("--model-id", help="label reported by /ready (default: the source)")
+    parser.add_argument(
+        "--runtime", choices=RUNTIMES, default="onnx", help="backend that serves it (default onnx)"
+    )
+    parser.add_argument(
+        "--precision", choices=PRECISIONS, default="fp32", help="fp32 (default) or int8 (onnx only)"
+    )
+    parser.add_argument("--no-optimize", action="store_true", help="onnx: skip the ORT graph fusions")
     parser.add_argument("--skip-verify", action="store_true", help="do not load it back")
     parser.add_argument("--verify", type=Path, metavar="DIR", help="only verify DIR, fetch nothing")
     args = parser.parse_args(argv)
@@ -127,7 +217,16 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if not args.source or not args.out:
             parser.error("--source and --out are required (or --verify DIR)")
-        metadata = fetch(args.source, args.revision, args.out, args.model_id)
+        metadata = bake(
+            args.source,
+            args.revision,
+            args.out,
+            runtime=args.runtime,
+            precision=args.precision,
+            model_id=args.model_id,
+            optimize=not args.no_optimize,
+        )
+        metadata["files"] = len(metadata["files"])
         result: dict = {"out": str(args.out), **metadata}
         if not args.skip_verify:
             result["answer"] = verify(args.out)

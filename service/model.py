@@ -1,21 +1,22 @@
 """Extractive question answering: tokenizer windows -> backend forward passes -> best span.
 
 `QAModel.load(model_dir, ...)` is what the service runs; tests build one from a generated
-tiny checkpoint. Framework-free itself: the backend (torch today) is imported on load.
+tiny checkpoint. Framework-free itself: the backend the directory's manifest names
+(service/manifest.py: onnx or torch) is imported on load.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from service import manifest as manifests
 from service.backends import Backend, load_backend
 from service.spans import Answer, DecodeOptions, best_answers
-from service.tokenization import QATokenizer, Windows
+from service.tokenization import QATokenizer, Windows, uses_token_type_ids
 
 WARMUP_QUESTION = "What is this?"
 WARMUP_CONTEXT = "This is a short warm-up context for the question answering model."
@@ -40,25 +41,6 @@ class Prediction:
     @property
     def best(self) -> Answer:
         return self.answers[0]
-
-
-def _uses_token_type_ids(model_dir: Path, tokenizer: QATokenizer, backend: Backend) -> bool:
-    """Pass token_type_ids only where the model takes them and the checkpoint means them.
-
-    The tokenizer's `model_input_names` decides when present (what transformers did);
-    otherwise a model whose segment vocabulary has 2+ entries (BERT) gets them, one with a
-    single entry (RoBERTa) does not - a 1 there would index past its embedding.
-    """
-    if "token_type_ids" not in backend.input_names:
-        return False
-    names = tokenizer.info.model_input_names
-    if names is not None:
-        return "token_type_ids" in names
-    try:
-        config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return int(config.get("type_vocab_size", 0) or 0) > 1
 
 
 class QAModel:
@@ -92,15 +74,33 @@ class QAModel:
         num_threads: int = 1,
         max_question_tokens: int = 64,
         max_batch_windows: int = 2,
-        backend: str = "torch",
+        backend: str | None = None,
+        device: str = "auto",
+        allow_spinning: bool = True,
     ) -> QAModel:
+        """Load `model_dir` with the backend its manifest names (`backend` overrides it)."""
         model_dir = Path(model_dir)
+        manifest = manifests.describe(model_dir)
         tokenizer = QATokenizer(model_dir)
-        runner = load_backend(backend, model_dir, num_threads)
+        if manifest.max_seq_len is not None and manifest.max_seq_len != tokenizer.max_seq_len:
+            raise manifests.ManifestError(
+                f"{manifests.MANIFEST_FILE} says max_seq_len {manifest.max_seq_len}, the tokenizer "
+                f"gives {tokenizer.max_seq_len}: rebuild the directory"
+            )
+        name = backend or manifest.runtime
+        runner = load_backend(
+            name,
+            model_dir,
+            num_threads,
+            model_file=manifest.model_file if name == manifest.runtime else None,
+            precision=manifest.precision,
+            device=device,
+            allow_spinning=allow_spinning,
+        )
         return cls(
             tokenizer,
             runner,
-            use_token_type_ids=_uses_token_type_ids(model_dir, tokenizer, runner),
+            use_token_type_ids=uses_token_type_ids(model_dir, tokenizer, runner.input_names),
             max_question_tokens=max_question_tokens,
             max_batch_windows=max_batch_windows,
         )

@@ -13,12 +13,23 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from service import manifest as manifests
 from service.bootstrap import METADATA_FILE  # written next to the weights
 from service.cpus import available_cpus
 
 # MODEL_ID / MODEL_REVISION override what service/bootstrap.py wrote into METADATA_FILE.
 REQUIRED_MODEL_FILES = ("config.json", "tokenizer.json")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+DEVICES = ("auto", "cpu", "cuda")
+# MAX_BATCH_WINDOWS by runtime (service/README.md, "Speed and memory"). torch: on
+# DistilBERT-base a 2,800-token context (11 windows) peaked at ~635 MB RSS in batches of 2,
+# ~670-700 MB of 4 and ~850 MB in one batch of 11, and bigger batches were not faster on CPU.
+# onnx: one batch of all 11 windows peaks far below the memory target, so windows run as one
+# batch up to this many (a 50,000-character context is ~45 windows).
+DEFAULT_MAX_BATCH_WINDOWS = {"torch": 2, "onnx": 16}
+# ONNX Runtime intra-op spinning (session.intra_op.allow_spinning), measured under the real
+# server on 2 vCPUs: see service/README.md, "Intra-op spinning".
+DEFAULT_INTRA_OP_SPINNING = True
 
 
 class SettingsError(ValueError):
@@ -43,12 +54,15 @@ class Settings:
     # A waiting request gives up (503) after this long rather than hang.
     queue_timeout_s: float = 30.0
     # Windows of one request per forward pass. Up to this many run as one padded batch;
-    # longer contexts go in chunks of it. Bounds activation memory: on DistilBERT-base with a
-    # 2,800-token context (11 windows) the worker peaked at ~635 MB RSS with 2, ~670-700 MB
-    # with 4 and ~850 MB with all 11 in one batch, while bigger batches were not faster on
-    # CPU (service/README.md, "Speed and memory").
+    # longer contexts go in chunks of it (bounds activation memory). Default by runtime:
+    # DEFAULT_MAX_BATCH_WINDOWS.
     max_batch_windows: int = 2
     log_level: str = "INFO"
+    # From MODEL_DIR's manifest (service/manifest.py); a directory without one is torch/fp32.
+    runtime: str = "torch"
+    precision: str = "fp32"
+    device: str = "auto"  # torch only: auto = CUDA + fp16 when a GPU is present
+    intra_op_spinning: bool = DEFAULT_INTRA_OP_SPINNING  # onnx only
 
     @property
     def gunicorn_threads(self) -> int:
@@ -59,12 +73,23 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None, *, require_model: bool = True) -> Settings:
         env = os.environ if environ is None else environ
         model_dir = _model_dir(env, require_model)
+        manifest = _manifest(env, model_dir)
         meta = _read_metadata(model_dir)
+        runtime = manifest.runtime if manifest else "torch"
+        device = _choice(env, "DEVICE", "auto", tuple(d.upper() for d in DEVICES)).lower()
+        if device == "cuda" and runtime != "torch":
+            raise SettingsError(f"DEVICE='cuda' is not valid: MODEL_DIR holds a {runtime} model (CPU only)")
         return cls(
             port=_int(env, "PORT", 8080, 1, 65535),
             model_dir=model_dir,
-            model_id=_label(env, "MODEL_ID") or meta.get("model_id") or _dir_label(model_dir),
-            model_revision=_label(env, "MODEL_REVISION") or meta.get("revision") or "unknown",
+            model_id=_label(env, "MODEL_ID")
+            or (manifest.model_id if manifest else None)
+            or meta.get("model_id")
+            or _dir_label(model_dir),
+            model_revision=_label(env, "MODEL_REVISION")
+            or (manifest.revision if manifest else None)
+            or meta.get("revision")
+            or "unknown",
             concurrency=_int(env, "CONCURRENCY", 1, 1, 256),
             num_threads=_int(env, "NUM_THREADS", available_cpus(), 1, 1024),
             max_context_chars=_int(env, "MAX_CONTEXT_CHARS", 50_000, 1, 10_000_000),
@@ -72,8 +97,12 @@ class Settings:
             max_body_bytes=_int(env, "MAX_BODY_BYTES", 1_048_576, 1024, 1 << 30),
             max_queue=_int(env, "MAX_QUEUE", 4, 0, 4096),
             queue_timeout_s=_float(env, "QUEUE_TIMEOUT_S", 30.0, 0.001, 3600.0),
-            max_batch_windows=_int(env, "MAX_BATCH_WINDOWS", 2, 1, 1024),
+            max_batch_windows=_int(env, "MAX_BATCH_WINDOWS", DEFAULT_MAX_BATCH_WINDOWS[runtime], 1, 1024),
             log_level=_choice(env, "LOG_LEVEL", "INFO", LOG_LEVELS),
+            runtime=runtime,
+            precision=manifest.precision if manifest else "fp32",
+            device=device,
+            intra_op_spinning=_bool(env, "INTRA_OP_SPINNING", DEFAULT_INTRA_OP_SPINNING),
         )
 
     @property
@@ -125,6 +154,27 @@ def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str,
     if raw.upper() not in choices:
         raise SettingsError(f"{name}={raw!r} is not valid: expected one of {', '.join(choices)}")
     return raw.upper()
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = _raw(env, name)
+    if raw is None:
+        return default
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name}={raw!r} is not valid: expected 1 or 0 (true or false)")
+
+
+def _manifest(env: Mapping[str, str], model_dir: Path | None) -> manifests.Manifest | None:
+    """MODEL_DIR's manifest, every listed file checksummed: a mismatch stops the start here."""
+    if model_dir is None:
+        return None
+    try:
+        return manifests.verify(model_dir)
+    except manifests.ManifestError as exc:
+        raise SettingsError(f"MODEL_DIR={_raw(env, 'MODEL_DIR')!r} is not valid: {exc}") from None
 
 
 def _label(env: Mapping[str, str], name: str) -> str | None:

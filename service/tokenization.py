@@ -188,3 +188,22 @@ class QATokenizer:
             lengths=lengths,
             question_first=self.question_first,
         )
+
+
+def uses_token_type_ids(model_dir: Path, tokenizer: QATokenizer, accepted: tuple[str, ...]) -> bool:
+    """Pass token_type_ids only where the model takes them (`accepted`) and the checkpoint means them.
+
+    The tokenizer's `model_input_names` decides when present (what transformers did);
+    otherwise a model whose segment vocabulary has 2+ entries (BERT) gets them, one with a
+    single entry (RoBERTa) does not - a 1 there would index past its embedding.
+    """
+    if "token_type_ids" not in accepted:
+        return False
+    names = tokenizer.info.model_input_names
+    if names is not None:
+        return "token_type_ids" in names
+    try:
+        config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return int(config.get("type_vocab_size", 0) or 0) > 1

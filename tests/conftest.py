@@ -33,6 +33,30 @@ def tiny_model_factory(tmp_path_factory) -> Callable[..., Path]:
 
 
 @pytest.fixture(scope="session")
+def baked_model_factory(tiny_model_factory, tmp_path_factory) -> Callable[..., Path]:
+    """`baked_model_factory(runtime="onnx", precision="fp32", arch="distilbert", seed=0)` -> Path.
+
+    The tiny checkpoint of (arch, seed) baked by `service.bootstrap.bake` for that runtime and
+    precision (ONNX: exported, fused, for int8 quantised; plus the manifest), as the image's
+    builder stage does. Built once per session per combination; treat it as read-only.
+    """
+    cache: dict[tuple[str, str, str, int], Path] = {}
+
+    def make(runtime: str = "onnx", precision: str = "fp32", arch: str = "distilbert", seed: int = 0) -> Path:
+        key = (runtime, precision, arch, seed)
+        if key not in cache:
+            from service.bootstrap import bake
+
+            source = tiny_model_factory(arch, seed)
+            out = tmp_path_factory.mktemp(f"baked-{runtime}-{precision}-{arch}-{seed}")
+            bake(str(source), None, out, runtime=runtime, precision=precision, model_id=f"tiny-{arch}")
+            cache[key] = out
+        return cache[key]
+
+    return make
+
+
+@pytest.fixture(scope="session")
 def tiny_model_dir(tiny_model_factory) -> Path:
     """A tiny random-weight DistilBERT-style QA checkpoint (config, safetensors, tokenizer.json)."""
     return tiny_model_factory("distilbert")

@@ -1,8 +1,9 @@
 """Model backends: padded window arrays in, (start_logits, end_logits) out, all NumPy.
 
 Tokenization and span decoding (service/tokenization.py, service/spans.py) never import a
-framework; only the backend module that is actually used does. The torch backend is the
-first; an ONNX Runtime one can slot in behind the same interface without torch installed.
+framework; only the backend module that is actually used does: `onnx_backend` imports
+onnxruntime (never torch or transformers), `torch_backend` imports torch + transformers.
+Which one serves a directory is recorded in its manifest (service/manifest.py).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import numpy as np
 
 # The inputs extractive-QA encoders take; a backend reports the subset its model accepts.
 KNOWN_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+BACKENDS = ("onnx", "torch")
 
 
 class Backend(Protocol):
@@ -25,9 +27,31 @@ class Backend(Protocol):
         ...
 
 
-def load_backend(name: str, model_dir: Path, num_threads: int) -> Backend:
+def load_backend(
+    name: str,
+    model_dir: Path,
+    num_threads: int,
+    *,
+    model_file: str | None = None,
+    precision: str = "fp32",
+    device: str = "auto",
+    allow_spinning: bool = True,
+) -> Backend:
+    """Import and build backend `name` (imports happen here, so only the used one loads)."""
+    if name == "onnx":
+        if device == "cuda":
+            raise ValueError("DEVICE=cuda needs the torch runtime; the ONNX backend runs on CPU")
+        from service.backends.onnx_backend import OnnxBackend  # noqa: PLC0415 - optional dep
+
+        return OnnxBackend(
+            model_dir,
+            num_threads=num_threads,
+            model_file=model_file or "model.onnx",
+            precision=precision,
+            allow_spinning=allow_spinning,
+        )
     if name == "torch":
         from service.backends.torch_backend import TorchBackend  # noqa: PLC0415 - optional dep
 
-        return TorchBackend(model_dir, num_threads=num_threads)
-    raise ValueError(f"unknown backend {name!r}; available: torch")
+        return TorchBackend(model_dir, num_threads=num_threads, device=device)
+    raise ValueError(f"unknown backend {name!r}; available: {', '.join(BACKENDS)}")

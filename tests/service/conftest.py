@@ -1,4 +1,9 @@
-"""Fixtures for the service tests: a loaded tiny model, settings, a Flask test client."""
+"""Fixtures for the service tests: a loaded tiny model, settings, a Flask test client.
+
+`runtime` is parametrized: every test that uses `served_model_dir`, `qa_model`, `settings` or
+`client` runs once on the torch backend and once on the ONNX Runtime backend, each from a
+directory baked by service.bootstrap (with its manifest), so both runtimes pass the same tests.
+"""
 
 from __future__ import annotations
 
@@ -10,21 +15,35 @@ from service.app import create_app
 from service.model import QAModel
 from service.settings import Settings
 
+RUNTIMES = ("torch", "onnx")
+
+
+@pytest.fixture(scope="session", params=RUNTIMES)
+def runtime(request) -> str:
+    return request.param
+
 
 @pytest.fixture(scope="session")
-def qa_model(tiny_model_dir: Path) -> QAModel:
-    return QAModel.load(tiny_model_dir, num_threads=1)
+def served_model_dir(runtime: str, baked_model_factory) -> Path:
+    """The tiny DistilBERT-style checkpoint, baked for `runtime` (fp32)."""
+    return baked_model_factory(runtime, "fp32")
+
+
+@pytest.fixture(scope="session")
+def qa_model(served_model_dir: Path) -> QAModel:
+    return QAModel.load(served_model_dir, num_threads=1)
 
 
 @pytest.fixture
-def settings(tiny_model_dir: Path) -> Settings:
+def settings(served_model_dir: Path, runtime: str) -> Settings:
     return Settings(
-        model_dir=tiny_model_dir,
+        model_dir=served_model_dir,
         model_id="test/tiny-qa",
         model_revision="0123abc",
         num_threads=1,
         max_context_chars=5_000,
         max_body_bytes=20_000,
+        runtime=runtime,
     )
 
 

@@ -1,11 +1,12 @@
 """Replay golden 4.x pipeline answers through service/ (transformers 5.x) and compare.
 
-    .venv/bin/python tests/service/golden_compare.py [GOLDEN.json ...]
+    .venv/bin/python tests/service/golden_compare.py [--runtime onnx [--precision int8]] [GOLDEN.json ...]
 
 Regenerates each recorded checkpoint with bench.fake_model, checks it is byte-identical to
 the one the golden file was made from, runs every case through `QAModel.predict` and
 reports agreement: spans (answer, start, end) must be equal, scores equal within
-SCORE_RTOL. test_service_golden.py asserts the same on the committed file.
+SCORE_RTOL. test_service_golden.py asserts the same on the committed file, for the torch
+backend and for the ONNX export of the same checkpoints (service.bootstrap --runtime onnx).
 """
 
 from __future__ import annotations
@@ -71,7 +72,19 @@ def compare_model(entry: dict, model_dir: Path) -> Agreement:
     return result
 
 
-def compare_file(path: Path, work_dir: Path) -> list[Agreement]:
+def bake_for(model_dir: Path, runtime: str, precision: str) -> Path:
+    """The checkpoint as the image would serve it (torch: as is; onnx: exported once, cached)."""
+    if runtime == "torch" and precision == "fp32":
+        return model_dir
+    from service.bootstrap import bake
+
+    out = model_dir.with_name(f"{model_dir.name}-{runtime}-{precision}")
+    if not (out / "service_manifest.json").is_file():
+        bake(str(model_dir), None, out, runtime=runtime, precision=precision)
+    return out
+
+
+def compare_file(path: Path, work_dir: Path, runtime: str = "torch", precision: str = "fp32") -> list[Agreement]:
     golden = json.loads(path.read_text(encoding="utf-8"))
     results = []
     for entry in golden["models"]:
@@ -83,16 +96,22 @@ def compare_file(path: Path, work_dir: Path) -> list[Agreement]:
                 f"{entry['arch']}: bench.fake_model no longer generates the checkpoint the golden "
                 "file was made from; regenerate it (see tests/service/make_golden.py)"
             )
-        results.append(compare_model(entry, model_dir))
+        results.append(compare_model(entry, bake_for(model_dir, runtime, precision)))
     return results
 
 
 def main(argv: list[str]) -> int:
-    paths = [Path(p) for p in argv] or [GOLDEN]
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("paths", nargs="*", type=Path)
+    parser.add_argument("--runtime", choices=("torch", "onnx"), default="torch")
+    parser.add_argument("--precision", choices=("fp32", "int8"), default="fp32")
+    args = parser.parse_args(argv)
     ok = True
     with tempfile.TemporaryDirectory() as tmp:
-        for path in paths:
-            for r in compare_file(path, Path(tmp)):
+        for path in args.paths or [GOLDEN]:
+            for r in compare_file(path, Path(tmp), args.runtime, args.precision):
                 ok &= r.ok
                 print(
                     f"{path.name} {r.arch}: {r.cases} cases, {r.answers} answers; "

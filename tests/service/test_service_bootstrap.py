@@ -8,25 +8,37 @@ import pytest
 
 from service import bootstrap
 from service.app import create_app
+from service.manifest import MANIFEST_FILE
 from service.model import QAModel
 from service.settings import Settings
 
 QUESTION, CONTEXT = "Who lives there?", "The king of France lives in Paris, near the river."
 
 
-@pytest.mark.parametrize("arch", ["bert", "roberta"])
-def test_round_trip_from_a_local_checkpoint(tiny_model_factory, tmp_path, capsys, arch):
+WEIGHTS = {"torch": "model.safetensors", "onnx": "model.onnx"}
+
+
+@pytest.mark.parametrize(("arch", "runtime"), [("bert", "torch"), ("roberta", "torch"), ("bert", "onnx")])
+def test_round_trip_from_a_local_checkpoint(tiny_model_factory, tmp_path, capsys, arch, runtime):
     source = tiny_model_factory(arch)
     out = tmp_path / "baked"
-    assert bootstrap.main(["--source", str(source), "--out", str(out), "--model-id", "acme/qa"]) == 0
+    argv = ["--source", str(source), "--out", str(out), "--model-id", "acme/qa", "--runtime", runtime]
+    assert bootstrap.main(argv) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed["model_id"] == "acme/qa"
     assert printed["revision"].startswith("sha256:")
+    assert (printed["runtime"], printed["precision"]) == (runtime, "fp32")
     verified = printed["answer"]  # bootstrap loaded the result back and answered
     assert verified["answer"] == bootstrap.VERIFY_CONTEXT[verified["start"] : verified["end"]]
-    assert {"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
-            bootstrap.METADATA_FILE} <= {p.name for p in out.iterdir()}  # fmt: skip
+    names = {p.name for p in out.iterdir()}
+    assert {"config.json", WEIGHTS[runtime], "tokenizer.json", "tokenizer_config.json",
+            bootstrap.METADATA_FILE, MANIFEST_FILE} <= names  # fmt: skip
     assert not list(out.glob("*.bin"))  # safetensors only
+    assert not {*WEIGHTS.values()} - {WEIGHTS[runtime]} & names  # only this runtime's weights
+    manifest = json.loads((out / MANIFEST_FILE).read_text())
+    assert (manifest["runtime"], manifest["model_id"], manifest["max_seq_len"]) == (runtime, "acme/qa", 384)
+    assert manifest["input_names"] == ["input_ids", "attention_mask", "token_type_ids"][: 3 if arch == "bert" else 2]
+    assert set(manifest["files"]) == names - {MANIFEST_FILE}
     tok_config = json.loads((out / "tokenizer_config.json").read_text())
     assert tok_config["padding_side"] == "right"
     assert ("token_type_ids" in tok_config["model_input_names"]) is (arch == "bert")
@@ -39,10 +51,20 @@ def test_round_trip_from_a_local_checkpoint(tiny_model_factory, tmp_path, capsys
 
     # The service reports what bootstrap recorded.
     settings = Settings.from_env({"MODEL_DIR": str(out), "NUM_THREADS": "1"})
+    assert settings.runtime == runtime
     app = create_app(settings)
     assert app.extensions["qa"].state.loaded.wait(60)
     ready = app.test_client().get("/ready").get_json()
     assert (ready["model_id"], ready["model_revision"]) == ("acme/qa", printed["revision"])
+    assert ready["backend"] == runtime
+
+
+def test_int8_needs_the_onnx_runtime(tiny_model_dir, tmp_path, capsys):
+    argv = ["--source", str(tiny_model_dir), "--out", str(tmp_path / "o"), "--runtime", "torch"]
+    assert bootstrap.main([*argv, "--precision", "int8"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["error: --precision int8 is not available for --runtime torch (it serves fp32; "
+                   "int8 needs --runtime onnx)"]  # fmt: skip
 
 
 def test_verify_only(tiny_model_dir, capsys):

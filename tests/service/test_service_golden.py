@@ -4,7 +4,8 @@ tests/service/golden_qa_4x.json holds what the real 4.57 pipeline answered on ti
 DistilBERT / BERT / RoBERTa checkpoints (made by tests/service/make_golden.py in a throwaway
 4.x venv). Here service/ (transformers 5.x, no pipeline) must give the same spans, and the
 same scores up to float noise, including top_k lists, max_answer_len, the impossible answer
-and the score merging of equal answers across overlapping windows.
+and the score merging of equal answers across overlapping windows. Checked for both runtimes:
+the torch backend, and the ONNX fp32 export of the same checkpoints (service.bootstrap).
 """
 
 from __future__ import annotations
@@ -27,8 +28,13 @@ def test_golden_file_covers_the_required_cases():
 
 
 @pytest.fixture(scope="module")
-def agreements(tmp_path_factory):
-    return {r.arch: r for r in compare_file(GOLDEN, tmp_path_factory.mktemp("golden-models"))}
+def golden_models(tmp_path_factory):
+    return tmp_path_factory.mktemp("golden-models")
+
+
+@pytest.fixture(scope="module", params=["torch", "onnx"])
+def agreements(request, golden_models):
+    return {r.arch: r for r in compare_file(GOLDEN, golden_models, runtime=request.param)}
 
 
 @pytest.mark.parametrize("arch", ["distilbert", "bert", "roberta"])

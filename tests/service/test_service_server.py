@@ -27,11 +27,11 @@ FORWARD_DELAY_S = "1.0"
 
 
 @pytest.fixture(scope="module")
-def slow_server(tiny_model_dir, tmp_path_factory):
+def slow_server(served_model_dir, tmp_path_factory):
     """One slot, one queue place, each forward pass slowed by 1 s (tests/service/slow_site)."""
     log = tmp_path_factory.mktemp("server") / "service.log"
     server = ServiceProcess(
-        tiny_model_dir,
+        served_model_dir,
         log,
         CONCURRENCY="1",
         MAX_QUEUE="1",
@@ -104,9 +104,9 @@ def test_logs_are_one_json_object_per_line_without_bodies(slow_server):
     assert any(r["message"] == "model ready" for r in records)
 
 
-def test_sigterm_finishes_in_flight_requests_and_exits_in_time(tiny_model_dir, tmp_path):
+def test_sigterm_finishes_in_flight_requests_and_exits_in_time(served_model_dir, tmp_path):
     server = ServiceProcess(
-        tiny_model_dir,
+        served_model_dir,
         tmp_path / "service.log",
         CONCURRENCY="1",
         MAX_QUEUE="2",

@@ -54,7 +54,7 @@ def test_values_are_read_and_trimmed(tiny_model_dir):
 def test_model_labels_come_from_the_bootstrap_metadata(tmp_path, tiny_model_dir):
     model = tmp_path / "model"
     model.mkdir()
-    for name in ("config.json", "tokenizer.json"):
+    for name in ("config.json", "tokenizer.json", "model.safetensors"):  # no manifest: served as torch
         (model / name).write_bytes((tiny_model_dir / name).read_bytes())
     (model / METADATA_FILE).write_text(json.dumps({"model_id": "hub/qa", "revision": "f00d"}))
     s = Settings.from_env({"MODEL_DIR": str(model)})
