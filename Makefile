@@ -80,8 +80,8 @@ serve: install ## run the service locally, as in the image (gunicorn): make serv
 	MODEL_DIR="$(MODEL_DIR)" $(if $(PORT),PORT="$(PORT)") $(PY) -m service
 
 .PHONY: bench-serving
-bench-serving: install ## service speed/memory vs raw forward passes (~10 min, distilbert-base shapes), bench/out/serving
-	$(PY) -m bench.serving
+bench-serving: install ## service speed/memory (distilbert-base shapes): STUDY=runtimes|spinning|batching (bench/out/runtimes), else issue 3's torch run (bench/out/serving)
+	$(if $(STUDY),$(PY) -m bench.runtimes --study "$(STUDY)" $(if $(filter runtimes,$(STUDY)),--site-packages),$(PY) -m bench.serving)
 
 lock: install ## re-pin constraints.txt from the current .venv
 	{ echo "# Full transitive pin set (pip freeze of a working .venv). Update with \`make lock\`."; \

@@ -21,8 +21,8 @@ from infra.limits import Cpu
 
 PLATFORMS = ("cloudrun", "knative")
 BUILDERS = ("docker", "cloudbuild")
-RUNTIMES = ("torch",)
-PRECISIONS = ("fp32",)
+RUNTIMES = ("onnx", "torch")  # onnx: ONNX Runtime, no torch in the image; torch: reference + GPUs
+PRECISIONS = ("fp32", "int8")  # int8: dynamic quantisation, ONNX only
 INGRESS = {
     "all": "INGRESS_TRAFFIC_ALL",
     "internal": "INGRESS_TRAFFIC_INTERNAL_ONLY",
@@ -354,6 +354,8 @@ def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: 
                 f"an IAM member starting with one of {', '.join(MEMBER_PREFIXES)}",
             )
 
+    _check_runtime(r, model, service)
+
     deletion_protection = r.flag("deletionProtection")
     gke = _gke_settings(r, region)
     knative = _knative_settings(r)
@@ -433,6 +435,14 @@ def _service_settings(r: _Reader, platform: str) -> ServiceSettings:
     if service.gpu:
         _check_gpu(r, service, cpu_known=cpu is not None)
     return service
+
+
+def _check_runtime(r: _Reader, model: ModelSettings, service: ServiceSettings) -> None:
+    """What the image can do: int8 is an ONNX Runtime build, GPUs are served by torch (CUDA)."""
+    if model.runtime == "torch" and model.precision == "int8":
+        r.fail("precision", model.precision, "fp32 with runtime torch (int8 needs runtime onnx)")
+    if service.gpu and model.runtime == "onnx":
+        r.fail("runtime", model.runtime, f"torch with gpu {service.gpu}: the ONNX image runs on CPU only")
 
 
 def _check_fractional_cpu(r: _Reader, service: ServiceSettings) -> None:

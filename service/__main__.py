@@ -10,12 +10,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from service import prefetch
 from service.settings import Settings, SettingsError
 
 CONFIG = Path(__file__).with_name("gunicorn.conf.py")
 
 
 def main() -> int:
+    prefetch.preimport()  # overlaps the checksums; gunicorn.conf.py joins it before forking
     try:
         Settings.from_env()
     except SettingsError as exc:

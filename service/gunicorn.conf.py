@@ -14,13 +14,19 @@ import sys
 
 from gunicorn.arbiter import Arbiter
 
+from service import prefetch
 from service.settings import Settings, SettingsError
 
+# The app's imports run while the settings check MODEL_DIR's checksums (service/prefetch.py).
+_imports = prefetch.preimport()
 try:
     _settings = Settings.from_env()
 except SettingsError as _exc:
     print(f"error: {_exc}", file=sys.stderr)
     raise SystemExit(2) from None
+_imports.join()
+if _settings.runtime == "onnx":  # onnxruntime too; no threads start before a session exists
+    prefetch.preimport("onnx").join()
 
 wsgi_app = "service.app:create_app()"
 bind = [f"0.0.0.0:{_settings.port}"]

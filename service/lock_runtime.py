@@ -1,10 +1,12 @@
-"""Regenerate service/constraints.txt: the image's runtime pins, taken from ../constraints.txt.
+"""Regenerate service/constraints.txt: the image's pins, taken from ../constraints.txt.
 
     .venv/bin/python service/lock_runtime.py [--check]
 
-The runtime set is service/requirements.txt + torch and their transitive dependencies as
-installed in the current environment; each is pinned at the version the repository-wide
-constraints.txt (`make lock`) records. `--check` exits 1 when the file is out of date.
+One pin set for every stage of the image: the union of service/requirements-*.txt (onnx and
+torch runtimes, the builder) + torch, and their transitive dependencies as installed in the
+current environment; each is pinned at the version the repository-wide constraints.txt
+(`make lock`) records. Each stage installs its own role file under it, so a stage gets exactly
+the versions the tests ran against and nothing more. `--check` exits 1 when it is out of date.
 """
 
 from __future__ import annotations
@@ -21,11 +23,13 @@ HERE = Path(__file__).resolve().parent
 OUT = HERE / "constraints.txt"
 REPO_CONSTRAINTS = HERE.parent / "constraints.txt"
 HEADER = """\
-# Full pin set of the image's runtime (service/requirements.txt + torch and everything they pull
-# in), copied from the repository's constraints.txt so an image build resolves exactly what the
-# tests ran against. tests/service/test_service_dockerfile.py fails when the two drift: after
-# `make lock`, regenerate with `.venv/bin/python service/lock_runtime.py`.
+# Full pin set of the image's stages (service/requirements-{onnx,torch,build}.txt + torch and
+# everything they pull in), copied from the repository's constraints.txt so an image build
+# resolves exactly what the tests ran against; each stage installs only its own role file under
+# it. tests/service/test_service_dockerfile.py fails when the two drift: after `make lock`,
+# regenerate with `.venv/bin/python service/lock_runtime.py`.
 """
+ROLES = ("requirements-onnx.txt", "requirements-torch.txt", "requirements-build.txt")
 _PIN = re.compile(r"^([A-Za-z0-9_.\-]+)==(\S+)")
 
 
@@ -39,7 +43,7 @@ def read_pins(path: Path) -> dict[str, str]:
 
 
 def runtime_closure() -> set[str]:
-    roots = [name.split("==")[0] for name in read_pins(HERE / "requirements.txt").values()]
+    roots = [pin.split("==")[0] for role in ROLES for pin in read_pins(HERE / role).values()]
     seen: set[str] = set()
     stack = [*roots, "torch"]
     while stack:

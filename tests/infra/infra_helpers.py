@@ -28,6 +28,10 @@ def default_raw(**overrides: str) -> dict[str, str]:
 
 
 def make_settings(stack: str = "test", **overrides: str) -> Settings:
+    """Settings from Pulumi.yaml defaults + overrides. A GPU stack needs the torch image (the
+    ONNX one is CPU only): with `gpu` set and no `runtime`, runtime torch is pinned here."""
+    if overrides.get("gpu") and "runtime" not in overrides:
+        overrides = {**overrides, "runtime": "torch"}
     return build_settings(default_raw(**overrides), project="proj", region="europe-west1", stack=stack)
 
 

@@ -27,7 +27,7 @@ def gke() -> rendering.Rendering:
 @pytest.fixture(scope="module")
 def gke_gpu() -> rendering.Rendering:
     return rendered("gke", {
-        "gpu": "nvidia-l4", "cpu": "4", "memory": "16Gi", "gkeGpuMaxNodes": "2",
+        "gpu": "nvidia-l4", "runtime": "torch", "cpu": "4", "memory": "16Gi", "gkeGpuMaxNodes": "2",
         "gkeMasterAuthorizedNetworks": '["203.0.113.7/32"]',
     })
 

@@ -18,6 +18,13 @@ def test_every_project_key_has_type_default_and_description():
         assert len(entry.get("description", "")) > 20, key
 
 
+def test_default_runtime_is_onnx_fp32():
+    settings = make_settings()
+    assert (settings.model.runtime, settings.model.precision) == ("onnx", "fp32")
+    assert make_settings(precision="int8").model.precision == "int8"
+    assert make_settings(runtime="torch").model.runtime == "torch"
+
+
 def test_defaults_reproduce_the_seed_deployment():
     settings = make_settings()
     service = settings.service
@@ -71,11 +78,11 @@ def test_invokers_parse_from_json_list():
         ),
         ({"gpu": "nvidia-a100"}, 'gpu: "nvidia-a100" is not valid — empty for none, or one of nvidia-l4'),
         (
-            {"gpu": "nvidia-l4", "cpu": "4", "memory": "8Gi", "cpuAlwaysAllocated": "true"},
+            {"gpu": "nvidia-l4", "cpu": "4", "memory": "8Gi", "cpuAlwaysAllocated": "true", "runtime": "torch"},
             'memory: "8Gi" is not valid — at least 16Gi with gpu nvidia-l4',
         ),
         (
-            {"gpu": "nvidia-l4", "cpu": "4", "memory": "16Gi"},
+            {"gpu": "nvidia-l4", "cpu": "4", "memory": "16Gi", "runtime": "torch"},
             "cpuAlwaysAllocated: false is not valid — true with gpu nvidia-l4",
         ),
         ({"modelLoadSeconds": "121"}, "modelLoadSeconds: 121 is not valid — a whole number 1…120: the startup"),
@@ -95,7 +102,16 @@ def test_invokers_parse_from_json_list():
         ({"logLevel": "LOUD"}, 'logLevel: "LOUD" is not valid — one of DEBUG, INFO, WARNING, ERROR'),
         ({"repositoryKeepVersions": "0"}, "repositoryKeepVersions: 0 is not valid — a whole number 1…100"),
         ({"maxContextChars": "10"}, "maxContextChars: 10 is not valid"),
-        ({"runtime": "tensorflow"}, 'runtime: "tensorflow" is not valid — one of'),
+        ({"runtime": "tensorflow"}, 'runtime: "tensorflow" is not valid — one of onnx, torch'),
+        ({"precision": "fp16"}, 'precision: "fp16" is not valid — one of fp32, int8'),
+        (
+            {"runtime": "torch", "precision": "int8"},
+            'precision: "int8" is not valid — fp32 with runtime torch (int8 needs runtime onnx)',
+        ),
+        (
+            {"gpu": "nvidia-l4", "cpu": "4", "memory": "16Gi", "cpuAlwaysAllocated": "true", "runtime": "onnx"},
+            'runtime: "onnx" is not valid — torch with gpu nvidia-l4: the ONNX image runs on CPU only',
+        ),
     ],
 )
 def test_each_invalid_setting_fails_with_one_line_naming_key_value_and_fix(overrides, expected):
@@ -136,7 +152,7 @@ def test_valid_cpu_memory_pairs_pass(cpu, memory):
 
 def test_gpu_needs_four_vcpu():
     with pytest.raises(SettingsError) as caught:
-        make_settings(gpu="nvidia-l4", memory="8Gi", cpuAlwaysAllocated="true")
+        make_settings(gpu="nvidia-l4", memory="8Gi", cpuAlwaysAllocated="true", runtime="torch")
     assert caught.value.problems == [
         'cpu: "2" is not valid — at least 4 with gpu nvidia-l4',
         'memory: "8Gi" is not valid — at least 16Gi with gpu nvidia-l4',
@@ -144,7 +160,7 @@ def test_gpu_needs_four_vcpu():
 
 
 def test_gpu_settings_that_fit_pass():
-    settings = make_settings(gpu="nvidia-l4", cpu="4", memory="16Gi", cpuAlwaysAllocated="true")
+    settings = make_settings(gpu="nvidia-l4", cpu="4", memory="16Gi", cpuAlwaysAllocated="true", runtime="torch")
     assert settings.service.gpu == "nvidia-l4"
 
 

@@ -38,7 +38,7 @@ def test_the_cloud_run_stacks_report_exactly_what_is_expected():
     [
         {"public": "false", "ingress": "internal", "builder": "cloudbuild"},
         {"image": f"europe-docker.pkg.dev/p/r/qa@{DIGEST}", "deletionProtection": "true"},
-        {"gpu": "nvidia-l4", "cpu": "4", "memory": "16Gi", "cpuAlwaysAllocated": "true"},
+        {"gpu": "nvidia-l4", "runtime": "torch", "cpu": "4", "memory": "16Gi", "cpuAlwaysAllocated": "true"},
     ],
     ids=["private-cloudbuild", "prebuilt-image", "gpu"],
 )

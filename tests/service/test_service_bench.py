@@ -51,3 +51,38 @@ def test_report_marks_unmet_targets():
     text = serving.render_markdown(result)
     assert "| peak_rss_worker_mb | 800.0 | 700.0 | **no** |" in text
     assert "| overhead_25_ms | 3.0 | 5.0 | yes |" in text
+
+
+def _config_result(p50s: dict[str, float], start_s: float, rss_mb: float, overhead_small: float) -> dict:
+    payload = {
+        name: {"tokens": 1, "windows": 1, "http_ms": {"p50": p50, "p99": p50, "n": 3},
+               "raw_batched_ms": {"p50": p50}, "overhead_ms": overhead_small if name == "small" else 0.0,
+               "server_ms": {}}
+        for name, p50 in p50s.items()
+    }  # fmt: skip
+    return {"payloads": payload, "starts": [{"first_answer_s": start_s}], "start_s_median": start_s,
+            "peak_rss_mb": {"worker_mb": rss_mb}, "model_file_mb": 1.0, "max_batch_windows": 4}  # fmt: skip
+
+
+def test_runtime_comparison_checks_each_target_against_torch():
+    from bench import runtimes
+
+    assert [c.label for c in runtimes.configs_for("runtimes")] == ["torch fp32", "onnx fp32", "onnx int8"]
+    assert {c.env["INTRA_OP_SPINNING"] for c in runtimes.configs_for("spinning")} == {"0", "1"}
+    results = {
+        "torch fp32": _config_result({"small": 60, "medium": 400, "large": 4000}, 10.0, 650, 5),
+        "onnx fp32": _config_result({"small": 30, "medium": 300, "large": 4100}, 1.5, 500, 5),
+        "onnx int8": _config_result({"small": 15, "medium": 190, "large": 2200}, 0.9, 300, 4.5),
+    }
+    sizes = {"onnx": {"without_pip_mb": 150}, "torch": {"without_pip_mb": 1000}}
+    targets = runtimes.check_targets(results, sizes)
+    assert targets["int8_p50_medium_vs_torch"] == {"measured": 0.475, "target": 0.5, "met": True,
+                                                   "detail": "190.0 / 400.0 ms"}  # fmt: skip
+    assert targets["int8_p50_large_vs_torch"]["met"] is False  # 0.55
+    assert targets["onnx_fp32_p50_large_vs_torch"]["met"] is False  # slower than torch
+    assert targets["int8_start_vs_torch"]["measured"] == 0.09
+    assert targets["int8_peak_rss_vs_torch"]["met"] is True
+    assert targets["site_packages_onnx_vs_torch"]["measured"] == 0.15
+    text = runtimes.render_markdown({"command": "x", "threads": 2, "cpu": {}, "configs": results,
+                                     "site_packages": None, "targets": targets})  # fmt: skip
+    assert "| int8_p50_large_vs_torch | 0.55 | 0.5 | **no** |" in text

@@ -1,8 +1,9 @@
 """Static checks of service/Dockerfile and service/.dockerignore (no Docker engine here).
 
-What the image must be: multi-stage, digest-pinned slim base, CPU-only torch, requirements
-before code, the model baked at build time in its own layer, non-root, offline, exec-form
-gunicorn CMD. Plus: its runtime pins agree with the repository's constraints.txt.
+What the image must be: multi-stage (a torch builder that bakes the model; runtime stages
+selected by RUNTIME, the ONNX one without torch), digest-pinned slim base, CPU-only torch,
+requirements before code, the model baked at build time in its own layer, non-root, offline,
+exec-form gunicorn CMD. Plus: every role's pins agree with the repository's constraints.txt.
 """
 
 from __future__ import annotations
@@ -71,38 +72,81 @@ def stage(name: str) -> list[tuple[str, str]]:
     raise AssertionError(f"no stage {name}")
 
 
+STAGES = ["builder", "model", "deps-onnx", "deps-torch", "runtime-base", "runtime-onnx", "runtime-torch", "runtime"]
+
+
 def test_multi_stage_from_a_digest_pinned_slim_python():
     headers = [header for header, _ in stages()]
     names = [h.split()[-1] for h in headers]
-    assert names == ["deps", "model", "runtime"]
+    assert names == STAGES
     base = global_args()["PYTHON_IMAGE"]
     assert re.fullmatch(r"python:3\.11-slim-bookworm@sha256:[0-9a-f]{64}", base), base
     for header in headers:
         image = header.split()[0]
-        assert image in ("${PYTHON_IMAGE}", "deps"), f"FROM {image} is neither the pinned base nor a stage"
+        allowed = ("${PYTHON_IMAGE}", "builder", "runtime-base", "runtime-${RUNTIME}")
+        assert image in allowed, f"FROM {image} is neither the pinned base nor a stage"
+
+
+def test_the_final_stage_is_chosen_by_the_runtime_build_arg_and_defaults_to_onnx():
+    assert global_args()["RUNTIME"] == "onnx"
+    assert global_args()["PRECISION"] == "fp32"
+    final_from = [header for header, _ in stages()][-1]
+    assert final_from == "runtime-${RUNTIME} AS runtime"
+    for runtime in ("onnx", "torch"):
+        copies = [rest for kw, rest in stage(f"runtime-{runtime}") if kw == "COPY"]
+        assert copies == [f"--from=deps-{runtime} /opt/venv /opt/venv"]
+    model_runs = " ".join(rest for kw, rest in stage("model") if kw == "RUN")
+    assert "onnx/fp32|onnx/int8|torch/fp32" in model_runs  # anything else fails the build early
+
+
+def test_no_runtime_stage_gets_torch_unless_it_is_the_torch_one():
+    """The builder's venv (/opt/build: torch, transformers, onnx) is copied into no runtime."""
+    for name in ("runtime-base", "runtime-onnx", "runtime-torch", "runtime"):
+        for kw, rest in stage(name):
+            assert not (kw == "COPY" and "--from=builder" in rest), (name, rest)
+            assert "/opt/build" not in rest, (name, rest)
+    onnx_deps = stage("deps-onnx")
+    assert not any("torch==" in rest for kw, rest in onnx_deps if kw == "RUN")
+    assert [rest for kw, rest in onnx_deps if kw == "COPY"] == ["requirements-onnx.txt constraints.txt /tmp/reqs/"]
+    assert any("find_spec(m) for m in ('torch', 'transformers')" in rest for kw, rest in onnx_deps if kw == "RUN")
+    onnx_reqs = (SERVICE / "requirements-onnx.txt").read_text(encoding="utf-8")
+    assert "onnxruntime==" in onnx_reqs
+    for heavy in ("torch", "transformers", "onnx=="):
+        assert not re.search(rf"^{heavy}", onnx_reqs, re.M), heavy
 
 
 def test_torch_comes_from_the_cpu_only_index_before_the_requirements():
-    deps = stage("deps")
-    args = dict(rest.partition("=")[::2] for kw, rest in deps if kw == "ARG")
-    assert args["TORCH_INDEX"] == "https://download.pytorch.org/whl/cpu"
-    runs = [rest for kw, rest in deps if kw == "RUN"]
-    torch_step = next(i for i, r in enumerate(runs) if "--index-url" in r and "torch==" in r)
-    reqs_step = next(i for i, r in enumerate(runs) if "-r /tmp/reqs/requirements.txt" in r)
-    assert torch_step < reqs_step
-    assert "-c /tmp/reqs/constraints.txt" in runs[reqs_step]
-    assert "torch.version.cuda is None" in runs[reqs_step]
+    assert global_args()["TORCH_INDEX"] == "https://download.pytorch.org/whl/cpu"
+    for name, role in (("builder", "requirements-build.txt"), ("deps-torch", "requirements-torch.txt")):
+        runs = [rest for kw, rest in stage(name) if kw == "RUN"]
+        torch_step = next(i for i, r in enumerate(runs) if "--index-url" in r and "torch==" in r)
+        reqs_step = next(i for i, r in enumerate(runs) if f"-r /tmp/reqs/{role}" in r)
+        assert torch_step < reqs_step, name
+        assert "-c /tmp/reqs/constraints.txt" in runs[reqs_step]
+        assert "torch.version.cuda is None" in runs[reqs_step]
+    builder_torch = next(r for kw, r in stage("builder") if kw == "RUN" and "torch==" in r)
+    assert "https://download.pytorch.org/whl/cpu" in builder_torch  # exporting needs no CUDA
 
 
 def test_requirements_are_copied_before_code_and_the_model_has_its_own_layer():
     runtime = stage("runtime")
     copies = [rest for kw, rest in runtime if kw == "COPY"]
-    assert copies.index("--from=deps /opt/venv /opt/venv") < copies.index("--from=model /model /model")
-    assert copies.index("--from=model /model /model") < copies.index(". /app/service/")
-    deps_copies = [rest for kw, rest in stage("deps") if kw == "COPY"]
-    assert deps_copies == ["requirements.txt constraints.txt /tmp/reqs/"]  # no code in deps
+    assert copies == ["--from=model /model /model", ". /app/service/"]
+    for name in ("builder", "deps-onnx", "deps-torch"):
+        for kw, rest in stage(name):
+            if kw == "COPY":
+                assert all(f.endswith(".txt") for f in rest.split()[:-1]), (name, rest)  # no code
     model_copies = [rest for kw, rest in stage("model") if kw == "COPY"]
-    assert model_copies == ["bootstrap.py /tmp/bootstrap.py"]  # app edits keep the model cached
+    # Only the modules baking needs: app edits keep the model layer cached.
+    assert model_copies == ["__init__.py bootstrap.py manifest.py export.py tokenization.py /tmp/bake/service/"]
+    baked = {"bootstrap", "manifest", "export", "tokenization"}
+    for module in baked:
+        text = (SERVICE / f"{module}.py").read_text(encoding="utf-8")
+        if module == "bootstrap":  # --verify loads the whole service: it runs in the runtime stage
+            start = text.index("def verify(")
+            text = text[:start] + text[text.index("\ndef ", start + 1) :]
+        for imported in re.findall(r"^\s*from service(?:\.(\w+))? import", text, re.M):
+            assert imported in baked | {""}, f"{module}.py imports service.{imported}, not copied to the model stage"
 
 
 def test_model_is_baked_at_build_time_from_pinned_build_args():
@@ -112,6 +156,7 @@ def test_model_is_baked_at_build_time_from_pinned_build_args():
     assert re.fullmatch(r"[0-9a-f]{40}", args["MODEL_REVISION"]), "pin a full commit sha"
     run = " ".join(rest for kw, rest in model if kw == "RUN")
     assert '--source "${MODEL_ID}" --revision "${MODEL_REVISION}"' in run
+    assert '--runtime "${RUNTIME}" --precision "${PRECISION}"' in run
     assert "--out /model" in run
     runtime = stage("runtime")
     assert any("service.bootstrap --verify /model" in rest for kw, rest in runtime if kw == "RUN")
@@ -119,7 +164,7 @@ def test_model_is_baked_at_build_time_from_pinned_build_args():
 
 def test_runtime_is_offline_non_root_and_starts_gunicorn_in_exec_form():
     runtime = stage("runtime")
-    env = " ".join(rest for kw, rest in runtime if kw == "ENV")
+    env = " ".join(rest for kw, rest in stage("runtime-base") if kw == "ENV")
     for setting in ("HF_HUB_OFFLINE=1", "MODEL_DIR=/model", "PORT=8080"):
         assert setting in env
     users = [rest for kw, rest in runtime if kw == "USER"]
@@ -182,7 +227,13 @@ def ignored(patterns: list[str], path: str) -> bool:
         (".pytest_cache/v/cache", True),
         ("app.py", False),
         ("backends/torch_backend.py", False),
-        ("requirements.txt", False),
+        ("requirements-onnx.txt", False),
+        ("requirements-torch.txt", False),
+        ("requirements-build.txt", False),
+        ("export.py", False),
+        ("manifest.py", False),
+        ("backends/onnx_backend.py", False),
+        ("models/qa/model.onnx", True),
         ("constraints.txt", False),
         ("bootstrap.py", False),
         ("gunicorn.conf.py", False),
@@ -206,9 +257,10 @@ def test_every_runtime_requirement_is_pinned_like_the_repository():
     )
     assert result.returncode == 0, result.stderr
     pins = (SERVICE / "constraints.txt").read_text(encoding="utf-8")
-    for line in (SERVICE / "requirements.txt").read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            assert re.search(rf"^{re.escape(line.strip())}$", pins, re.M | re.I), line
+    for role in ("requirements-onnx.txt", "requirements-torch.txt", "requirements-build.txt"):
+        for line in (SERVICE / role).read_text(encoding="utf-8").splitlines():
+            if line.strip() and not line.startswith(("#", "-r ")):
+                assert re.search(rf"^{re.escape(line.strip())}$", pins, re.M | re.I), (role, line)
     assert re.search(r"^torch==2\.13\.0$", pins, re.M)
 
 

@@ -225,7 +225,7 @@ def test_settings_follow_the_runtime(baked_model_factory):
     onnx_dir = baked_model_factory("onnx", "int8")
     settings = Settings.from_env({"MODEL_DIR": str(onnx_dir)})
     assert (settings.runtime, settings.precision) == ("onnx", "int8")
-    assert settings.max_batch_windows == 16  # all windows of a request in one batch
+    assert settings.max_batch_windows == 2  # all windows in one batch: over the memory target
     assert settings.model_id == "tiny-distilbert"  # from the manifest
     assert Settings.from_env({"MODEL_DIR": str(onnx_dir), "MAX_BATCH_WINDOWS": "3"}).max_batch_windows == 3
     assert Settings.from_env({"MODEL_DIR": str(onnx_dir), "INTRA_OP_SPINNING": "0"}).intra_op_spinning is False
