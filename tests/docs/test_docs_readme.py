@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from infra import docs
 from policy.docs import BEGIN, END, rule_table
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -19,6 +20,11 @@ MAKEFILE = (ROOT / "Makefile").read_text()
 def test_readme_shows_the_test_command_ci_runs():
     assert "make test" in README
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_config_table_is_generated_from_pulumi_yaml():
+    assert docs.readme_table(ROOT / "README.md") == docs.config_table(), (
+        "stale: run python -m infra config-table --write README.md")
 
 
 def test_policy_rule_table_is_the_catalog():
