@@ -25,7 +25,6 @@ Writes runtimes.json (or <study>.json) and prints a markdown report (service/REA
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import shutil
 import statistics
@@ -235,17 +234,17 @@ def _predict(client: Client, body: bytes):
     65 s keep-alive can run out while the other configurations are measured)."""
     try:
         return client.predict(body)
-    except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
-        client.conn.close()
+    except ConnectionError:  # also BrokenPipeError, ConnectionResetError
+        client.close()
         return client.predict(body)
 
 
 def _get_ms(client: Client, path: str) -> float:
-    t0 = time.perf_counter()
-    client.conn.request("GET", path)
-    response = client.conn.getresponse()
-    response.read()
-    return (time.perf_counter() - t0) * 1000
+    try:
+        return client.request("GET", path)[3]
+    except ConnectionError:
+        client.close()
+        return client.request("GET", path)[3]
 
 
 def _model_file(model_dir: Path) -> Path:

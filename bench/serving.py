@@ -26,6 +26,7 @@ import http.client
 import json
 import os
 import platform
+import socket
 import statistics
 import subprocess
 import sys
@@ -113,21 +114,67 @@ def build_payloads(tokenizer) -> list[Payload]:
 
 
 class Client:
-    """One kept-alive HTTP/1.1 connection, as a load balancer in front would hold."""
+    """One kept-alive HTTP/1.1 connection, as a load balancer in front would hold.
+
+    A plain socket: the request is encoded before the clock starts and sent in one write, and
+    only the status line, Content-Length and Server-Timing are parsed. http.client (used until
+    issue 5) spent 0.7 ms (GET /health) to 2 ms (POST /predict) per request of its own on this
+    2-vCPU machine, mostly in its email-style header parsing: the client's cost, not the
+    service's, so it no longer counts as request overhead (service/README.md, "25 tokens").
+    """
 
     def __init__(self, port: int) -> None:
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        self.port = port
+        self.sock: socket.socket | None = None
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+        self.sock = None
+
+    def request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, dict, bytes, float]:
+        """(status, lower-cased headers, body, milliseconds from send to the last byte)."""
+        head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        if body is not None:
+            head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        payload = (head + "\r\n").encode("ascii") + (body or b"")
+        if self.sock is None:
+            self.sock = socket.create_connection(("127.0.0.1", self.port), timeout=120)
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock = self.sock
+        t0 = time.perf_counter()
+        sock.sendall(payload)
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = sock.recv(65536)
+            if not chunk:
+                self.close()
+                raise ConnectionError("server closed the connection")
+            data += chunk
+        header_block, _, rest = data.partition(b"\r\n\r\n")
+        lines = header_block.decode("latin-1").split("\r\n")
+        headers = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        length = int(headers.get("content-length", "0"))
+        while len(rest) < length:
+            chunk = sock.recv(65536)
+            if not chunk:
+                self.close()
+                raise ConnectionError("server closed the connection mid-body")
+            rest += chunk
+        elapsed = (time.perf_counter() - t0) * 1000
+        if headers.get("connection", "").lower() == "close":
+            self.close()
+        return int(lines[0].split()[1]), headers, rest[:length], elapsed
 
     def predict(self, body: bytes) -> tuple[float, dict[str, float], dict]:
-        t0 = time.perf_counter()
-        self.conn.request("POST", "/predict", body=body, headers={"Content-Type": "application/json"})
-        response = self.conn.getresponse()
-        data = response.read()
-        elapsed = (time.perf_counter() - t0) * 1000
-        if response.status != 200:
-            raise RuntimeError(f"HTTP {response.status}: {data[:200]!r}")
+        status, headers, data, elapsed = self.request("POST", "/predict", body)
+        if status != 200:
+            raise RuntimeError(f"HTTP {status}: {data[:200]!r}")
         timing = {}
-        for part in (response.getheader("Server-Timing") or "").split(","):
+        for part in headers.get("server-timing", "").split(","):
             name, _, dur = part.strip().partition(";dur=")
             if dur:
                 timing[name] = float(dur)

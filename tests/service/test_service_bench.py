@@ -86,3 +86,45 @@ def test_runtime_comparison_checks_each_target_against_torch():
     text = runtimes.render_markdown({"command": "x", "threads": 2, "cpu": {}, "configs": results,
                                      "site_packages": None, "targets": targets})  # fmt: skip
     assert "| int8_p50_large_vs_torch | 0.55 | 0.5 | **no** |" in text
+
+
+def test_lean_client_keeps_the_connection_and_reads_server_timing():
+    import http.server
+    import json
+    import threading
+
+    connections = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def setup(self):
+            super().setup()
+            connections.append(self.client_address)
+
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            data = json.dumps({"echo": json.loads(body)}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("Server-Timing", "inference;dur=1.500, total;dur=2.250")
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client = serving.Client(server.server_address[1])
+        for i in range(3):
+            elapsed, timing, answer = client.predict(json.dumps({"n": i}).encode())
+            assert answer == {"echo": {"n": i}}
+            assert timing == {"inference": 1.5, "total": 2.25}
+            assert elapsed > 0
+        assert len(connections) == 1  # kept alive
+        client.close()
+    finally:
+        server.shutdown()
