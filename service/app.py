@@ -15,6 +15,7 @@ from functools import partial
 
 from flask import Flask, Response, g, jsonify, request
 
+from service import prefetch
 from service.admission import Admission
 from service.errors import BodyTooLargeError, NotReadyError, body_too_large_message, error_response
 from service.model import QAModel
@@ -42,6 +43,9 @@ class QAExtension:
 def _default_loader(settings: Settings) -> Callable[[], QAModel]:
     if settings.model_dir is None:
         raise SettingsError("MODEL_DIR is not set: expected the directory of the model to serve")
+    prefetched = prefetch.take(settings)  # ONNX: loading since the fork (service/prefetch.py)
+    if prefetched is not None:
+        return prefetched
     return partial(
         QAModel.load,
         settings.model_dir,

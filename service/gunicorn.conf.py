@@ -25,8 +25,7 @@ except SettingsError as _exc:
     print(f"error: {_exc}", file=sys.stderr)
     raise SystemExit(2) from None
 _imports.join()
-if _settings.runtime == "onnx":  # onnxruntime too; no threads start before a session exists
-    prefetch.preimport("onnx").join()
+prefetch.preimport(_settings.runtime).join()  # onnx: onnxruntime (no threads before a session)
 
 wsgi_app = "service.app:create_app()"
 bind = [f"0.0.0.0:{_settings.port}"]
@@ -62,6 +61,11 @@ logconfig_dict = {
         "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": True},
     },
 }
+
+
+def post_fork(server, worker):
+    """In the new worker, before it imports the app: an ONNX model starts loading meanwhile."""
+    prefetch.start(_settings)
 
 
 def post_worker_init(worker):

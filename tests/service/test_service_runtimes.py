@@ -278,3 +278,30 @@ def test_torch_backend_runs_under_inference_mode_and_returns_float32(baked_model
     start, end = backend({"input_ids": ids, "attention_mask": np.ones_like(ids)})
     assert seen == [True]
     assert start.dtype == end.dtype == np.float32 and start.shape == ids.shape
+
+
+def test_an_onnx_model_starts_loading_at_fork_and_the_app_takes_it(baked_model_factory, tiny_model_dir):
+    from service import prefetch
+    from service.app import create_app
+
+    onnx_settings = Settings.from_env({"MODEL_DIR": str(baked_model_factory("onnx", "int8")), "NUM_THREADS": "1"})
+    assert prefetch.take(onnx_settings) is None  # nothing started
+    assert prefetch.start(Settings.from_env({"MODEL_DIR": str(tiny_model_dir)})) is False  # torch: not here
+    assert prefetch.start(onnx_settings) is True
+    app = create_app(onnx_settings)  # picks the prefetched model up (post_fork -> create_app)
+    assert prefetch.take(onnx_settings) is None  # taken
+    assert app.extensions["qa"].state.loaded.wait(60)
+    ready = app.test_client().get("/ready").get_json()
+    assert (ready["status"], ready["backend"], ready["precision"]) == ("ready", "onnx", "int8")
+
+
+def test_a_prefetch_failure_reaches_the_loader(baked_model_factory, tmp_path):
+    from service import prefetch
+
+    model_dir = _copy(baked_model_factory("onnx", "fp32"), tmp_path)
+    settings = Settings.from_env({"MODEL_DIR": str(model_dir), "NUM_THREADS": "1"})
+    (model_dir / "model.onnx").write_bytes(b"not a graph")  # after the start-up check
+    assert prefetch.start(settings) is True
+    loader = prefetch.take(settings)
+    with pytest.raises(Exception, match=r"(?i)protobuf|invalid|load"):
+        loader()
