@@ -21,6 +21,9 @@ BACKENDS = ("onnx", "torch")
 class Backend(Protocol):
     name: str
     input_names: tuple[str, ...]  # subset of KNOWN_INPUTS the model accepts
+    # True: call only from the dedicated inference threads (service/runner.py); a backend
+    # without the attribute is treated as True.
+    thread_affine: bool
 
     def __call__(self, inputs: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """int64 arrays [windows, seq] -> float32 (start_logits, end_logits) [windows, seq]."""

@@ -39,6 +39,9 @@ def session_options(num_threads: int, *, allow_spinning: bool) -> ort.SessionOpt
 
 class OnnxBackend:
     name = "onnx"
+    # The intra-op thread pool belongs to the session, not to the calling thread: requests may
+    # run it from their own threads (service/app.py skips the inference-thread hand-off).
+    thread_affine = False
 
     def __init__(
         self,

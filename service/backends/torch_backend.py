@@ -58,6 +58,9 @@ def select_device(requested: str = "auto", cuda=None) -> tuple[torch.device, tor
 
 class TorchBackend:
     name = "torch"
+    # OpenMP keeps one thread team per calling thread: run only on the dedicated inference
+    # threads (service/runner.py).
+    thread_affine = True
 
     def __init__(self, model_dir: Path, *, num_threads: int, device: str = "auto", cuda=None) -> None:
         _quiet_transformers()

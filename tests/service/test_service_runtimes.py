@@ -305,3 +305,27 @@ def test_a_prefetch_failure_reaches_the_loader(baked_model_factory, tmp_path):
     loader = prefetch.take(settings)
     with pytest.raises(Exception, match=r"(?i)protobuf|invalid|load"):
         loader()
+
+
+@pytest.mark.parametrize("affine", [True, False])
+def test_only_thread_affine_backends_are_handed_to_the_inference_threads(settings, qa_model, affine):
+    import threading
+
+    from service.app import create_app
+
+    seen = []
+
+    class Spy:
+        name, precision, thread_affine = "spy", "fp32", affine
+        input_names = qa_model.backend.input_names
+
+        def __call__(self, inputs):
+            seen.append(threading.current_thread().name)
+            return qa_model.backend(inputs)
+
+    model = QAModel(qa_model.tokenizer, Spy(), use_token_type_ids=False)
+    client = create_app(settings, model=model).test_client()
+    seen.clear()  # the warm-up runs on an inference thread either way
+    response = client.post("/predict", json={"question": "What am I?", "context": "Roses are red."})
+    assert response.status_code == 200
+    assert seen[-1].startswith("inference") is affine
