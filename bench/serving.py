@@ -120,7 +120,7 @@ class Client:
     only the status line, Content-Length and Server-Timing are parsed. http.client (used until
     issue 5) spent 0.7 ms (GET /health) to 2 ms (POST /predict) per request of its own on this
     2-vCPU machine, mostly in its email-style header parsing: the client's cost, not the
-    service's, so it no longer counts as request overhead (service/README.md, "25 tokens").
+    service's, so it no longer counts as request overhead (service/README.md, "Speed and memory").
     """
 
     def __init__(self, port: int) -> None:

@@ -16,6 +16,10 @@ from infra.settings import Settings
 CONTAINER_PORT = 8080
 READY_PATH = "/ready"  # 503 until the model is loaded and warmed: gates traffic
 HEALTH_PATH = "/health"  # 200 while the process lives: restarts a wedged container
+# service/Dockerfile's TORCH_INDEX: where the torch runtime's wheel comes from. The CPU index
+# keeps several GB of CUDA out of CPU images; a GPU stack needs a CUDA build of the same torch.
+TORCH_INDEX_CPU = "https://download.pytorch.org/whl/cpu"
+TORCH_INDEX_CUDA = "https://download.pytorch.org/whl/cu126"
 STARTUP_PROBE_PERIOD_SECONDS = (
     1  # probing every second lets traffic in as soon as the model is ready
 )
@@ -132,6 +136,8 @@ def image_build_args(settings: Settings) -> dict[str, str]:
         "MODEL_REVISION": settings.model.revision,
         "RUNTIME": settings.model.runtime,
         "PRECISION": settings.model.precision,
+        # Always passed: Cloud Build would substitute an unset variable with "" (ALLOW_LOOSE).
+        "TORCH_INDEX": TORCH_INDEX_CUDA if settings.service.gpu else TORCH_INDEX_CPU,
     }
 
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from infra_helpers import by_type, cli, rendered
+from infra_helpers import by_type, cli, make_settings, rendered
 
 from infra import render as rendering
-from infra import stack_config
+from infra import spec, stack_config
 from infra.mocks import OFFLINE_ACCESS_TOKEN
 from infra.settings import SettingsError
 
@@ -200,3 +200,27 @@ def test_markdown_ends_with_the_stacks_cost_at_the_reference_rate():
     assert "Instance 2 vCPU, 3 GiB; concurrency 1; min 1 / max 10 instances" in base
     assert "Instance 4 vCPU, 8 GiB" in bigger  # overrides reach the estimate too
     assert base.rstrip().endswith("Other rates: `python -m bench cost prod --rps R`.")
+
+
+GPU_STACK = {"gpu": "nvidia-l4", "runtime": "torch", "cpu": "4", "memory": "16Gi", "cpuAlwaysAllocated": "true"}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "torch_index"),
+    [({}, spec.TORCH_INDEX_CPU), (GPU_STACK, spec.TORCH_INDEX_CUDA)],
+    ids=["cpu", "gpu"],
+)
+def test_gpu_stack_builds_a_cuda_torch_image(overrides, torch_index):
+    [image] = by_type(rendered("dev", overrides).resources, "docker:index/image:Image")
+    assert image["inputs"]["build"]["args"]["TORCH_INDEX"] == torch_index
+
+
+def test_every_build_arg_reaches_both_builders():
+    args = spec.image_build_args(make_settings())
+    dockerfile = (ROOT / "service" / "Dockerfile").read_text()
+    cloudbuild = (ROOT / "infra" / "cloudbuild.yaml").read_text()
+    for key in args:
+        assert f"\nARG {key}" in dockerfile, key
+        assert f"--build-arg={key}=${{_{key}}}" in cloudbuild, key
+    # the Dockerfile's own default is the CPU index infra passes for CPU stacks
+    assert f"ARG TORCH_INDEX={spec.TORCH_INDEX_CPU}\n" in dockerfile
