@@ -41,11 +41,7 @@ apis = ProjectServices(
         apis=PLATFORM_APIS[settings.platform]
         + ["iam.googleapis.com"]
         + (["artifactregistry.googleapis.com"] if builds_image else [])
-        + (
-            ["cloudbuild.googleapis.com"]
-            if builds_image and settings.image.builder == "cloudbuild"
-            else []
-        ),
+        + (["cloudbuild.googleapis.com"] if builds_image and settings.image.builder == "cloudbuild" else []),
     ),
 )
 needs_apis = pulumi.ResourceOptions(depends_on=apis.resources)

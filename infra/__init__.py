@@ -12,9 +12,7 @@ def type_token(component: str) -> str:
     return f"{PROJECT}:index:{component}"
 
 
-def child_options(
-    parent: pulumi.Resource, opts: pulumi.ResourceOptions | None
-) -> pulumi.ResourceOptions:
+def child_options(parent: pulumi.Resource, opts: pulumi.ResourceOptions | None) -> pulumi.ResourceOptions:
     """Options for a component's child: parented to it, and waiting on what the component waits
     on. The engine does not hand a component's `depends_on` down to its children, so without this
     a Cloud Run service could be created before the Cloud Run API is enabled."""

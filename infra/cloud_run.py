@@ -46,9 +46,7 @@ def _http_probe(probe: Probe, port: int, args_type, http_type):
     )
 
 
-def template_args(
-    spec: ModelServiceSpec, service_account: pulumi.Input[str]
-) -> run.ServiceTemplateArgs:
+def template_args(spec: ModelServiceSpec, service_account: pulumi.Input[str]) -> run.ServiceTemplateArgs:
     """The revision template: everything that, when changed, rolls out a new revision."""
     container = run.ServiceTemplateContainerArgs(
         name="model",
@@ -85,9 +83,7 @@ def template_args(
             min_instance_count=spec.min_instances,
             max_instance_count=spec.max_instances,
         ),
-        node_selector=run.ServiceTemplateNodeSelectorArgs(accelerator=spec.gpu)
-        if spec.gpu
-        else None,
+        node_selector=run.ServiceTemplateNodeSelectorArgs(accelerator=spec.gpu) if spec.gpu else None,
         # Zonal redundancy needs GPU quota for a standby zone as well; one zone is the default
         # that fits a fresh project's quota.
         gpu_zonal_redundancy_disabled=True if spec.gpu else None,
@@ -106,9 +102,7 @@ class CloudRunModelService(pulumi.ComponentResource):
     service_name: pulumi.Output[str]
     latest_revision: pulumi.Output[str]
 
-    def __init__(
-        self, name: str, args: CloudRunModelServiceArgs, opts: pulumi.ResourceOptions | None = None
-    ):
+    def __init__(self, name: str, args: CloudRunModelServiceArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(type_token("CloudRunModelService"), name, None, opts)
         child = child_options(self, opts)
         self.service = run.Service(
@@ -124,9 +118,7 @@ class CloudRunModelService(pulumi.ComponentResource):
             deletion_protection=args.deletion_protection,
             labels=args.labels,
             template=template_args(args.spec, args.service_account),
-            traffics=[
-                run.ServiceTrafficArgs(type="TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST", percent=100)
-            ],
+            traffics=[run.ServiceTrafficArgs(type="TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST", percent=100)],
             opts=child,
         )
         for member in args.invokers:

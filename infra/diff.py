@@ -60,8 +60,11 @@ def _show(value: Any) -> str:
 def to_markdown(stack: str, diff: StackDiff) -> str:
     if diff.empty:
         return f"### `{stack}`: no infrastructure change\n"
-    lines = [f"### `{stack}`: {len(diff.added)} to add, {len(diff.changed)} to change, "
-             f"{len(diff.removed)} to delete", ""]
+    lines = [
+        f"### `{stack}`: {len(diff.added)} to add, {len(diff.changed)} to change, "
+        f"{len(diff.removed)} to delete",
+        "",
+    ]
     lines += [f"- **add** {name}" for name in diff.added]
     lines += [f"- **delete** {name}" for name in diff.removed]
     for name, changes in diff.changed.items():

@@ -26,14 +26,17 @@ def config_table(root: Path = stack_config.ROOT) -> str:
         per_stack = [resolved[s].get(key, default) for s in stacks]
         cells = [f"`{value}`" if value != default else "" for value in per_stack]
         description = entry["description"].replace("|", "\\|")
-        lines.append(f"| `{key}` | {entry['type']} | `{default or chr(34) * 2}` | "
-                     + " | ".join(cells) + f" | {description} |")
+        lines.append(
+            f"| `{key}` | {entry['type']} | `{default or chr(34) * 2}` | "
+            + " | ".join(cells)
+            + f" | {description} |"
+        )
     return "\n".join(lines) + "\n"
 
 
 def readme_table(readme: Path) -> str:
     text = readme.read_text()
-    return text[text.index(START) + len(START):text.index(END)].strip("\n") + "\n"
+    return text[text.index(START) + len(START) : text.index(END)].strip("\n") + "\n"
 
 
 def update_readme(readme: Path) -> None:

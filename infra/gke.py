@@ -44,8 +44,7 @@ PODS_RANGE, PODS_CIDR = "pods", "10.16.0.0/14"
 SERVICES_RANGE, SERVICES_CIDR = "services", "10.20.0.0/20"
 MAINTENANCE_START = "03:00"  # UTC; release-channel upgrades land in this window
 AUTH_PLUGIN_HINT = (
-    "gke-gcloud-auth-plugin authenticates to GKE: "
-    "gcloud components install gke-gcloud-auth-plugin"
+    "gke-gcloud-auth-plugin authenticates to GKE: gcloud components install gke-gcloud-auth-plugin"
 )
 CLUSTER_TIMEOUTS = pulumi.CustomTimeouts(create="45m", update="60m", delete="45m")
 NODE_POOL_TIMEOUTS = pulumi.CustomTimeouts(create="30m", update="45m", delete="30m")
@@ -428,9 +427,7 @@ class GkeCluster(pulumi.ComponentResource):
             ),
         )
 
-    def _gpu_pool(
-        self, name: str, args: GkeClusterArgs, opts: pulumi.ResourceOptions
-    ) -> container.NodePool:
+    def _gpu_pool(self, name: str, args: GkeClusterArgs, opts: pulumi.ResourceOptions) -> container.NodePool:
         key, value, effect = GPU_TAINT
         return container.NodePool(
             f"{name}-gpu-nodes",

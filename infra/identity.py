@@ -36,15 +36,11 @@ class RuntimeIdentity(pulumi.ComponentResource):
     email: pulumi.Output[str]
     member: pulumi.Output[str]
 
-    def __init__(
-        self, name: str, args: RuntimeIdentityArgs, opts: pulumi.ResourceOptions | None = None
-    ):
+    def __init__(self, name: str, args: RuntimeIdentityArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(type_token("RuntimeIdentity"), name, None, opts)
         for role in args.roles:
             if role in BASIC_ROLES:
-                raise IdentityError(
-                    f"{role} is a basic role; grant the narrow role the container needs"
-                )
+                raise IdentityError(f"{role} is a basic role; grant the narrow role the container needs")
         self.account = gcp.serviceaccount.Account(
             f"{name}-account",
             project=args.project,

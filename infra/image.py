@@ -140,9 +140,7 @@ class ModelImage(pulumi.ComponentResource):
             lambda v: f"{v[0].rsplit(':', 1)[0]}@{v[1].strip()}"
         )
 
-    def _prebuilt(
-        self, name: str, reference: str, opts: pulumi.ResourceOptions
-    ) -> pulumi.Output[str]:
+    def _prebuilt(self, name: str, reference: str, opts: pulumi.ResourceOptions) -> pulumi.Output[str]:
         if is_digest_reference(reference):
             return pulumi.Output.from_input(reference)
         # A tag: resolve it to the digest it points at now, so the service pins that image.
@@ -152,9 +150,7 @@ class ModelImage(pulumi.ComponentResource):
                 docker.ProviderRegistryAuthArgs(
                     address=registry_host(reference),
                     username="oauth2accesstoken",
-                    password=pulumi.Output.secret(
-                        gcp.organizations.get_client_config_output().access_token
-                    ),
+                    password=pulumi.Output.secret(gcp.organizations.get_client_config_output().access_token),
                 )
             ],
             opts=opts,
@@ -163,8 +159,6 @@ class ModelImage(pulumi.ComponentResource):
             name=reference, opts=pulumi.InvokeOutputOptions(provider=provider, parent=self)
         )
         repository = (
-            reference.rsplit(":", 1)[0]
-            if ":" in reference.rsplit("/", maxsplit=1)[-1]
-            else reference
+            reference.rsplit(":", 1)[0] if ":" in reference.rsplit("/", maxsplit=1)[-1] else reference
         )
         return found.sha256_digest.apply(lambda digest: f"{repository}@{digest}")

@@ -68,9 +68,7 @@ def config_network(ingress_class: str) -> dict[str, str]:
     return {"ingress-class": ingress_class}
 
 
-def config_autoscaler(
-    initial_scale: int, grace_seconds: int, retention_seconds: int
-) -> dict[str, str]:
+def config_autoscaler(initial_scale: int, grace_seconds: int, retention_seconds: int) -> dict[str, str]:
     """Scale to zero, but keep the last pod around: a cold start loads the whole model."""
     return {
         "enable-scale-to-zero": "true",
@@ -217,9 +215,7 @@ def network_policy_spec(namespace: str, ingress_namespace: str) -> dict[str, Any
 
 def knative_curl_example(url: str, public: bool, namespace: str) -> str:
     """A public service answers through the ingress; a cluster-local one only from inside."""
-    request = (
-        f"curl -sS -X POST {url}/predict -H 'Content-Type: application/json' -d '{EXAMPLE_REQUEST}'"
-    )
+    request = f"curl -sS -X POST {url}/predict -H 'Content-Type: application/json' -d '{EXAMPLE_REQUEST}'"
     if public:
         return request
     return (
@@ -248,9 +244,7 @@ class KnativeServiceResource(k8s.apiextensions.CustomResource):
         __props__: Any = None,
     ) -> None:
         props = k8s.apiextensions.CustomResourceArgs.__new__(k8s.apiextensions.CustomResourceArgs)
-        props.__dict__.update(
-            api_version=api_version, kind=kind, metadata=metadata, spec=spec, status=None
-        )
+        props.__dict__.update(api_version=api_version, kind=kind, metadata=metadata, spec=spec, status=None)
         pulumi.CustomResource.__init__(self, f"kubernetes:{api_version}:{kind}", resource_name, props, opts)
 
 
@@ -431,9 +425,7 @@ class KnativeModelService(pulumi.ComponentResource):
     service_name: pulumi.Output[str]
     latest_revision: pulumi.Output[str]
 
-    def __init__(
-        self, name: str, args: KnativeModelServiceArgs, opts: pulumi.ResourceOptions | None = None
-    ):
+    def __init__(self, name: str, args: KnativeModelServiceArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(type_token("KnativeModelService"), name, None, opts)
         child = child_options(self, opts)
 

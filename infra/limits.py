@@ -168,9 +168,7 @@ MACHINE_TYPE_VALID = (
 )
 # G2 machines carry NVIDIA L4 GPUs: vCPUs → GPUs per node.
 L4_MACHINE_GPUS = {4: 1, 8: 1, 12: 1, 16: 1, 24: 2, 32: 1, 48: 4, 96: 8}
-GPU_MACHINE_VALID = "a G2 machine type (NVIDIA L4): " + ", ".join(
-    f"g2-standard-{n}" for n in L4_MACHINE_GPUS
-)
+GPU_MACHINE_VALID = "a G2 machine type (NVIDIA L4): " + ", ".join(f"g2-standard-{n}" for n in L4_MACHINE_GPUS)
 
 
 @dataclass(frozen=True)

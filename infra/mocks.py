@@ -313,9 +313,7 @@ def run_with_mocks(
     """Run `program` (a callable declaring resources) as `pulumi up` would, against mocks."""
     pulumi.runtime.set_all_config(dict(config), list(secret_keys))
     monitor = RecordingMonitor(mock)
-    pulumi.runtime.set_mocks(
-        mock, project=project_name, stack=stack, preview=False, monitor=monitor
-    )
+    pulumi.runtime.set_mocks(mock, project=project_name, stack=stack, preview=False, monitor=monitor)
     # set_mocks leaves a finished root stack behind; run in a fresh one, as the CLI's language
     # host does, so `pulumi.export`s are registered as stack outputs.
     set_root_resource(None)

@@ -27,9 +27,7 @@ class ProjectServices(pulumi.ComponentResource):
     resources: list[pulumi.Resource]
     apis: pulumi.Output[list[str]]
 
-    def __init__(
-        self, name: str, args: ProjectServicesArgs, opts: pulumi.ResourceOptions | None = None
-    ):
+    def __init__(self, name: str, args: ProjectServicesArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(type_token("ProjectServices"), name, None, opts)
         self.resources = [
             gcp.projects.Service(

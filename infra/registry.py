@@ -53,9 +53,7 @@ class ArtifactRepository(pulumi.ComponentResource):
     repository: gcp.artifactregistry.Repository
     url: pulumi.Output[str]
 
-    def __init__(
-        self, name: str, args: ArtifactRepositoryArgs, opts: pulumi.ResourceOptions | None = None
-    ):
+    def __init__(self, name: str, args: ArtifactRepositoryArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(type_token("ArtifactRepository"), name, None, opts)
         self.repository = gcp.artifactregistry.Repository(
             f"{name}-repository",

@@ -59,9 +59,7 @@ def _resource(reg: Registration) -> dict[str, Any]:
     }
 
 
-def render(
-    stack: str, overrides: dict[str, str] | None = None, program: Path = PROGRAM
-) -> Rendering:
+def render(stack: str, overrides: dict[str, str] | None = None, program: Path = PROGRAM) -> Rendering:
     """Run the program for `stack`; raises SettingsError / StackConfigError on bad input."""
     config = stack_config.resolve(stack, overrides)
     mock = OfflineMocks(
@@ -75,9 +73,7 @@ def render(
         config=config.values,
         secret_keys=config.secret_keys,
     )
-    resources = sorted(
-        (_resource(r) for r in monitor.registrations), key=lambda r: (r["name"], r["type"])
-    )
+    resources = sorted((_resource(r) for r in monitor.registrations), key=lambda r: (r["name"], r["type"]))
     shown_config = {k: (SECRET if k in config.secret_keys else v) for k, v in config.values.items()}
     return Rendering(stack, shown_config, resources, plain(monitor.stack_outputs), dict(overrides or {}))
 
@@ -183,9 +179,7 @@ def to_yaml(rendering: Rendering) -> str:
         header = _yaml_header(kubernetes_bundles(rendering))
         return header + yaml.safe_dump_all(manifests, sort_keys=False, allow_unicode=True, width=100)
     # A stack without Kubernetes objects (Cloud Run): the resource list, in YAML.
-    return yaml.safe_dump(
-        json.loads(to_json(rendering)), sort_keys=False, allow_unicode=True, width=100
-    )
+    return yaml.safe_dump(json.loads(to_json(rendering)), sort_keys=False, allow_unicode=True, width=100)
 
 
 def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
@@ -247,8 +241,10 @@ COST_RPS = 1.0  # the review table's reference traffic; `python -m bench cost` t
 def cost_markdown(rendering: Rendering) -> str:
     """What the stack's settings cost at a reference rate, so a review sees cost change too."""
     settings = stack_config.load_settings(rendering.stack, rendering.overrides)
-    return (cost_section(settings, COST_RPS).replace("## Monthly cost", "### Monthly cost", 1)
-            + f"\nOther rates: `python -m bench cost {rendering.stack} --rps R`.\n")
+    return (
+        cost_section(settings, COST_RPS).replace("## Monthly cost", "### Monthly cost", 1)
+        + f"\nOther rates: `python -m bench cost {rendering.stack} --rps R`.\n"
+    )
 
 
 def format_rendering(rendering: Rendering, fmt: str) -> str:

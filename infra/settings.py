@@ -47,9 +47,7 @@ PUBLIC_MEMBERS = ("allUsers", "allAuthenticatedUsers")
 
 # Cloud Run service names: lowercase letters, digits and hyphens, a letter first, ≤ 49 chars.
 _SERVICE_NAME = re.compile(r"^[a-z](?:[a-z0-9-]{0,47}[a-z0-9])?$")
-_IMAGE_REF = re.compile(
-    r"^[a-z0-9.-]+(?::\d+)?/[a-z0-9._/-]+(?::[\w.-]+)?(?:@sha256:[0-9a-f]{64})?$"
-)
+_IMAGE_REF = re.compile(r"^[a-z0-9.-]+(?::\d+)?/[a-z0-9._/-]+(?::[\w.-]+)?(?:@sha256:[0-9a-f]{64})?$")
 _MODEL_ID = re.compile(r"^[\w.-]+(?:/[\w.-]+)?$")
 _KNATIVE_VERSION = re.compile(r"^knative-v1\.(\d+)\.(\d+)$")
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
@@ -421,9 +419,7 @@ def _service_settings(r: _Reader, platform: str) -> ServiceSettings:
         log_level=r.choice("logLevel", LOG_LEVELS),
     )
     if service.min_instances > service.max_instances:
-        r.fail(
-            "minInstances", service.min_instances, f"at most maxInstances ({service.max_instances})"
-        )
+        r.fail("minInstances", service.min_instances, f"at most maxInstances ({service.max_instances})")
     if platform == "knative":
         if service.gpu and service.gpu not in limits.GPU_TYPES:
             r.fail("gpu", service.gpu, f"empty for none, or one of {', '.join(limits.GPU_TYPES)}")
@@ -466,9 +462,7 @@ def _check_gpu(r: _Reader, service: ServiceSettings, cpu_known: bool) -> None:
         minimum = limits.format_mib(limits.GPU_MIN_MEMORY_MIB)
         r.fail("memory", service.memory, f"at least {minimum} with gpu {gpu}")
     if not service.cpu_always_allocated:
-        r.fail(
-            "cpuAlwaysAllocated", False, f"true with gpu {gpu}: GPUs need instance-based billing"
-        )
+        r.fail("cpuAlwaysAllocated", False, f"true with gpu {gpu}: GPUs need instance-based billing")
 
 
 def _gke_settings(r: _Reader, region: str) -> GkeSettings:
@@ -522,9 +516,7 @@ def _knative_settings(r: _Reader) -> KnativeSettings:
         initial_scale=r.integer("knativeInitialScale", 0, limits.MAX_INSTANCES_CEILING),
         target=r.integer("knativeTarget", 0, limits.CONCURRENCY_MAX, ": 0 uses concurrency"),
         scale_to_zero_grace_seconds=r.integer("knativeScaleToZeroGraceSeconds", 6, 3600),
-        scale_to_zero_pod_retention_seconds=r.integer(
-            "knativeScaleToZeroPodRetentionSeconds", 0, 86400
-        ),
+        scale_to_zero_pod_retention_seconds=r.integer("knativeScaleToZeroPodRetentionSeconds", 0, 86400),
     )
     version = _KNATIVE_VERSION.match(knative.version)
     if not version or int(version.group(1)) < KNATIVE_MIN_MINOR:

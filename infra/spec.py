@@ -20,9 +20,7 @@ HEALTH_PATH = "/health"  # 200 while the process lives: restarts a wedged contai
 # keeps several GB of CUDA out of CPU images; a GPU stack needs a CUDA build of the same torch.
 TORCH_INDEX_CPU = "https://download.pytorch.org/whl/cpu"
 TORCH_INDEX_CUDA = "https://download.pytorch.org/whl/cu126"
-STARTUP_PROBE_PERIOD_SECONDS = (
-    1  # probing every second lets traffic in as soon as the model is ready
-)
+STARTUP_PROBE_PERIOD_SECONDS = 1  # probing every second lets traffic in as soon as the model is ready
 
 
 @dataclass(frozen=True)
@@ -150,7 +148,4 @@ EXAMPLE_REQUEST = (
 def curl_example(url: str, public: bool) -> str:
     """A ready-to-paste request; a private service needs the caller's identity token."""
     auth = "" if public else ' -H "Authorization: Bearer $(gcloud auth print-identity-token)"'
-    return (
-        f"curl -sS -X POST {url}/predict -H 'Content-Type: application/json'{auth} "
-        f"-d '{EXAMPLE_REQUEST}'"
-    )
+    return f"curl -sS -X POST {url}/predict -H 'Content-Type: application/json'{auth} -d '{EXAMPLE_REQUEST}'"

@@ -51,11 +51,7 @@ def project_name(root: Path = ROOT) -> str:
 
 def config_schema(root: Path = ROOT) -> dict[str, dict[str, Any]]:
     """Project keys with their schema (type, default, description) from Pulumi.yaml."""
-    return {
-        k: v
-        for k, v in _project_file(root)["config"].items()
-        if ":" not in k and isinstance(v, dict)
-    }
+    return {k: v for k, v in _project_file(root)["config"].items() if ":" not in k and isinstance(v, dict)}
 
 
 def available_stacks(root: Path = ROOT) -> list[str]:
@@ -110,9 +106,7 @@ def resolve(
     for key, value in (overrides or {}).items():
         full = _qualify(key, name)
         if full.startswith(f"{name}:") and full.split(":", 1)[1] not in schema:
-            raise StackConfigError(
-                f"--set {key}: unknown key; project keys are {', '.join(sorted(schema))}"
-            )
+            raise StackConfigError(f"--set {key}: unknown key; project keys are {', '.join(sorted(schema))}")
         values[full] = value
 
     if placeholder_project and not values.get("gcp:project"):
@@ -131,9 +125,7 @@ def parse_overrides(pairs: Iterable[str]) -> dict[str, str]:
     return overrides
 
 
-def load_settings(
-    stack: str, overrides: Mapping[str, str] | None = None, *, root: Path = ROOT
-) -> Settings:
+def load_settings(stack: str, overrides: Mapping[str, str] | None = None, *, root: Path = ROOT) -> Settings:
     """A stack's validated settings, straight from the files (no Pulumi engine involved)."""
     config = resolve(stack, overrides, root=root)
     raw = {k: v for k, v in config.project_values().items() if k in CONFIG_KEYS}

@@ -24,7 +24,8 @@ def test_readme_shows_the_test_command_ci_runs():
 
 def test_config_table_is_generated_from_pulumi_yaml():
     assert docs.readme_table(ROOT / "README.md") == docs.config_table(), (
-        "stale: run python -m infra config-table --write README.md")
+        "stale: run python -m infra config-table --write README.md"
+    )
 
 
 def test_policy_rule_table_is_the_catalog():
@@ -39,13 +40,21 @@ def test_every_make_target_the_readme_uses_exists():
     assert used <= defined, f"README uses undefined targets: {sorted(used - defined)}"
 
 
-MODULE_COMMANDS = sorted(set(re.findall(r"python -m (infra|policy|bench|service\.bootstrap) ([a-z][a-z-]*)", README)))
+MODULE_COMMANDS = sorted(
+    set(re.findall(r"python -m (infra|policy|bench|service\.bootstrap) ([a-z][a-z-]*)", README))
+)
 
 
 @pytest.mark.parametrize(("module", "command"), MODULE_COMMANDS)
 def test_every_python_m_subcommand_the_readme_uses_exists(module, command):
-    result = subprocess.run([sys.executable, "-m", module, command, "--help"], cwd=ROOT,
-                            capture_output=True, text=True, timeout=120, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", module, command, "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert "usage:" in result.stdout
 

@@ -79,8 +79,14 @@ def rendered(stack: str, overrides: dict[str, str] | None = None) -> Rendering:
 
 def cli(*args: str) -> subprocess.CompletedProcess:
     """`python -m infra ARGS` in the repository, as a user runs it."""
-    return subprocess.run([sys.executable, "-m", "infra", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "infra", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def by_type(resources: list[dict], resource_type: str) -> list[dict]:

@@ -22,8 +22,14 @@ DIGEST_REF = "europe-west1-docker.pkg.dev/proj/repo/qa@sha256:" + "a" * 64
 
 
 def test_project_services_stay_enabled_on_destroy():
-    declared = declare(lambda: ProjectServices("apis", ProjectServicesArgs(
-        project="proj", apis=["run.googleapis.com", "iam.googleapis.com", "run.googleapis.com"])))
+    declared = declare(
+        lambda: ProjectServices(
+            "apis",
+            ProjectServicesArgs(
+                project="proj", apis=["run.googleapis.com", "iam.googleapis.com", "run.googleapis.com"]
+            ),
+        )
+    )
     component = declared["apis"]
     assert component.type == type_token("ProjectServices") == "serverless-qa:index:ProjectServices"
     apis = declared.of_type("gcp:projects/service:Service")
@@ -35,8 +41,14 @@ def test_project_services_stay_enabled_on_destroy():
 
 
 def test_repository_keeps_newest_versions_and_deletes_old_ones():
-    declared = declare(lambda: ArtifactRepository("images", ArtifactRepositoryArgs(
-        project="proj", location="europe-west1", repository_id="qa-images", keep_versions=7)))
+    declared = declare(
+        lambda: ArtifactRepository(
+            "images",
+            ArtifactRepositoryArgs(
+                project="proj", location="europe-west1", repository_id="qa-images", keep_versions=7
+            ),
+        )
+    )
     repo = declared["images-repository"]
     assert repo.parent == "images"
     assert repo.inputs["format"] == "DOCKER"
@@ -47,15 +59,23 @@ def test_repository_keeps_newest_versions_and_deletes_old_ones():
 
 
 def test_runtime_identity_is_dedicated_and_gets_only_the_roles_asked_for():
-    declared = declare(lambda: RuntimeIdentity("runtime", RuntimeIdentityArgs(
-        project="proj", account_id="qa-runtime", display_name="qa")))
+    declared = declare(
+        lambda: RuntimeIdentity(
+            "runtime", RuntimeIdentityArgs(project="proj", account_id="qa-runtime", display_name="qa")
+        )
+    )
     account = declared["runtime-account"]
     assert account.inputs["accountId"] == "qa-runtime"
     assert not declared.of_type("gcp:projects/iAMMember:IAMMember")
 
-    declared = declare(lambda: RuntimeIdentity("runtime", RuntimeIdentityArgs(
-        project="proj", account_id="qa-runtime", display_name="qa",
-        roles=["roles/cloudtrace.agent"])))
+    declared = declare(
+        lambda: RuntimeIdentity(
+            "runtime",
+            RuntimeIdentityArgs(
+                project="proj", account_id="qa-runtime", display_name="qa", roles=["roles/cloudtrace.agent"]
+            ),
+        )
+    )
     [grant] = declared.of_type("gcp:projects/iAMMember:IAMMember")
     assert grant.inputs["role"] == "roles/cloudtrace.agent"
     assert grant.inputs["member"] == "serviceAccount:qa-runtime@proj.iam.gserviceaccount.com"
@@ -64,15 +84,23 @@ def test_runtime_identity_is_dedicated_and_gets_only_the_roles_asked_for():
 @pytest.mark.parametrize("role", ["roles/owner", "roles/editor", "roles/viewer"])
 def test_runtime_identity_refuses_basic_roles(role):
     with pytest.raises(IdentityError, match="basic role"):
-        declare(lambda: RuntimeIdentity("runtime", RuntimeIdentityArgs(
-            project="proj", account_id="qa-runtime", display_name="qa", roles=[role])))
+        declare(
+            lambda: RuntimeIdentity(
+                "runtime",
+                RuntimeIdentityArgs(project="proj", account_id="qa-runtime", display_name="qa", roles=[role]),
+            )
+        )
 
 
 def _image_args(**overrides) -> ModelImageArgs:
     args = {
-        "project": "proj", "region": "europe-west1",
-        "repository_url": "europe-west1-docker.pkg.dev/proj/qa-images", "image_name": "qa",
-        "root": ROOT, "context": "service", "dockerfile": "service/Dockerfile",
+        "project": "proj",
+        "region": "europe-west1",
+        "repository_url": "europe-west1-docker.pkg.dev/proj/qa-images",
+        "image_name": "qa",
+        "root": ROOT,
+        "context": "service",
+        "dockerfile": "service/Dockerfile",
         "build_args": {"MODEL_ID": "m", "MODEL_REVISION": "r"},
     }
     return ModelImageArgs(**{**args, **overrides})
@@ -81,6 +109,7 @@ def _image_args(**overrides) -> ModelImageArgs:
 def _export_ref(args: ModelImageArgs):
     def program():
         pulumi.export("ref", ModelImage("model-image", args).ref)
+
     return program
 
 
@@ -142,18 +171,27 @@ def test_prebuilt_tag_is_resolved_to_its_digest():
 
 def _cloud_run(settings, invokers=(), name="qa"):
     def program():
-        service = CloudRunModelService(name, CloudRunModelServiceArgs(
-            spec=model_service_spec(settings, DIGEST_REF), project="proj", region="europe-west1",
-            service_account="qa-runtime@proj.iam.gserviceaccount.com",
-            ingress="INGRESS_TRAFFIC_ALL", invokers=list(invokers),
-            deletion_protection=settings.deletion_protection))
+        service = CloudRunModelService(
+            name,
+            CloudRunModelServiceArgs(
+                spec=model_service_spec(settings, DIGEST_REF),
+                project="proj",
+                region="europe-west1",
+                service_account="qa-runtime@proj.iam.gserviceaccount.com",
+                ingress="INGRESS_TRAFFIC_ALL",
+                invokers=list(invokers),
+                deletion_protection=settings.deletion_protection,
+            ),
+        )
         pulumi.export("url", service.url)
+
     return declare(program)
 
 
 def test_cloud_run_service_carries_the_spec():
-    declared = _cloud_run(make_settings(concurrency="2", minInstances="1", maxInstances="5",
-                                        timeoutSeconds="120"))
+    declared = _cloud_run(
+        make_settings(concurrency="2", minInstances="1", maxInstances="5", timeoutSeconds="120")
+    )
     service = declared["qa-service"]
     assert service.type == "gcp:cloudrunv2/service:Service" and service.parent == "qa"
     template = service.inputs["template"]

@@ -31,7 +31,9 @@ def test_changes_additions_and_deletions_are_listed_per_field():
     diff = diff_renders(base, head)
     assert diff.added == []
     assert [name.split(" ")[0] for name in diff.removed] == ["qa-dev-invoker-allusers-6a549f"]
-    changes = {key: (old, new) for key, old, new in diff.changed["qa-dev-service (gcp:cloudrunv2/service:Service)"]}
+    changes = {
+        key: (old, new) for key, old, new in diff.changed["qa-dev-service (gcp:cloudrunv2/service:Service)"]
+    }
     assert changes["template.containers[0].resources.limits.cpu"] == ("2", "4")
     assert changes["template.containers[0].resources.limits.memory"] == ("3Gi", "8Gi")
     assert changes["labels.access"] == ("public", "private")
@@ -43,8 +45,13 @@ def test_changes_additions_and_deletions_are_listed_per_field():
 def test_cli_treats_a_missing_base_as_a_new_stack(tmp_path):
     head = tmp_path / "head.json"
     head.write_text(rendering.to_json(rendered("prod")))
-    result = subprocess.run([sys.executable, "-m", "infra", "diff", str(tmp_path / "none.json"), str(head),
-                             "--stack", "prod"], cwd=ROOT, capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "infra", "diff", str(tmp_path / "none.json"), str(head), "--stack", "prod"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("### `prod`: 12 to add, 0 to change, 0 to delete")
 
@@ -52,7 +59,12 @@ def test_cli_treats_a_missing_base_as_a_new_stack(tmp_path):
 def test_cli_reports_unreadable_input_in_one_line(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
-    result = subprocess.run([sys.executable, "-m", "infra", "diff", str(bad), str(bad)], cwd=ROOT,
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "infra", "diff", str(bad), str(bad)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 2
     assert result.stderr.startswith("error: cannot compare") and result.stderr.count("\n") == 1

@@ -26,10 +26,17 @@ def gke() -> rendering.Rendering:
 
 @pytest.fixture(scope="module")
 def gke_gpu() -> rendering.Rendering:
-    return rendered("gke", {
-        "gpu": "nvidia-l4", "runtime": "torch", "cpu": "4", "memory": "16Gi", "gkeGpuMaxNodes": "2",
-        "gkeMasterAuthorizedNetworks": '["203.0.113.7/32"]',
-    })
+    return rendered(
+        "gke",
+        {
+            "gpu": "nvidia-l4",
+            "runtime": "torch",
+            "cpu": "4",
+            "memory": "16Gi",
+            "gkeGpuMaxNodes": "2",
+            "gkeMasterAuthorizedNetworks": '["203.0.113.7/32"]',
+        },
+    )
 
 
 def test_cluster_is_hardened_field_by_field(gke):
@@ -54,7 +61,9 @@ def test_cluster_is_hardened_field_by_field(gke):
     assert cluster["privateClusterConfig"] == {"enablePrivateNodes": True, "enablePrivateEndpoint": False}
     assert cluster["networkingMode"] == "VPC_NATIVE"
     assert cluster["ipAllocationPolicy"] == {
-        "clusterSecondaryRangeName": "pods", "servicesSecondaryRangeName": "services"}
+        "clusterSecondaryRangeName": "pods",
+        "servicesSecondaryRangeName": "services",
+    }
     assert cluster["enableIntranodeVisibility"] is True
     assert cluster["loggingConfig"] == {"enableComponents": ["SYSTEM_COMPONENTS", "WORKLOADS"]}
     assert cluster["monitoringConfig"]["enableComponents"] == ["SYSTEM_COMPONENTS"]
@@ -75,7 +84,10 @@ def test_every_node_config_is_hardened_and_runs_as_the_node_account(gke, gke_gpu
     assert len(configs) == 3
     for config in configs:
         assert config["imageType"] == "COS_CONTAINERD"
-        assert config["shieldedInstanceConfig"] == {"enableSecureBoot": True, "enableIntegrityMonitoring": True}
+        assert config["shieldedInstanceConfig"] == {
+            "enableSecureBoot": True,
+            "enableIntegrityMonitoring": True,
+        }
         assert config["workloadMetadataConfig"] == {"mode": "GKE_METADATA"}
         assert config["metadata"] == {"disable-legacy-endpoints": "true"}
         assert config["serviceAccount"] == email
@@ -88,7 +100,10 @@ def test_node_pool_autoscales_within_bounds_and_repairs_itself(gke):
     inputs = pool["inputs"]
     assert pool["name"] == "gke-nodes" and inputs["cluster"] == "qa-gke-cluster"
     assert inputs["autoscaling"] == {
-        "totalMinNodeCount": 1, "totalMaxNodeCount": 3, "locationPolicy": "BALANCED"}
+        "totalMinNodeCount": 1,
+        "totalMaxNodeCount": 3,
+        "locationPolicy": "BALANCED",
+    }
     assert inputs["management"] == {"autoRepair": True, "autoUpgrade": True}
     assert inputs["upgradeSettings"] == {"maxSurge": 1, "maxUnavailable": 0}
     assert inputs["nodeConfig"]["machineType"] == "e2-standard-4"
@@ -103,7 +118,8 @@ def test_gpu_pool_scales_from_zero_with_l4s_behind_a_taint(gke_gpu):
     config = pool["nodeConfig"]
     assert config["machineType"] == "g2-standard-8"
     assert config["guestAccelerators"] == [
-        {"type": "nvidia-l4", "count": 1, "gpuDriverInstallationConfig": {"gpuDriverVersion": "LATEST"}}]
+        {"type": "nvidia-l4", "count": 1, "gpuDriverInstallationConfig": {"gpuDriverVersion": "LATEST"}}
+    ]
     assert config["taints"] == [{"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"}]
 
 
@@ -117,11 +133,22 @@ def test_master_authorized_networks_when_listed(gke_gpu):
 
 def test_node_account_has_only_logging_monitoring_and_image_read(gke):
     grants = [r for r in gke.resources if r["type"] == "gcp:projects/iAMMember:IAMMember"]
-    assert sorted(g["inputs"]["role"] for g in grants) == sorted(NODE_ROLES) == sorted([
-        "roles/logging.logWriter", "roles/monitoring.metricWriter", "roles/monitoring.viewer",
-        "roles/stackdriver.resourceMetadata.writer", "roles/artifactregistry.reader"])
+    assert (
+        sorted(g["inputs"]["role"] for g in grants)
+        == sorted(NODE_ROLES)
+        == sorted(
+            [
+                "roles/logging.logWriter",
+                "roles/monitoring.metricWriter",
+                "roles/monitoring.viewer",
+                "roles/stackdriver.resourceMetadata.writer",
+                "roles/artifactregistry.reader",
+            ]
+        )
+    )
     assert {g["inputs"]["member"] for g in grants} == {
-        "serviceAccount:qa-gke-cluster-nodes@example-project.iam.gserviceaccount.com"}
+        "serviceAccount:qa-gke-cluster-nodes@example-project.iam.gserviceaccount.com"
+    }
     [pool] = [r for r in gke.resources if r["type"] == NODE_POOL]
     assert {g["name"] for g in grants} <= set(pool["dependsOn"])  # nodes boot with their roles
 
@@ -137,8 +164,14 @@ def test_private_nodes_get_cloud_nat_in_their_own_vpc(gke):
 
 
 def test_public_nodes_need_no_nat():
-    declared = declare(lambda: GkeCluster("gke", cluster_args(make_settings(
-        platform="knative", gkePrivateNodes="false", gkeLocation="europe-west1-b"))))
+    declared = declare(
+        lambda: GkeCluster(
+            "gke",
+            cluster_args(
+                make_settings(platform="knative", gkePrivateNodes="false", gkeLocation="europe-west1-b")
+            ),
+        )
+    )
     assert not declared.of_type("gcp:compute/routerNat:RouterNat")
     assert not declared.of_type("gcp:compute/router:Router")
     cluster = declared["gke-cluster"].inputs

@@ -39,9 +39,14 @@ def one(resources: list[dict], resource_type: str) -> dict:
 
 
 def manifest_for(settings, **overrides) -> dict:
-    args = {"namespace": settings.knative.namespace, "service_account": settings.service.name,
-            "public": settings.access.public, "initial_scale": settings.knative.initial_scale,
-            "target": settings.knative.target, "labels": settings.labels}
+    args = {
+        "namespace": settings.knative.namespace,
+        "service_account": settings.service.name,
+        "public": settings.access.public,
+        "initial_scale": settings.knative.initial_scale,
+        "target": settings.knative.target,
+        "labels": settings.labels,
+    }
     return knative_service_manifest(model_service_spec(settings, DIGEST_REF), **{**args, **overrides})
 
 
@@ -66,7 +71,8 @@ def assert_platforms_agree(cloud_run: dict, ksvc: dict) -> None:
     assert int(annotations["autoscaling.knative.dev/max-scale"]) == template["scaling"]["maxInstanceCount"]
     assert container["resources"]["limits"] == run_container["resources"]["limits"]
     assert container["resources"]["requests"] == {
-        k: v for k, v in run_container["resources"]["limits"].items() if k != "nvidia.com/gpu"}
+        k: v for k, v in run_container["resources"]["limits"].items() if k != "nvidia.com/gpu"
+    }
     assert container["env"] == run_container["envs"]  # same names, values and order
     assert container["startupProbe"] == run_container["startupProbe"]
     assert container["livenessProbe"] == run_container["livenessProbe"]
@@ -79,8 +85,17 @@ def assert_platforms_agree(cloud_run: dict, ksvc: dict) -> None:
     "overrides",
     [
         {},
-        {"concurrency": "4", "cpu": "1", "memory": "2Gi", "minInstances": "1", "maxInstances": "3",
-         "timeoutSeconds": "300", "modelLoadSeconds": "45", "logLevel": "DEBUG", "maxContextChars": "5000"},
+        {
+            "concurrency": "4",
+            "cpu": "1",
+            "memory": "2Gi",
+            "minInstances": "1",
+            "maxInstances": "3",
+            "timeoutSeconds": "300",
+            "modelLoadSeconds": "45",
+            "logLevel": "DEBUG",
+            "maxContextChars": "5000",
+        },
     ],
 )
 def test_cloud_run_and_knative_renderings_agree(overrides):
@@ -96,7 +111,9 @@ def test_gpu_renderings_agree_at_component_level():
     manifest = manifest_for(knative)
     container = manifest["spec"]["template"]["spec"]["containers"][0]
     assert container["resources"]["limits"] == {"cpu": "4", "memory": "16Gi", "nvidia.com/gpu": "1"}
-    assert dataclasses.replace(run_spec, cpu_always_allocated=False) == model_service_spec(knative, DIGEST_REF)
+    assert dataclasses.replace(run_spec, cpu_always_allocated=False) == model_service_spec(
+        knative, DIGEST_REF
+    )
 
 
 def test_knative_ignores_cloud_run_only_knobs():
@@ -112,7 +129,13 @@ def test_knative_ignores_cloud_run_only_knobs():
     "overrides",
     [
         {},
-        {"public": "false", "minInstances": "1", "knativeInitialScale": "0", "concurrency": "8", "knativeTarget": "6"},
+        {
+            "public": "false",
+            "minInstances": "1",
+            "knativeInitialScale": "0",
+            "concurrency": "8",
+            "knativeTarget": "6",
+        },
         {"gpu": "nvidia-l4", "cpu": "4", "memory": "16Gi", "gkeGpuMaxNodes": "3"},
     ],
 )
@@ -158,8 +181,11 @@ def test_fields_behind_knative_feature_flags_are_enabled_by_the_install(gpu):
 
 
 def test_knative_service_shape():
-    manifest = manifest_for(make_settings(platform="knative", concurrency="4", minInstances="1",
-                                          maxInstances="3", knativeInitialScale="2"))
+    manifest = manifest_for(
+        make_settings(
+            platform="knative", concurrency="4", minInstances="1", maxInstances="3", knativeInitialScale="2"
+        )
+    )
     assert (manifest["apiVersion"], manifest["kind"]) == ("serving.knative.dev/v1", "Service")
     assert manifest["metadata"]["name"] == "qa" and manifest["metadata"]["namespace"] == "qa"
     assert manifest["metadata"]["labels"]["networking.knative.dev/visibility"] == "cluster-local"
@@ -179,15 +205,23 @@ def test_knative_service_shape():
     assert container["startupProbe"]["httpGet"]["path"] == "/ready"
     assert container["livenessProbe"]["httpGet"]["path"] == "/health"
     assert container["securityContext"] == {
-        "runAsNonRoot": True, "runAsUser": 10001, "runAsGroup": 10001, "allowPrivilegeEscalation": False,
-        "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}}
+        "runAsNonRoot": True,
+        "runAsUser": 10001,
+        "runAsGroup": 10001,
+        "allowPrivilegeEscalation": False,
+        "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
     assert "nodeSelector" not in pod and "tolerations" not in pod
     assert manifest["spec"]["traffic"] == [{"latestRevision": True, "percent": 100}]
 
 
 def test_public_service_is_not_cluster_local_and_gpu_service_lands_on_gpu_nodes():
-    manifest = manifest_for(make_settings(platform="knative", public="true", gpu="nvidia-l4", cpu="4",
-                                          memory="16Gi", gkeGpuMaxNodes="3"))
+    manifest = manifest_for(
+        make_settings(
+            platform="knative", public="true", gpu="nvidia-l4", cpu="4", memory="16Gi", gkeGpuMaxNodes="3"
+        )
+    )
     assert "networking.knative.dev/visibility" not in manifest["metadata"]["labels"]
     pod = manifest["spec"]["template"]["spec"]
     assert pod["nodeSelector"] == {"cloud.google.com/gke-accelerator": "nvidia-l4"}
@@ -200,15 +234,25 @@ def test_public_service_is_not_cluster_local_and_gpu_service_lands_on_gpu_nodes(
 def _model_service(settings, workload_pool="proj.svc.id.goog"):
     def program():
         provider = pulumi.ProviderResource("kubernetes", "cluster")
-        service = KnativeModelService(settings.service.name, KnativeModelServiceArgs(
-            spec=model_service_spec(settings, DIGEST_REF), provider=provider, project="proj",
-            namespace=settings.knative.namespace, gateway_namespace="kourier-system",
-            service_account_email="qa-runtime@proj.iam.gserviceaccount.com",
-            service_account_name="projects/proj/serviceAccounts/qa-runtime@proj.iam.gserviceaccount.com",
-            workload_pool=workload_pool, public=settings.access.public,
-            initial_scale=settings.knative.initial_scale, labels=settings.labels))
+        service = KnativeModelService(
+            settings.service.name,
+            KnativeModelServiceArgs(
+                spec=model_service_spec(settings, DIGEST_REF),
+                provider=provider,
+                project="proj",
+                namespace=settings.knative.namespace,
+                gateway_namespace="kourier-system",
+                service_account_email="qa-runtime@proj.iam.gserviceaccount.com",
+                service_account_name="projects/proj/serviceAccounts/qa-runtime@proj.iam.gserviceaccount.com",
+                workload_pool=workload_pool,
+                public=settings.access.public,
+                initial_scale=settings.knative.initial_scale,
+                labels=settings.labels,
+            ),
+        )
         pulumi.export("url", service.url)
         pulumi.export("revision", service.latest_revision)
+
     return declare(program)
 
 
@@ -216,7 +260,8 @@ def test_model_service_runs_as_the_runtime_identity_through_workload_identity():
     declared = _model_service(make_settings(platform="knative"))
     account = declared["qa-account"].inputs
     assert account["metadata"]["annotations"] == {
-        "iam.gke.io/gcp-service-account": "qa-runtime@proj.iam.gserviceaccount.com"}
+        "iam.gke.io/gcp-service-account": "qa-runtime@proj.iam.gserviceaccount.com"
+    }
     assert account["metadata"]["namespace"] == "qa" and account["automountServiceAccountToken"] is False
     binding = declared["qa-workload-identity"]
     assert binding.type == "gcp:serviceaccount/iAMMember:IAMMember"
@@ -228,7 +273,9 @@ def test_model_service_runs_as_the_runtime_identity_through_workload_identity():
     assert namespace["labels"]["pod-security.kubernetes.io/warn"] == "restricted"
     service = declared["qa-service"]
     assert service.type == KSVC and service.parent == "qa"
-    assert {"qa-account", "qa-namespace", "qa-workload-identity", "qa-network-policy"} <= set(service.dependencies)
+    assert {"qa-account", "qa-namespace", "qa-workload-identity", "qa-network-policy"} <= set(
+        service.dependencies
+    )
     for name in ("qa-account", "qa-namespace", "qa-network-policy", "qa-service"):
         assert declared[name].provider == "cluster", name  # the cluster's provider, explicitly
     # A private service is cluster-local: the mock answers as Knative's controller would.
@@ -239,7 +286,10 @@ def test_model_service_runs_as_the_runtime_identity_through_workload_identity():
 def test_network_policy_lets_only_knative_and_the_gateway_in():
     spec = _model_service(make_settings(platform="knative"))["qa-network-policy"].inputs["spec"]
     assert spec["podSelector"] == {} and spec["policyTypes"] == ["Ingress"]
-    sources = [p["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] for p in spec["ingress"][0]["from"]]
+    sources = [
+        p["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
+        for p in spec["ingress"][0]["from"]
+    ]
     assert sources == ["knative-serving", "kourier-system", "qa"]
 
 
@@ -258,12 +308,21 @@ def test_install_pins_the_release_and_tunes_config():
         "knative-core": "https://github.com/knative/serving/releases/download/knative-v1.23.0/serving-core.yaml",
         "knative-kourier": "https://github.com/knative-extensions/net-kourier/releases/download/knative-v1.23.0/kourier.yaml",
     }
-    data = {r.inputs["metadata"]["name"]: r.inputs["data"] for r in declared.of_type("kubernetes:core/v1:ConfigMapPatch")}
+    data = {
+        r.inputs["metadata"]["name"]: r.inputs["data"]
+        for r in declared.of_type("kubernetes:core/v1:ConfigMapPatch")
+    }
     assert data["config-network"] == {"ingress-class": "kourier.ingress.networking.knative.dev"}
     assert data["config-autoscaler"] == {
-        "enable-scale-to-zero": "true", "scale-to-zero-grace-period": "30s",
-        "scale-to-zero-pod-retention-period": "600s", "allow-zero-initial-scale": "true"}
-    assert data["config-defaults"] == {"revision-timeout-seconds": "120", "max-revision-timeout-seconds": "600"}
+        "enable-scale-to-zero": "true",
+        "scale-to-zero-grace-period": "30s",
+        "scale-to-zero-pod-retention-period": "600s",
+        "allow-zero-initial-scale": "true",
+    }
+    assert data["config-defaults"] == {
+        "revision-timeout-seconds": "120",
+        "max-revision-timeout-seconds": "600",
+    }
     assert "config-features" not in data  # no GPU: no flags to turn on
     [address] = declared.of_type("gcp:compute/address:Address")
     ip = declared.outputs["domain"].removesuffix(".sslip.io")
@@ -278,7 +337,9 @@ def test_install_pins_the_release_and_tunes_config():
 
 
 def test_config_builders():
-    assert release_manifests("knative-v1.20.1", "kourier")["crds"].endswith("/knative-v1.20.1/serving-crds.yaml")
+    assert release_manifests("knative-v1.20.1", "kourier")["crds"].endswith(
+        "/knative-v1.20.1/serving-crds.yaml"
+    )
     assert config_autoscaler(1, 30, 0)["allow-zero-initial-scale"] == "false"
     assert int(config_defaults(600)["max-revision-timeout-seconds"]) >= 600
     assert config_domain("qa.example.com", "1.2.3.4", magic_dns=False) == {"qa.example.com": ""}

@@ -20,8 +20,6 @@ CONFIG_FILE = "kubernetes:yaml/v2:ConfigFile"
 PATCH = "kubernetes:core/v1:ConfigMapPatch"
 
 
-
-
 @pytest.fixture(scope="module")
 def dev_knative() -> rendering.Rendering:
     return rendered("dev", {"platform": "knative"})
@@ -39,8 +37,14 @@ def test_dev_as_knative_via_the_cli_has_the_whole_path():
     assert result.returncode == 0, result.stderr
     resources = json.loads(result.stdout)
     types = {r["type"] for r in resources}
-    assert {"gcp:container/cluster:Cluster", "gcp:container/nodePool:NodePool",
-            "pulumi:providers:kubernetes", CONFIG_FILE, PATCH, KSVC} <= types
+    assert {
+        "gcp:container/cluster:Cluster",
+        "gcp:container/nodePool:NodePool",
+        "pulumi:providers:kubernetes",
+        CONFIG_FILE,
+        PATCH,
+        KSVC,
+    } <= types
     assert "gcp:cloudrunv2/service:Service" not in types
     files = [r["inputs"]["file"] for r in by_type(resources, CONFIG_FILE)]
     assert all("/knative-v1.23.0/" in f for f in files) and len(files) == 3
@@ -60,7 +64,9 @@ def test_knative_smoke_render(stack, dev_knative):
     ip = result.outputs["ingressIp"]
     assert result.outputs["url"] == f"http://{name}.qa.{ip}.sslip.io"  # public: through Kourier
     assert result.outputs["curl"].startswith(f"curl -sS -X POST {result.outputs['url']}/predict")
-    assert result.outputs["getCredentials"].startswith(f"gcloud container clusters get-credentials {name}-cluster")
+    assert result.outputs["getCredentials"].startswith(
+        f"gcloud container clusters get-credentials {name}-cluster"
+    )
     assert "@sha256:" in result.outputs["image"]
     assert ksvc["inputs"]["spec"]["template"]["spec"]["containers"][0]["image"] == result.outputs["image"]
     gateway = next(r for r in result.resources if r["type"] == "kubernetes:core/v1:ServicePatch")
@@ -96,8 +102,9 @@ def test_yaml_is_applyable_manifests(gke_yaml):
         assert doc["metadata"]["name"]
     kinds = [(d["kind"], d["metadata"]["name"]) for d in documents]
     assert ("Namespace", "qa") in kinds
-    assert {("ConfigMap", c) for c in ("config-network", "config-domain", "config-autoscaler",
-                                       "config-defaults")} <= set(kinds)
+    assert {
+        ("ConfigMap", c) for c in ("config-network", "config-domain", "config-autoscaler", "config-defaults")
+    } <= set(kinds)
     # kubectl applies in file order: the namespace before everything in it
     first_in_qa = min(i for i, d in enumerate(documents) if d["metadata"].get("namespace") == "qa")
     assert kinds.index(("Namespace", "qa")) < first_in_qa
@@ -108,9 +115,16 @@ def test_yaml_is_applyable_manifests(gke_yaml):
 
 
 def test_yaml_names_the_release_manifests_to_apply_first_in_order(gke_yaml):
-    applies = [line.split()[-1] for line in gke_yaml.splitlines()
-               if line.startswith("#   kubectl apply --server-side -f https://")]
-    assert [url.rsplit("/", 1)[-1] for url in applies] == ["serving-crds.yaml", "serving-core.yaml", "kourier.yaml"]
+    applies = [
+        line.split()[-1]
+        for line in gke_yaml.splitlines()
+        if line.startswith("#   kubectl apply --server-side -f https://")
+    ]
+    assert [url.rsplit("/", 1)[-1] for url in applies] == [
+        "serving-crds.yaml",
+        "serving-core.yaml",
+        "kourier.yaml",
+    ]
     assert all("/knative-v1.23.0/" in url for url in applies)
 
 
@@ -133,10 +147,14 @@ def test_prod_on_knative_explains_what_does_not_fit():
         rendering.render("prod", {"platform": "knative"})
     assert caught.value.problems == [
         "maxInstances: 10 is not valid — at most 3 on knative: 1 pod(s) per e2-standard-4 node × "
-        "gkeMaxNodes 3; raise gkeMaxNodes or use a larger gkeMachineType"]
+        "gkeMaxNodes 3; raise gkeMaxNodes or use a larger gkeMachineType"
+    ]
 
 
 def test_cloud_run_stacks_declare_nothing_of_knative():
     result = rendered("dev")
-    assert not [r for r in result.resources
-                if r["type"].startswith(("kubernetes:", "gcp:container/", "pulumi:providers:kubernetes"))]
+    assert not [
+        r
+        for r in result.resources
+        if r["type"].startswith(("kubernetes:", "gcp:container/", "pulumi:providers:kubernetes"))
+    ]

@@ -23,7 +23,12 @@ def test_knative_defaults():
     settings = knative()
     gke, kn = settings.gke, settings.knative
     assert gke.location == "europe-west1" and gke.regional  # empty gkeLocation: the region
-    assert (gke.release_channel, gke.machine_type, gke.min_nodes, gke.max_nodes) == ("REGULAR", "e2-standard-4", 1, 3)
+    assert (gke.release_channel, gke.machine_type, gke.min_nodes, gke.max_nodes) == (
+        "REGULAR",
+        "e2-standard-4",
+        1,
+        3,
+    )
     assert gke.private_nodes is True and gke.master_authorized_networks == ()
     assert (gke.gpu_machine_type, gke.gpu_max_nodes) == ("g2-standard-8", 0)
     assert kn.version == "knative-v1.23.0" and kn.ingress == "kourier"
@@ -147,7 +152,10 @@ def test_settings_that_only_fit_knative_pass(overrides):
             "g2-standard-96",
         ),
         ({"gkeMinNodes": "4"}, "gkeMinNodes: 4 is not valid — at most gkeMaxNodes (3)"),
-        ({"gkeReleaseChannel": "EXTENDED"}, 'gkeReleaseChannel: "EXTENDED" is not valid — one of RAPID, REGULAR, STABLE'),
+        (
+            {"gkeReleaseChannel": "EXTENDED"},
+            'gkeReleaseChannel: "EXTENDED" is not valid — one of RAPID, REGULAR, STABLE',
+        ),
         (
             {"gkeMasterAuthorizedNetworks": '["0.0.0.0"]'},
             'gkeMasterAuthorizedNetworks: "0.0.0.0" is not valid — an IPv4 CIDR such as 203.0.113.7/32',
@@ -211,7 +219,7 @@ def test_node_room_follows_gke_reservations():
 
 def test_docs_map_every_setting_to_both_platforms():
     text = README.read_text()
-    table = text[text.index("| setting | Cloud Run"):].split("\n\n", 1)[0]
+    table = text[text.index("| setting | Cloud Run") :].split("\n\n", 1)[0]
     rows = [line.split(" | ") for line in table.splitlines()[2:]]
     documented = {key for row in rows for key in re.findall(r"`(\w+)`", row[0])}
     assert documented == set(CONFIG_KEYS)
@@ -227,9 +235,11 @@ def test_knative_problems_are_reported_with_the_others_and_never_from_a_fallback
         knative(logLevel="LOUD", invokers='["user:a@example.com"]', timeoutSeconds="900")
     assert [p.split(":")[0] for p in caught.value.problems] == ["logLevel", "invokers", "timeoutSeconds"]
     # A value that did not parse is not cross-checked (its fallback would give a second, false line).
-    for overrides, key in (({"cpu": "lots", "maxInstances": "10"}, "cpu"),
-                           ({"maxInstances": "0", "knativeInitialScale": "1"}, "maxInstances"),
-                           ({"gkeMachineType": "big", "cpu": "9"}, "gkeMachineType")):
+    for overrides, key in (
+        ({"cpu": "lots", "maxInstances": "10"}, "cpu"),
+        ({"maxInstances": "0", "knativeInitialScale": "1"}, "maxInstances"),
+        ({"gkeMachineType": "big", "cpu": "9"}, "gkeMachineType"),
+    ):
         with pytest.raises(SettingsError) as caught:
             knative(**overrides)
         assert [p.split(":")[0] for p in caught.value.problems] == [key]

@@ -25,17 +25,33 @@ def make(target: str, tmp_path: Path, **env: str) -> tuple[subprocess.CompletedP
     calls = tmp_path / "calls.txt"
     clean = {k: v for k, v in os.environ.items() if not k.startswith("PULUMI_")}
     result = subprocess.run(
-        ["make", "--no-print-directory", "-o", ".venv/.installed", target, "STACK=prod",
-         f"PULUMI_STATE={tmp_path / 'state'}"],
-        cwd=ROOT, capture_output=True, text=True, check=False, timeout=60,
+        [
+            "make",
+            "--no-print-directory",
+            "-o",
+            ".venv/.installed",
+            target,
+            "STACK=prod",
+            f"PULUMI_STATE={tmp_path / 'state'}",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
         env={**clean, "PATH": f"{bin_dir}:{clean['PATH']}", "CALLS": str(calls), **env},
     )
     return result, calls.read_text().splitlines() if calls.exists() else []
 
 
-@pytest.mark.parametrize(("target", "command"), [("preview", "preview --stack prod --diff"),
-                                                  ("up", "up --stack prod"),
-                                                  ("destroy", "destroy --stack prod")])
+@pytest.mark.parametrize(
+    ("target", "command"),
+    [
+        ("preview", "preview --stack prod --diff"),
+        ("up", "up --stack prod"),
+        ("destroy", "destroy --stack prod"),
+    ],
+)
 def test_targets_use_a_local_file_backend_without_a_login(tmp_path, target, command):
     result, calls = make(target, tmp_path)
     assert result.returncode == 0, result.stderr
@@ -50,23 +66,34 @@ def test_targets_use_a_local_file_backend_without_a_login(tmp_path, target, comm
 def test_an_existing_login_is_respected(tmp_path):
     result, calls = make("preview", tmp_path, WHOAMI_EXIT="0")
     assert result.returncode == 0, result.stderr
-    assert calls[1:] == ["stack select prod --create|backend=|passphrase=unset",
-                         "preview --stack prod --diff|backend=|passphrase=unset"]
+    assert calls[1:] == [
+        "stack select prod --create|backend=|passphrase=unset",
+        "preview --stack prod --diff|backend=|passphrase=unset",
+    ]
 
 
 def test_an_explicit_backend_and_passphrase_win(tmp_path):
-    result, calls = make("up", tmp_path, PULUMI_BACKEND_URL="gs://bucket/state",
-                         PULUMI_CONFIG_PASSPHRASE="s3cret")
+    result, calls = make(
+        "up", tmp_path, PULUMI_BACKEND_URL="gs://bucket/state", PULUMI_CONFIG_PASSPHRASE="s3cret"
+    )
     assert result.returncode == 0, result.stderr
-    assert calls == ["stack select prod --create|backend=gs://bucket/state|passphrase=s3cret",
-                     "up --stack prod|backend=gs://bucket/state|passphrase=s3cret"]
+    assert calls == [
+        "stack select prod --create|backend=gs://bucket/state|passphrase=s3cret",
+        "up --stack prod|backend=gs://bucket/state|passphrase=s3cret",
+    ]
 
 
 def test_missing_cli_fails_with_install_hint(tmp_path):
     clean = {k: v for k, v in os.environ.items() if not k.startswith("PULUMI_")}
-    result = subprocess.run(["make", "--no-print-directory", "-o", ".venv/.installed", "preview"],
-                            cwd=ROOT, capture_output=True, text=True, check=False, timeout=60,
-                            env={**clean, "PATH": "/usr/bin:/bin"})
+    result = subprocess.run(
+        ["make", "--no-print-directory", "-o", ".venv/.installed", "preview"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+        env={**clean, "PATH": "/usr/bin:/bin"},
+    )
     assert result.returncode != 0
     assert "error: the Pulumi CLI is not installed" in result.stderr
 

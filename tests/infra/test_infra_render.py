@@ -18,8 +18,6 @@ ROOT = Path(__file__).resolve().parents[2]
 STACKS = stack_config.available_stacks()
 
 
-
-
 @pytest.fixture(scope="module")
 def dev() -> list[dict]:
     result = cli("render", "dev", "--format", "json")
@@ -78,8 +76,10 @@ def test_prod_is_private_warm_and_protected():
     [service] = by_type(result.resources, "gcp:cloudrunv2/service:Service")
     assert service["inputs"]["template"]["scaling"]["minInstanceCount"] >= 1
     assert service["inputs"]["deletionProtection"] is True
-    members = [r["inputs"]["member"] for r in by_type(result.resources,
-                                                        "gcp:cloudrunv2/serviceIamMember:ServiceIamMember")]
+    members = [
+        r["inputs"]["member"]
+        for r in by_type(result.resources, "gcp:cloudrunv2/serviceIamMember:ServiceIamMember")
+    ]
     assert "allUsers" not in members and "allAuthenticatedUsers" not in members
     assert "Authorization: Bearer" in result.outputs["curl"]
 
@@ -131,7 +131,8 @@ def test_secrets_never_appear_in_any_format(fmt):
 def test_encrypted_stack_values_are_masked(tmp_path):
     (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
     (tmp_path / "Pulumi.enc.yaml").write_text(
-        "config:\n  serverless-qa:modelId:\n    secure: v1:AAAAsecretcipher\n  gcp:project: p1\n")
+        "config:\n  serverless-qa:modelId:\n    secure: v1:AAAAsecretcipher\n  gcp:project: p1\n"
+    )
     config = stack_config.resolve("enc", root=tmp_path)
     assert config.values["serverless-qa:modelId"] == rendering.SECRET
     assert config.secret_keys == ("serverless-qa:modelId",)
@@ -144,7 +145,8 @@ def test_invalid_settings_fail_in_one_line_on_stderr():
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr.strip().splitlines() == [
-        'error: cpu: "3" is not valid — 0.08…1 in steps of 0.001, or one of 1, 2, 4, 6, 8']
+        'error: cpu: "3" is not valid — 0.08…1 in steps of 0.001, or one of 1, 2, 4, 6, 8'
+    ]
 
 
 @pytest.mark.parametrize(
@@ -182,15 +184,19 @@ def test_markdown_is_a_review_table():
 
 def test_kubernetes_manifest_puts_api_version_and_kind_first():
     manifest = rendering.kubernetes_manifest(
-        "kubernetes:core/v1:Namespace",
-        {"metadata": {"name": "x"}, "kind": "Namespace", "apiVersion": "v1"})
+        "kubernetes:core/v1:Namespace", {"metadata": {"name": "x"}, "kind": "Namespace", "apiVersion": "v1"}
+    )
     assert list(manifest) == ["apiVersion", "kind", "metadata"]
     assert rendering.kubernetes_manifest("gcp:cloudrunv2/service:Service", {"kind": "x"}) is None
 
 
 def test_flatten_names_nested_fields():
     assert rendering.flatten({"a": {"b": [{"c": 1}, {"c": 2}], "d": [1, 2]}, "e": {}}) == {
-        "a.b[0].c": 1, "a.b[1].c": 2, "a.d": [1, 2], "e": {}}
+        "a.b[0].c": 1,
+        "a.b[1].c": 2,
+        "a.d": [1, 2],
+        "e": {},
+    }
 
 
 def test_markdown_ends_with_the_stacks_cost_at_the_reference_rate():
@@ -202,7 +208,13 @@ def test_markdown_ends_with_the_stacks_cost_at_the_reference_rate():
     assert base.rstrip().endswith("Other rates: `python -m bench cost prod --rps R`.")
 
 
-GPU_STACK = {"gpu": "nvidia-l4", "runtime": "torch", "cpu": "4", "memory": "16Gi", "cpuAlwaysAllocated": "true"}
+GPU_STACK = {
+    "gpu": "nvidia-l4",
+    "runtime": "torch",
+    "cpu": "4",
+    "memory": "16Gi",
+    "cpuAlwaysAllocated": "true",
+}
 
 
 @pytest.mark.parametrize(

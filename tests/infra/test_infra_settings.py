@@ -59,7 +59,10 @@ def test_invokers_parse_from_json_list():
         ({"timeoutSeconds": "0"}, "timeoutSeconds: 0 is not valid"),
         ({"minInstances": "-1"}, "minInstances: -1 is not valid — a whole number 0…1000"),
         ({"maxInstances": "0"}, "maxInstances: 0 is not valid — a whole number 1…1000"),
-        ({"minInstances": "4", "maxInstances": "3"}, "minInstances: 4 is not valid — at most maxInstances (3)"),
+        (
+            {"minInstances": "4", "maxInstances": "3"},
+            "minInstances: 4 is not valid — at most maxInstances (3)",
+        ),
         (
             {"cpu": "0.5", "memory": "512Mi", "concurrency": "2", "executionEnvironment": "gen1"},
             "concurrency: 2 is not valid — 1 with cpu 0.5 (below 1 vCPU)",
@@ -78,14 +81,23 @@ def test_invokers_parse_from_json_list():
         ),
         ({"gpu": "nvidia-a100"}, 'gpu: "nvidia-a100" is not valid — empty for none, or one of nvidia-l4'),
         (
-            {"gpu": "nvidia-l4", "cpu": "4", "memory": "8Gi", "cpuAlwaysAllocated": "true", "runtime": "torch"},
+            {
+                "gpu": "nvidia-l4",
+                "cpu": "4",
+                "memory": "8Gi",
+                "cpuAlwaysAllocated": "true",
+                "runtime": "torch",
+            },
             'memory: "8Gi" is not valid — at least 16Gi with gpu nvidia-l4',
         ),
         (
             {"gpu": "nvidia-l4", "cpu": "4", "memory": "16Gi", "runtime": "torch"},
             "cpuAlwaysAllocated: false is not valid — true with gpu nvidia-l4",
         ),
-        ({"modelLoadSeconds": "121"}, "modelLoadSeconds: 121 is not valid — a whole number 1…120: the startup"),
+        (
+            {"modelLoadSeconds": "121"},
+            "modelLoadSeconds: 121 is not valid — a whole number 1…120: the startup",
+        ),
         ({"startupCpuBoost": "yes"}, 'startupCpuBoost: "yes" is not valid — true or false'),
         ({"public": "1"}, 'public: "1" is not valid — true or false'),
         ({"invokers": '"user:a@b.c"'}, 'invokers: "\\"user:a@b.c\\"" is not valid — a list of strings'),
@@ -109,7 +121,13 @@ def test_invokers_parse_from_json_list():
             'precision: "int8" is not valid — fp32 with runtime torch (int8 needs runtime onnx)',
         ),
         (
-            {"gpu": "nvidia-l4", "cpu": "4", "memory": "16Gi", "cpuAlwaysAllocated": "true", "runtime": "onnx"},
+            {
+                "gpu": "nvidia-l4",
+                "cpu": "4",
+                "memory": "16Gi",
+                "cpuAlwaysAllocated": "true",
+                "runtime": "onnx",
+            },
             'runtime: "onnx" is not valid — torch with gpu nvidia-l4: the ONNX image runs on CPU only',
         ),
     ],
@@ -141,8 +159,18 @@ def test_missing_project_and_key_are_reported():
 
 @pytest.mark.parametrize(
     ("cpu", "memory"),
-    [("0.08", "128Mi"), ("0.5", "1Gi"), ("500m", "512Mi"), ("1", "4Gi"), ("2", "8Gi"), ("4", "2Gi"),
-     ("6", "24Gi"), ("8", "32Gi"), ("8", "4096Mi"), ("2", "3G")],
+    [
+        ("0.08", "128Mi"),
+        ("0.5", "1Gi"),
+        ("500m", "512Mi"),
+        ("1", "4Gi"),
+        ("2", "8Gi"),
+        ("4", "2Gi"),
+        ("6", "24Gi"),
+        ("8", "32Gi"),
+        ("8", "4096Mi"),
+        ("2", "3G"),
+    ],
 )
 def test_valid_cpu_memory_pairs_pass(cpu, memory):
     environment = "gen1" if limits.parse_cpu(cpu).vcpu < 1 else "gen2"
@@ -160,7 +188,9 @@ def test_gpu_needs_four_vcpu():
 
 
 def test_gpu_settings_that_fit_pass():
-    settings = make_settings(gpu="nvidia-l4", cpu="4", memory="16Gi", cpuAlwaysAllocated="true", runtime="torch")
+    settings = make_settings(
+        gpu="nvidia-l4", cpu="4", memory="16Gi", cpuAlwaysAllocated="true", runtime="torch"
+    )
     assert settings.service.gpu == "nvidia-l4"
 
 

@@ -84,7 +84,9 @@ def bake_for(model_dir: Path, runtime: str, precision: str) -> Path:
     return out
 
 
-def compare_file(path: Path, work_dir: Path, runtime: str = "torch", precision: str = "fp32") -> list[Agreement]:
+def compare_file(
+    path: Path, work_dir: Path, runtime: str = "torch", precision: str = "fp32"
+) -> list[Agreement]:
     golden = json.loads(path.read_text(encoding="utf-8"))
     results = []
     for entry in golden["models"]:

@@ -37,7 +37,10 @@ def test_round_trip_from_a_local_checkpoint(tiny_model_factory, tmp_path, capsys
     assert not {*WEIGHTS.values()} - {WEIGHTS[runtime]} & names  # only this runtime's weights
     manifest = json.loads((out / MANIFEST_FILE).read_text())
     assert (manifest["runtime"], manifest["model_id"], manifest["max_seq_len"]) == (runtime, "acme/qa", 384)
-    assert manifest["input_names"] == ["input_ids", "attention_mask", "token_type_ids"][: 3 if arch == "bert" else 2]
+    assert (
+        manifest["input_names"]
+        == ["input_ids", "attention_mask", "token_type_ids"][: 3 if arch == "bert" else 2]
+    )
     assert set(manifest["files"]) == names - {MANIFEST_FILE}
     tok_config = json.loads((out / "tokenizer_config.json").read_text())
     assert tok_config["padding_side"] == "right"

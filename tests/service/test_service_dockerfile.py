@@ -72,7 +72,16 @@ def stage(name: str) -> list[tuple[str, str]]:
     raise AssertionError(f"no stage {name}")
 
 
-STAGES = ["builder", "model", "deps-onnx", "deps-torch", "runtime-base", "runtime-onnx", "runtime-torch", "runtime"]
+STAGES = [
+    "builder",
+    "model",
+    "deps-onnx",
+    "deps-torch",
+    "runtime-base",
+    "runtime-onnx",
+    "runtime-torch",
+    "runtime",
+]
 
 
 def test_multi_stage_from_a_digest_pinned_slim_python():
@@ -107,8 +116,12 @@ def test_no_runtime_stage_gets_torch_unless_it_is_the_torch_one():
             assert "/opt/build" not in rest, (name, rest)
     onnx_deps = stage("deps-onnx")
     assert not any("torch==" in rest for kw, rest in onnx_deps if kw == "RUN")
-    assert [rest for kw, rest in onnx_deps if kw == "COPY"] == ["requirements-onnx.txt constraints.txt /tmp/reqs/"]
-    assert any("find_spec(m) for m in ('torch', 'transformers')" in rest for kw, rest in onnx_deps if kw == "RUN")
+    assert [rest for kw, rest in onnx_deps if kw == "COPY"] == [
+        "requirements-onnx.txt constraints.txt /tmp/reqs/"
+    ]
+    assert any(
+        "find_spec(m) for m in ('torch', 'transformers')" in rest for kw, rest in onnx_deps if kw == "RUN"
+    )
     onnx_reqs = (SERVICE / "requirements-onnx.txt").read_text(encoding="utf-8")
     assert "onnxruntime==" in onnx_reqs
     for heavy in ("torch", "transformers", "onnx=="):
@@ -138,7 +151,9 @@ def test_requirements_are_copied_before_code_and_the_model_has_its_own_layer():
                 assert all(f.endswith(".txt") for f in rest.split()[:-1]), (name, rest)  # no code
     model_copies = [rest for kw, rest in stage("model") if kw == "COPY"]
     # Only the modules baking needs: app edits keep the model layer cached.
-    assert model_copies == ["__init__.py bootstrap.py manifest.py export.py tokenization.py /tmp/bake/service/"]
+    assert model_copies == [
+        "__init__.py bootstrap.py manifest.py export.py tokenization.py /tmp/bake/service/"
+    ]
     baked = {"bootstrap", "manifest", "export", "tokenization"}
     for module in baked:
         text = (SERVICE / f"{module}.py").read_text(encoding="utf-8")
@@ -146,7 +161,9 @@ def test_requirements_are_copied_before_code_and_the_model_has_its_own_layer():
             start = text.index("def verify(")
             text = text[:start] + text[text.index("\ndef ", start + 1) :]
         for imported in re.findall(r"^\s*from service(?:\.(\w+))? import", text, re.M):
-            assert imported in baked | {""}, f"{module}.py imports service.{imported}, not copied to the model stage"
+            assert imported in baked | {""}, (
+                f"{module}.py imports service.{imported}, not copied to the model stage"
+            )
 
 
 def test_model_is_baked_at_build_time_from_pinned_build_args():

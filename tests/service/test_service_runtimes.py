@@ -46,7 +46,9 @@ def test_onnx_fp32_logits_match_torch_and_the_spans_are_identical(baked_model_fa
     windows = torch_model.tokenizer.windows(QUESTION, CONTEXT, torch_model.input_names)
     assert windows.count >= 3 and len(set(windows.lengths.tolist())) > 1
     mask = windows.arrays["attention_mask"].astype(bool)
-    for want, got in zip(torch_model.backend(windows.arrays), onnx_model.backend(windows.arrays), strict=True):
+    for want, got in zip(
+        torch_model.backend(windows.arrays), onnx_model.backend(windows.arrays), strict=True
+    ):
         assert got.dtype == np.float32 and got.shape == want.shape
         assert np.abs(got - want)[mask].max() < 1e-4
     for case in [{"question": QUESTION, "context": CONTEXT}, *_cases(arch)]:
@@ -228,7 +230,9 @@ def test_settings_follow_the_runtime(baked_model_factory):
     assert settings.max_batch_windows == 2  # all windows in one batch: over the memory target
     assert settings.model_id == "tiny-distilbert"  # from the manifest
     assert Settings.from_env({"MODEL_DIR": str(onnx_dir), "MAX_BATCH_WINDOWS": "3"}).max_batch_windows == 3
-    assert Settings.from_env({"MODEL_DIR": str(onnx_dir), "INTRA_OP_SPINNING": "0"}).intra_op_spinning is False
+    assert (
+        Settings.from_env({"MODEL_DIR": str(onnx_dir), "INTRA_OP_SPINNING": "0"}).intra_op_spinning is False
+    )
     with pytest.raises(SettingsError, match=r"^INTRA_OP_SPINNING='maybe' is not valid: expected 1 or 0"):
         Settings.from_env({"MODEL_DIR": str(onnx_dir), "INTRA_OP_SPINNING": "maybe"})
     with pytest.raises(SettingsError, match=r"^DEVICE='cuda' is not valid: MODEL_DIR holds a onnx model"):
@@ -284,7 +288,9 @@ def test_an_onnx_model_starts_loading_at_fork_and_the_app_takes_it(baked_model_f
     from service import prefetch
     from service.app import create_app
 
-    onnx_settings = Settings.from_env({"MODEL_DIR": str(baked_model_factory("onnx", "int8")), "NUM_THREADS": "1"})
+    onnx_settings = Settings.from_env(
+        {"MODEL_DIR": str(baked_model_factory("onnx", "int8")), "NUM_THREADS": "1"}
+    )
     assert prefetch.take(onnx_settings) is None  # nothing started
     assert prefetch.start(Settings.from_env({"MODEL_DIR": str(tiny_model_dir)})) is False  # torch: not here
     assert prefetch.start(onnx_settings) is True
