@@ -41,6 +41,7 @@ $(VENV)/.installed: requirements-dev.txt service/requirements*.txt constraints.t
 
 test: install ## the whole offline suite: lint, unit/integration tests, policy checks (what CI runs)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest -q
 	@# The policy pack on the offline render of every shipped stack: any mandatory violation fails.
 	@status=0; for file in Pulumi.*.yaml; do stack=$${file#Pulumi.}; stack=$${stack%.yaml}; \
