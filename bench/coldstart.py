@@ -14,16 +14,12 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.local_service import free_port, peak_rss_mb, spawn, stop_process
+
 POLL_S = 0.01
 SEED_EXAMPLE = {
     "context": "Roses are red, violets are blue, sugar is sweet, and so are you.",
@@ -42,12 +38,6 @@ class StartTiming:
     answer: dict
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _request(port: int, method: str, path: str, body: bytes | None = None):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
@@ -59,23 +49,12 @@ def _request(port: int, method: str, path: str, body: bytes | None = None):
         conn.close()
 
 
-def _peak_rss_mb(pid: int) -> float | None:
-    """Largest VmHWM among the process and its children (the gunicorn worker)."""
-    pids = [pid]
+def _worker_peak_rss_mb(pid: int) -> float | None:
     try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        pids += [int(c) for c in children]
-    except OSError:
+        peaks = peak_rss_mb(pid)
+    except OSError:  # not Linux, or the process is gone
         return None
-    peaks = []
-    for p in pids:
-        try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    peaks.append(int(line.split()[1]) / 1024)
-        except OSError:
-            continue
-    return max(peaks) if peaks else None
+    return max(peaks.values())
 
 
 def time_start(
@@ -88,23 +67,9 @@ def time_start(
 ) -> StartTiming:
     """One fresh process: start it, poll until the first answer, stop it."""
     port = free_port()
-    child_env = {
-        **os.environ,
-        "MODEL_DIR": str(model_dir),
-        "PORT": str(port),
-        "HF_HUB_OFFLINE": "1",
-        **(env or {}),
-    }
     body = json.dumps(payload or SEED_EXAMPLE).encode()
-    log = log_path.open("wb") if log_path else subprocess.DEVNULL
     t0 = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "service"],
-        cwd=ROOT,
-        env=child_env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    process = spawn(Path(model_dir), port, env, log_path)
     try:
         deadline = t0 + timeout_s
         while time.perf_counter() < deadline:
@@ -116,19 +81,11 @@ def time_start(
                 status, data = 0, b""
             if status == 200:
                 elapsed = time.perf_counter() - t0
-                return StartTiming(elapsed, _peak_rss_mb(process.pid), json.loads(data))
+                return StartTiming(elapsed, _worker_peak_rss_mb(process.pid), json.loads(data))
             time.sleep(POLL_S)
         raise StartTimeout(f"no answer within {timeout_s:g} s")
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(5)
-        if log_path:
-            log.close()  # type: ignore[union-attr]
+        stop_process(process)
 
 
 def measure_start(model_dir: Path, runs: int, env: dict[str, str] | None = None) -> list[float]:

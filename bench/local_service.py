@@ -1,4 +1,8 @@
-"""Run `python -m service` as a child process on a free port, for demos and tests."""
+"""Run `python -m service` as a child process on a free port: the one way bench starts it.
+
+`spawn` / `stop_process` / `peak_rss_mb` are shared by the demo (`LocalService`), the start-up
+timer (bench.coldstart) and the serving benchmarks (bench.serving, bench.runtimes).
+"""
 
 from __future__ import annotations
 
@@ -21,6 +25,54 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def service_env(model_dir: Path, port: int, env: dict[str, str] | None = None) -> dict[str, str]:
+    return {
+        **os.environ,
+        "MODEL_DIR": str(model_dir),
+        "PORT": str(port),
+        "HF_HUB_OFFLINE": "1",
+        **(env or {}),
+    }
+
+
+def spawn(model_dir: Path, port: int, env: dict[str, str] | None, log: Path | None) -> subprocess.Popen:
+    """Start the gunicorn stack the image runs; its output goes to `log` (or nowhere)."""
+    command = [sys.executable, "-m", "service"]
+    child_env = service_env(model_dir, port, env)
+    if log is None:
+        return subprocess.Popen(
+            command, cwd=ROOT, env=child_env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+        )
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("wb") as handle:  # the child keeps its own handle
+        return subprocess.Popen(command, cwd=ROOT, env=child_env, stdout=handle, stderr=subprocess.STDOUT)
+
+
+def stop_process(process: subprocess.Popen, timeout_s: float = 15.0) -> None:
+    """SIGTERM (graceful: requests in flight finish), then SIGKILL if it does not exit."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(5)
+
+
+def peak_rss_mb(master_pid: int) -> dict[str, float]:
+    """VmHWM of the gunicorn master and its largest worker, from /proc (Linux only)."""
+
+    def hwm(pid: int) -> float:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        return 0.0
+
+    children = [int(p) for p in Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()]
+    return {"master_mb": hwm(master_pid), "worker_mb": max((hwm(c) for c in children), default=0.0)}
+
+
 class ServiceStartError(RuntimeError):
     pass
 
@@ -32,8 +84,7 @@ class LocalService:
         self.model_dir = Path(model_dir)
         self.log_path = Path(log_path)
         self.port = free_port()
-        self.env = {**os.environ, "MODEL_DIR": str(self.model_dir), "PORT": str(self.port),
-                    "HF_HUB_OFFLINE": "1", **(env or {})}  # fmt: skip
+        self.env = env
         self.process: subprocess.Popen | None = None
         self.started_at = 0.0
 
@@ -42,10 +93,7 @@ class LocalService:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> LocalService:
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with self.log_path.open("wb") as log:  # the child keeps its own handle
-            self.process = subprocess.Popen([sys.executable, "-m", "service"], cwd=ROOT,
-                                            env=self.env, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+        self.process = spawn(self.model_dir, self.port, self.env, self.log_path)
         self.started_at = time.perf_counter()
         return self
 
@@ -72,14 +120,8 @@ class LocalService:
         return " | ".join(text.strip().splitlines()[-lines:]) or "(empty log)"
 
     def stop(self, timeout_s: float = 10.0) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)  # graceful: finishes requests in flight
-        try:
-            self.process.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(5)
+        if self.process is not None:
+            stop_process(self.process, timeout_s)
 
     def __enter__(self) -> LocalService:
         return self.start()

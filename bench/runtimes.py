@@ -35,6 +35,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.local_service import peak_rss_mb
 from bench.serving import (
     MODELS,
     ROOT,
@@ -48,7 +49,6 @@ from bench.serving import (
     raw_forward,
     start_server,
     summarise,
-    worker_peak_rss_mb,
 )
 
 DEFAULT_OUT = ROOT / "bench" / "out" / "runtimes"
@@ -202,7 +202,7 @@ def measure(args: argparse.Namespace, configs: list[Config], threads: int) -> di
                     health_ms[c.label].append(_get_ms(clients[c.label], "/health"))
             if round_no % 5 == 4:
                 print(f"round {round_no + 1}/{rounds}", file=sys.stderr)
-        rss = {label: worker_peak_rss_mb(process.pid) for label, (process, _) in servers.items()}
+        rss = {label: peak_rss_mb(process.pid) for label, (process, _) in servers.items()}
     finally:
         for process, _ in servers.values():
             process.terminate()

@@ -34,6 +34,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.coldstart import time_start
+from bench.local_service import free_port, peak_rss_mb, spawn
+
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "models"
 DEFAULT_OUT = ROOT / "bench" / "out" / "serving"
@@ -182,25 +185,8 @@ class Client:
 
 
 def start_server(model_dir: Path, env: dict[str, str], log_path: Path) -> tuple[subprocess.Popen, int]:
-    from bench.coldstart import free_port  # noqa: PLC0415
-
     port = free_port()
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "service"],
-            cwd=ROOT,
-            env={
-                **os.environ,
-                "MODEL_DIR": str(model_dir),
-                "PORT": str(port),
-                "HF_HUB_OFFLINE": "1",
-                "LOG_LEVEL": "WARNING",
-                **env,
-            },
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    process = spawn(model_dir, port, {"LOG_LEVEL": "WARNING", **env}, log_path)
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -215,19 +201,6 @@ def start_server(model_dir: Path, env: dict[str, str], log_path: Path) -> tuple[
         time.sleep(0.1)
     process.kill()
     raise RuntimeError("service not ready within 300 s")
-
-
-def worker_peak_rss_mb(master_pid: int) -> dict[str, float]:
-    """VmHWM of the gunicorn master and its worker(s), from /proc."""
-
-    def hwm(pid: int) -> float:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-        return 0.0
-
-    children = [int(p) for p in Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()]
-    return {"master_mb": hwm(master_pid), "worker_mb": max((hwm(c) for c in children), default=0.0)}
 
 
 def raw_forward(model, torch, arrays: dict, batch: int | None) -> float:
@@ -314,7 +287,6 @@ def _log_value(log_path: Path, message: str, key: str) -> float | None:
 
 def measure_starts(model_dir: Path, env: dict[str, str], runs: int, out: Path) -> list[dict]:
     """Fresh processes: start -> first answer, peak RSS, and the load/warm-up parts from the log."""
-    from bench.coldstart import time_start  # noqa: PLC0415
 
     starts = []
     for i in range(runs):
@@ -373,7 +345,7 @@ def measure_interleaved(args: argparse.Namespace, model_dir: Path, env: dict[str
                     side(p)
             if round_no % 10 == 9:
                 print(f"round {round_no + 1}/{max(samples.values())}", file=sys.stderr)
-        rss = worker_peak_rss_mb(process.pid)
+        rss = peak_rss_mb(process.pid)
     finally:
         process.terminate()
         process.wait(30)

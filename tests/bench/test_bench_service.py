@@ -79,3 +79,20 @@ def test_demo_from_zero_shows_the_start_up_as_a_cold_start(tiny_model_dir, tmp_p
     assert cold["events"][0]["overhead_ms"] > 1000
     assert cold["startup_delayed"]["count"] >= 1
     assert (out / "logs" / "service-1.log").is_file()
+
+
+def test_benchmark_server_reports_the_workers_peak_memory_and_stops(tiny_model_dir, tmp_path):
+    from bench.local_service import peak_rss_mb, stop_process
+    from bench.serving import start_server
+
+    process, port = start_server(tiny_model_dir, {"NUM_THREADS": "1"}, tmp_path / "server.log")
+    try:
+        peaks = peak_rss_mb(process.pid)
+        # the worker has imported the app and loaded the model; the master only what loading needs
+        assert peaks["worker_mb"] > 20
+        assert peaks["master_mb"] > 5
+        assert peaks["worker_mb"] != peaks["master_mb"]
+    finally:
+        stop_process(process)
+    assert process.returncode is not None
+    assert port > 0
