@@ -22,7 +22,6 @@ Writes serving.json and prints a markdown report (service/README.md quotes it).
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import platform
@@ -35,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.coldstart import time_start
-from bench.local_service import free_port, peak_rss_mb, spawn
+from bench.local_service import LocalService, ServiceStartError, peak_rss_mb
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "models"
@@ -185,22 +184,13 @@ class Client:
 
 
 def start_server(model_dir: Path, env: dict[str, str], log_path: Path) -> tuple[subprocess.Popen, int]:
-    port = free_port()
-    process = spawn(model_dir, port, {"LOG_LEVEL": "WARNING", **env}, log_path)
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"service exited with {process.returncode}; see {log_path}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", "/ready")
-            if conn.getresponse().status == 200:
-                return process, port
-        except OSError:
-            pass
-        time.sleep(0.1)
-    process.kill()
-    raise RuntimeError("service not ready within 300 s")
+    service = LocalService(model_dir, log_path, {"LOG_LEVEL": "WARNING", **env}).start()
+    try:
+        service.wait_ready(timeout_s=300)
+    except ServiceStartError:
+        service.stop()
+        raise
+    return service.process, service.port
 
 
 def raw_forward(model, torch, arrays: dict, batch: int | None) -> float:

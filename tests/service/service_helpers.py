@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -14,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import requests
+
+from bench.local_service import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SLOW_SITE = Path(__file__).with_name("slow_site")
@@ -55,12 +56,6 @@ class GatedBackend:
         self.entered.release()
         assert self.gate.wait(30), "test never opened the gate"
         return self.inner(inputs)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class ServiceProcess:
