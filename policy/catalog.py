@@ -17,6 +17,7 @@ from policy.rules import (
     iam,
     knative_service,
     project_services,
+    rollout,
 )
 
 RULES: tuple[AnyRule, ...] = (
@@ -33,6 +34,7 @@ RULES: tuple[AnyRule, ...] = (
     *gke_cluster.RULES,
     *gke_nodes.RULES,
     *knative_service.RULES,
+    *rollout.RULES,
 )
 
 BY_NAME: dict[str, AnyRule] = {rule.name: rule for rule in RULES}
