@@ -8,6 +8,7 @@ revision exists.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -31,9 +32,19 @@ def revision_name(service: str, image: str, template: Mapping[str, Any]) -> str:
 
 
 def revision_pattern(service: str) -> re.Pattern[str]:
-    return re.compile(rf"^{re.escape(service)}-[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
+    # Letters of either case: names this project makes are lowercase hex, but a reviewer's
+    # placeholder (`--set servingRevision=qa-rOLD`) must still render its phase.
+    return re.compile(rf"^{re.escape(service)}-[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$")
 
 
 def is_revision_of(service: str, name: str) -> bool:
     """Whether `name` can be a revision of `service` (both platforms require the prefix)."""
     return len(name) <= MAX_NAME_CHARS and bool(revision_pattern(service).match(name))
+
+
+def spec_fields(spec: Any, **extra: Any) -> dict[str, Any]:
+    """What makes a revision, from a `ModelServiceSpec` (a dataclass) without its image (hashed
+    apart, by digest) plus the platform's own template inputs (`extra`)."""
+    fields = dataclasses.asdict(spec)
+    fields.pop("image", None)
+    return {**fields, **extra}

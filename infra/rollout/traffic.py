@@ -41,6 +41,19 @@ class Phase:
     candidate: str = ""  # the tagged new revision in the candidate phase
 
 
+@dataclass(frozen=True)
+class RolloutArgs:
+    """A service component's rollout inputs, as the stack settings give them."""
+
+    mode: str = "direct"
+    serving_revision: str = ""
+    candidate_percent: int = 0
+    previous_revision: str = ""
+
+    def phase(self, new: str) -> Phase:
+        return phase(self.mode, new, self.serving_revision, self.candidate_percent, self.previous_revision)
+
+
 def phase(mode: str, new: str, serving: str = "", candidate_percent: int = 0, previous: str = "") -> Phase:
     """The phase the stack config describes, for the revision the template now makes (`new`)."""
     if mode not in MODES:

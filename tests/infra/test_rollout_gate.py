@@ -38,7 +38,7 @@ def services(tiny_model_factory, tmp_path_factory):
 
 
 def config(**overrides) -> GateConfig:
-    return GateConfig(**{"expected_model_revision": MODEL_REVISION, "ready_timeout_s": 5, **overrides})
+    return GateConfig(**{"expected_model_revision": MODEL_REVISION, "ready_timeout_s": 5, "latency_rounds": 4, **overrides})
 
 
 def gate(services, candidate: str, **faults):

@@ -160,3 +160,15 @@ def test_tag_urls():
         [{"tag": "candidate", "url": "http://candidate-qa.qa.example"}], "candidate", "url"
     ).startswith("http://candidate-qa")
     assert tag_url(None, "candidate") == ""
+
+
+def test_rollout_setting_problems_name_key_value_and_what_is_valid():
+    from infra.rollout.checks import rollout_problems
+
+    assert rollout_problems("gated", "qa-rOLD", 10, "qa-rOLDER", "qa") == []
+    assert rollout_problems("direct", "", 0, "", "qa") == []
+    assert rollout_problems("canary", "", 0, "", "qa") == [("rollout", "canary", "one of direct, gated")]
+    assert [p[0] for p in rollout_problems("direct", "qa-rOLD", 0, "", "qa")] == ["servingRevision"]
+    assert rollout_problems("gated", "other-rOLD", 0, "", "qa")[0][:2] == ("servingRevision", "other-rOLD")
+    assert rollout_problems("gated", "qa-rOLD", 100, "", "qa") == [("candidatePercent", 100, "a whole number 0…99")]
+    assert rollout_problems("gated", "", 10, "", "qa")[0][:2] == ("candidatePercent", 10)
