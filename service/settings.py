@@ -13,13 +13,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from service import bounds
 from service import manifest as manifests
 from service.bootstrap import METADATA_FILE  # written next to the weights
 from service.cpus import available_cpus
 
 # MODEL_ID / MODEL_REVISION override what service/bootstrap.py wrote into METADATA_FILE.
 REQUIRED_MODEL_FILES = ("config.json", "tokenizer.json")
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_LEVELS = bounds.LOG_LEVELS
 DEVICES = ("auto", "cpu", "cuda")
 # MAX_BATCH_WINDOWS by runtime (service/README.md, "Speed and memory"). torch: on
 # DistilBERT-base a 2,800-token context (11 windows) peaked at ~635 MB RSS in batches of 2,
@@ -92,9 +93,9 @@ class Settings:
             or (manifest.revision if manifest else None)
             or meta.get("revision")
             or "unknown",
-            concurrency=_int(env, "CONCURRENCY", 1, 1, 256),
-            num_threads=_int(env, "NUM_THREADS", available_cpus(), 1, 1024),
-            max_context_chars=_int(env, "MAX_CONTEXT_CHARS", 50_000, 1, 10_000_000),
+            concurrency=_int(env, "CONCURRENCY", 1, *bounds.CONCURRENCY),
+            num_threads=_int(env, "NUM_THREADS", available_cpus(), *bounds.NUM_THREADS),
+            max_context_chars=_int(env, "MAX_CONTEXT_CHARS", 50_000, *bounds.MAX_CONTEXT_CHARS),
             max_question_tokens=_int(env, "MAX_QUESTION_TOKENS", 64, 1, 4096),
             max_body_bytes=_int(env, "MAX_BODY_BYTES", 1_048_576, 1024, 1 << 30),
             max_queue=_int(env, "MAX_QUEUE", 4, 0, 4096),
@@ -181,8 +182,10 @@ def _manifest(env: Mapping[str, str], model_dir: Path | None) -> manifests.Manif
 
 def _label(env: Mapping[str, str], name: str) -> str | None:
     raw = _raw(env, name)
-    if raw is not None and (len(raw) > 200 or not raw.isprintable()):
-        raise SettingsError(f"{name} is not valid: expected printable text of at most 200 chars")
+    if raw is not None and (len(raw) > bounds.LABEL_MAX_CHARS or not raw.isprintable()):
+        raise SettingsError(
+            f"{name} is not valid: expected printable text of at most {bounds.LABEL_MAX_CHARS} chars"
+        )
     return raw
 
 

@@ -8,10 +8,11 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from infra import render as rendering
-from infra import stack_config
 from infra.mocks import OfflineMocks, Registration, run_with_mocks
 from infra.render import Rendering
+
+from infra import render as rendering
+from infra import stack_config
 from infra.settings import CONFIG_KEYS, Settings, build_settings
 
 ROOT = Path(__file__).resolve().parents[2]

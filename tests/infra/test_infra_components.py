@@ -6,15 +6,15 @@ from pathlib import Path
 
 import pulumi
 import pytest
-from infra_helpers import declare, make_settings
-
-from infra import type_token
 from infra.cloud_run import CloudRunModelService, CloudRunModelServiceArgs, invoker_resource_name
 from infra.identity import IdentityError, RuntimeIdentity, RuntimeIdentityArgs
 from infra.image import ModelImage, ModelImageArgs, source_fingerprint
 from infra.mocks import OFFLINE_ACCESS_TOKEN
 from infra.project_services import ProjectServices, ProjectServicesArgs
 from infra.registry import ArtifactRepository, ArtifactRepositoryArgs
+from infra_helpers import declare, make_settings
+
+from infra import type_token
 from infra.spec import model_service_spec
 
 ROOT = Path(__file__).resolve().parents[2]

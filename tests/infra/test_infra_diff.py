@@ -7,10 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from infra.diff import diff_renders, to_markdown
 from infra_helpers import rendered
 
 from infra import render as rendering
-from infra.diff import diff_renders, to_markdown
 
 ROOT = Path(__file__).resolve().parents[2]
 

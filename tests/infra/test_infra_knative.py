@@ -9,8 +9,6 @@ from pathlib import Path
 import jsonschema
 import pulumi
 import pytest
-from infra_helpers import declare, make_settings, rendered
-
 from infra.knative import (
     KnativeInstall,
     KnativeModelService,
@@ -24,6 +22,8 @@ from infra.knative import (
     knative_service_manifest,
     release_manifests,
 )
+from infra_helpers import declare, make_settings, rendered
+
 from infra.spec import model_service_spec
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from infra.mocks import OFFLINE_ACCESS_TOKEN
 from infra_helpers import by_type, cli, make_settings, rendered
 
 from infra import render as rendering
 from infra import spec, stack_config
-from infra.mocks import OFFLINE_ACCESS_TOKEN
 from infra.settings import SettingsError
 
 ROOT = Path(__file__).resolve().parents[2]

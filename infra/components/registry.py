@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_gcp as gcp
 
-from infra import child_options, type_token
+from infra.components import child_options, type_token
 
 # Untagged and superseded images older than this go, except the newest `keep_versions`.
 DELETE_OLDER_THAN = "604800s"  # 7 days: a rollback window before cleanup may delete an image

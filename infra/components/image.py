@@ -16,9 +16,9 @@ import pulumi_command as command
 import pulumi_docker as docker
 import pulumi_gcp as gcp
 
-from infra import child_options, type_token
+from infra.components import child_options, type_token
+from infra.limits import BUILDERS
 
-BUILDERS = ("docker", "cloudbuild")
 PLATFORM = "linux/amd64"  # Cloud Run and GKE nodes run amd64; an Arm laptop must cross-build
 CLOUDBUILD_CONFIG = "infra/cloudbuild.yaml"  # relative to the project directory
 _SKIP_PARTS = {"__pycache__", ".pytest_cache", ".ruff_cache", ".venv"}

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_gcp as gcp
 
-from infra import child_options, type_token
+from infra import limits
+from infra.components import child_options, type_token
 from infra.spec import ModelServiceSpec, Probe
 
 run = gcp.cloudrunv2
@@ -30,10 +31,10 @@ class CloudRunModelServiceArgs:
 
 
 def resource_limits(spec: ModelServiceSpec) -> dict[str, str]:
-    limits = {"cpu": spec.cpu, "memory": spec.memory}
+    resources = {"cpu": spec.cpu, "memory": spec.memory}
     if spec.gpu:
-        limits["nvidia.com/gpu"] = "1"
-    return limits
+        resources[limits.GPU_RESOURCE] = "1"
+    return resources
 
 
 def _http_probe(probe: Probe, port: int, args_type, http_type):

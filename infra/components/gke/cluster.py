@@ -10,153 +10,26 @@ RBAC bindings and Service external IPs off, optional master authorized networks.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-
 import pulumi
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
-from infra import child_options, type_token
-from infra.settings import Settings
+from infra.components import child_options, type_token
+from infra.components.gke.config import (
+    CLUSTER_TIMEOUTS,
+    GPU_TAINT,
+    MAINTENANCE_START,
+    NODE_POOL_TIMEOUTS,
+    NODE_ROLES,
+    PODS_RANGE,
+    SERVICES_RANGE,
+    GkeClusterArgs,
+    kubeconfig,
+    node_config,
+)
+from infra.components.gke.network import declare_network
 
 container = gcp.container
-
-# Exactly what a node needs: ship logs and metrics, read images (docs: "Use least privilege
-# Google service accounts" in GKE hardening). Never the Compute Engine default account (Editor).
-NODE_ROLES = (
-    "roles/logging.logWriter",
-    "roles/monitoring.metricWriter",
-    "roles/monitoring.viewer",
-    "roles/stackdriver.resourceMetadata.writer",
-    "roles/artifactregistry.reader",
-)
-NODE_IMAGE = "COS_CONTAINERD"
-NODE_DISK_GB = 50  # the model image is a few GB; pd-balanced at 50 GB pulls it without stalling
-NODE_DISK_TYPE = "pd-balanced"
-# Access is decided by the node service account's IAM roles; the scope only has to allow them.
-NODE_SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
-GPU_TAINT = ("nvidia.com/gpu", "present", "NO_SCHEDULE")
-# The cluster's own address plan, inside its own VPC: nothing else to collide with.
-NODES_CIDR = "10.10.0.0/20"
-PODS_RANGE, PODS_CIDR = "pods", "10.16.0.0/14"
-SERVICES_RANGE, SERVICES_CIDR = "services", "10.20.0.0/20"
-MAINTENANCE_START = "03:00"  # UTC; release-channel upgrades land in this window
-AUTH_PLUGIN_HINT = (
-    "gke-gcloud-auth-plugin authenticates to GKE: gcloud components install gke-gcloud-auth-plugin"
-)
-CLUSTER_TIMEOUTS = pulumi.CustomTimeouts(create="45m", update="60m", delete="45m")
-NODE_POOL_TIMEOUTS = pulumi.CustomTimeouts(create="30m", update="45m", delete="30m")
-
-
-@dataclass(frozen=True)
-class GkeClusterArgs:
-    project: str
-    region: str
-    location: str  # a zone (zonal cluster) or the region (regional)
-    cluster_name: str
-    release_channel: str
-    machine_type: str
-    min_nodes: int
-    max_nodes: int
-    private_nodes: bool
-    master_authorized_networks: Sequence[str] = ()
-    gpu_machine_type: str = ""
-    gpu_max_nodes: int = 0  # 0: no GPU pool
-    gpu_type: str = "nvidia-l4"
-    gpus_per_node: int = 1
-    deletion_protection: bool = True
-    labels: dict[str, str] = field(default_factory=dict)
-
-
-def cluster_args(settings: Settings, gpus_per_node: int = 1) -> GkeClusterArgs:
-    """The cluster a knative stack asks for (settings are validated already)."""
-    name = settings.service.name
-    gke = settings.gke
-    return GkeClusterArgs(
-        project=settings.project,
-        region=settings.region,
-        location=gke.location,
-        cluster_name=f"{name[:32].rstrip('-')}-cluster",  # GKE: at most 40 characters
-        release_channel=gke.release_channel,
-        machine_type=gke.machine_type,
-        min_nodes=gke.min_nodes,
-        max_nodes=gke.max_nodes,
-        private_nodes=gke.private_nodes,
-        master_authorized_networks=gke.master_authorized_networks,
-        gpu_machine_type=gke.gpu_machine_type,
-        gpu_max_nodes=gke.gpu_max_nodes if settings.service.gpu else 0,
-        gpu_type=settings.service.gpu or "nvidia-l4",
-        gpus_per_node=gpus_per_node,
-        deletion_protection=settings.deletion_protection,
-        labels=settings.labels,
-    )
-
-
-def kubeconfig(cluster_name: str, endpoint: str, ca_certificate: str) -> str:
-    """A kubeconfig for the Kubernetes provider: no credentials in it (so nothing secret in state);
-    gke-gcloud-auth-plugin gets a short-lived token from whoever runs Pulumi."""
-    config = {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [
-            {
-                "name": cluster_name,
-                "cluster": {
-                    "server": f"https://{endpoint}",
-                    "certificate-authority-data": ca_certificate,
-                },
-            }
-        ],
-        "contexts": [{"name": cluster_name, "context": {"cluster": cluster_name, "user": cluster_name}}],
-        "current-context": cluster_name,
-        "users": [
-            {
-                "name": cluster_name,
-                "user": {
-                    "exec": {
-                        "apiVersion": "client.authentication.k8s.io/v1beta1",
-                        "command": "gke-gcloud-auth-plugin",
-                        "installHint": AUTH_PLUGIN_HINT,
-                        "provideClusterInfo": True,
-                        "interactiveMode": "Never",
-                    }
-                },
-            }
-        ],
-    }
-    return json.dumps(config, sort_keys=True)
-
-
-def _node_config(
-    args_type,
-    *,
-    machine_type: str,
-    service_account: pulumi.Input[str],
-    labels: dict[str, str],
-    **extra,
-):
-    """Node settings shared by every pool (and the cluster's short-lived default pool)."""
-    prefix = args_type.__name__.removesuffix("Args")
-    return args_type(
-        machine_type=machine_type,
-        image_type=NODE_IMAGE,
-        disk_type=NODE_DISK_TYPE,
-        disk_size_gb=NODE_DISK_GB,
-        service_account=service_account,
-        oauth_scopes=list(NODE_SCOPES),
-        shielded_instance_config=getattr(container, f"{prefix}ShieldedInstanceConfigArgs")(
-            enable_secure_boot=True, enable_integrity_monitoring=True
-        ),
-        # Pods see the GKE metadata server (Workload Identity), never the node's credentials.
-        workload_metadata_config=getattr(container, f"{prefix}WorkloadMetadataConfigArgs")(
-            mode="GKE_METADATA"
-        ),
-        metadata={"disable-legacy-endpoints": "true"},
-        resource_labels=labels,
-        **extra,
-    )
 
 
 class GkeCluster(pulumi.ComponentResource):
@@ -178,7 +51,7 @@ class GkeCluster(pulumi.ComponentResource):
     def __init__(self, name: str, args: GkeClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(type_token("GkeCluster"), name, None, opts)
         child = child_options(self, opts)
-        self._network(name, args, child)
+        self.network, self.subnet = declare_network(name, args, child)
         grants = self._node_identity(name, args, child)
         self.cluster = self._cluster(name, args, child)
         # Exists once the first Workload Identity cluster does: bindings to it wait for the cluster.
@@ -202,7 +75,7 @@ class GkeCluster(pulumi.ComponentResource):
             management=container.NodePoolManagementArgs(auto_repair=True, auto_upgrade=True),
             # Surge one node at a time, never take one away first: running pods keep serving.
             upgrade_settings=container.NodePoolUpgradeSettingsArgs(max_surge=1, max_unavailable=0),
-            node_config=_node_config(
+            node_config=node_config(
                 container.NodePoolNodeConfigArgs,
                 machine_type=args.machine_type,
                 service_account=self.node_account.email,
@@ -242,67 +115,6 @@ class GkeCluster(pulumi.ComponentResource):
                 "workload_pool": self.workload_pool,
                 "get_credentials": self.get_credentials,
             }
-        )
-
-    def _network(self, name: str, args: GkeClusterArgs, opts: pulumi.ResourceOptions) -> None:
-        self.network = gcp.compute.Network(
-            f"{name}-network",
-            project=args.project,
-            name=f"{args.cluster_name}-net",
-            auto_create_subnetworks=False,
-            routing_mode="REGIONAL",
-            description="VPC of the Knative cluster (managed by Pulumi)",
-            opts=opts,
-        )
-        self.subnet = gcp.compute.Subnetwork(
-            f"{name}-subnet",
-            project=args.project,
-            name=f"{args.cluster_name}-nodes",
-            region=args.region,
-            network=self.network.id,
-            ip_cidr_range=NODES_CIDR,
-            secondary_ip_ranges=[
-                gcp.compute.SubnetworkSecondaryIpRangeArgs(range_name=PODS_RANGE, ip_cidr_range=PODS_CIDR),
-                gcp.compute.SubnetworkSecondaryIpRangeArgs(
-                    range_name=SERVICES_RANGE, ip_cidr_range=SERVICES_CIDR
-                ),
-            ],
-            # Private nodes still reach Google APIs (Artifact Registry, logging) without NAT.
-            private_ip_google_access=True,
-            log_config=gcp.compute.SubnetworkLogConfigArgs(
-                aggregation_interval="INTERVAL_10_MIN",
-                flow_sampling=0.5,
-                metadata="INCLUDE_ALL_METADATA",
-            ),
-            opts=opts,
-        )
-        if not args.private_nodes:
-            return
-        # Private nodes have no public IP: Knative's and Kourier's images (gcr.io, docker.io)
-        # come through Cloud NAT.
-        router = gcp.compute.Router(
-            f"{name}-router",
-            project=args.project,
-            name=f"{args.cluster_name}-router",
-            region=args.region,
-            network=self.network.id,
-            opts=opts,
-        )
-        gcp.compute.RouterNat(
-            f"{name}-nat",
-            project=args.project,
-            name=f"{args.cluster_name}-nat",
-            region=args.region,
-            router=router.name,
-            nat_ip_allocate_option="AUTO_ONLY",
-            source_subnetwork_ip_ranges_to_nat="LIST_OF_SUBNETWORKS",
-            subnetworks=[
-                gcp.compute.RouterNatSubnetworkArgs(
-                    name=self.subnet.id, source_ip_ranges_to_nats=["ALL_IP_RANGES"]
-                )
-            ],
-            log_config=gcp.compute.RouterNatLogConfigArgs(enable=True, filter="ERRORS_ONLY"),
-            opts=opts,
         )
 
     def _node_identity(
@@ -355,7 +167,7 @@ class GkeCluster(pulumi.ComponentResource):
             initial_node_count=1,
             # ... but while it lives it runs as the dedicated node identity, hardened like the
             # rest; GKE reports later pools here too, hence ignore_changes below.
-            node_config=_node_config(
+            node_config=node_config(
                 container.ClusterNodeConfigArgs,
                 machine_type=args.machine_type,
                 service_account=self.node_account.email,
@@ -443,7 +255,7 @@ class GkeCluster(pulumi.ComponentResource):
             ),
             management=container.NodePoolManagementArgs(auto_repair=True, auto_upgrade=True),
             upgrade_settings=container.NodePoolUpgradeSettingsArgs(max_surge=1, max_unavailable=0),
-            node_config=_node_config(
+            node_config=node_config(
                 container.NodePoolNodeConfigArgs,
                 machine_type=args.gpu_machine_type,
                 service_account=self.node_account.email,

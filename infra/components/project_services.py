@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
-from infra import child_options, type_token
+from infra.components import child_options, type_token
 
 
 @dataclass(frozen=True)

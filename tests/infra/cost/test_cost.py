@@ -3,9 +3,9 @@
 import math
 
 import pytest
+from bench.cost import CostInputs, estimate
 
 from bench import cost, prices
-from bench.cost import CostInputs, estimate
 
 S = 730 * 3600  # seconds in the 730-hour month: 2,628,000
 

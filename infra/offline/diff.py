@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from infra.render import flatten
+from infra.offline.render import flatten
 
 
 @dataclass

@@ -2,7 +2,8 @@
 
 Pulumi.yaml defaults, then Pulumi.<stack>.yaml values, then `--set key=value` overrides — the
 same precedence as the CLI. Used by the offline render (which feeds the result to the SDK's
-mocks) and by tools that want a stack's settings without running Pulumi at all.
+mocks) and by `reader.settings_from_stack_files`. One module on purpose: it is the part that
+must follow the Pulumi CLI's reading of stack files, and can be replaced as a whole.
 """
 
 from __future__ import annotations
@@ -16,9 +17,7 @@ from typing import Any
 
 import yaml
 
-from infra.settings import CONFIG_KEYS, Settings, build_settings
-
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the project directory (Pulumi.yaml)
 # Offline there is no project to ask for; resource names and URLs need one all the same.
 PLACEHOLDER_PROJECT = "example-project"
 SECRET_PLACEHOLDER = "[secret]"
@@ -123,15 +122,3 @@ def parse_overrides(pairs: Iterable[str]) -> dict[str, str]:
             raise StackConfigError(f"--set {pair!r}: expected key=value, e.g. --set cpu=4")
         overrides[key.strip()] = value
     return overrides
-
-
-def load_settings(stack: str, overrides: Mapping[str, str] | None = None, *, root: Path = ROOT) -> Settings:
-    """A stack's validated settings, straight from the files (no Pulumi engine involved)."""
-    config = resolve(stack, overrides, root=root)
-    raw = {k: v for k, v in config.project_values().items() if k in CONFIG_KEYS}
-    return build_settings(
-        raw,
-        project=config.values.get("gcp:project", ""),
-        region=config.values.get("gcp:region", ""),
-        stack=stack,
-    )

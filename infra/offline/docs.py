@@ -7,22 +7,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from infra import stack_config
+from infra.settings import stack_files
 
 START, END = "<!-- config-table:start -->", "<!-- config-table:end -->"
 
 
-def config_table(root: Path = stack_config.ROOT) -> str:
+def config_table(root: Path = stack_files.ROOT) -> str:
     """One row per project key: type, default, what each shipped stack sets, meaning."""
-    schema = stack_config.config_schema(root)
-    stacks = stack_config.available_stacks(root)
-    resolved = {s: stack_config.resolve(s, root=root).project_values() for s in stacks}
+    schema = stack_files.config_schema(root)
+    stacks = stack_files.available_stacks(root)
+    resolved = {s: stack_files.resolve(s, root=root).project_values() for s in stacks}
     lines = [
         "| key | type | default | " + " | ".join(f"`{s}`" for s in stacks) + " | meaning |",
         "|" + "---|" * (4 + len(stacks)),
     ]
     for key, entry in schema.items():
-        default = stack_config.to_config_string(entry["default"])
+        default = stack_files.to_config_string(entry["default"])
         per_stack = [resolved[s].get(key, default) for s in stacks]
         cells = [f"`{value}`" if value != default else "" for value in per_stack]
         description = entry["description"].replace("|", "\\|")

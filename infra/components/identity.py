@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_gcp as gcp
 
-from infra import child_options, type_token
+from infra.components import child_options, type_token
 
 BASIC_ROLES = ("roles/owner", "roles/editor", "roles/viewer")
 

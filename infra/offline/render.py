@@ -1,7 +1,7 @@
 """Offline rendering: run the real Pulumi program against mocks and print what it declares.
 
 No Pulumi CLI, no credentials, no network. The stack's config comes from Pulumi.yaml defaults,
-Pulumi.<stack>.yaml and `--set` overrides (see `stack_config`). Output is deterministic: the
+Pulumi.<stack>.yaml and `--set` overrides (see `infra.settings.stack_files`). Output is deterministic: the
 same input gives byte-identical output, so renders can be diffed in review.
 """
 
@@ -16,12 +16,12 @@ from typing import Any
 import yaml
 from pulumi.runtime import rpc
 
-from bench.cost import cost_section
-from infra import stack_config
-from infra.mocks import OfflineMocks, Registration, run_with_mocks
+from infra.cost import cost_section
+from infra.offline.mocks import OfflineMocks, Registration, run_with_mocks
+from infra.settings import settings_from_stack_files, stack_files
 
-PROGRAM = stack_config.ROOT / "__main__.py"
-SECRET = stack_config.SECRET_PLACEHOLDER
+PROGRAM = stack_files.ROOT / "__main__.py"
+SECRET = stack_files.SECRET_PLACEHOLDER
 FORMATS = ("json", "yaml", "markdown")
 
 
@@ -61,7 +61,7 @@ def _resource(reg: Registration) -> dict[str, Any]:
 
 def render(stack: str, overrides: dict[str, str] | None = None, program: Path = PROGRAM) -> Rendering:
     """Run the program for `stack`; raises SettingsError / StackConfigError on bad input."""
-    config = stack_config.resolve(stack, overrides)
+    config = stack_files.resolve(stack, overrides)
     mock = OfflineMocks(
         project=config.values["gcp:project"], region=config.values.get("gcp:region", "us-central1")
     )
@@ -203,7 +203,7 @@ def _cell(value: Any) -> str:
 
 
 def to_markdown(rendering: Rendering) -> str:
-    project_prefix = f"{stack_config.project_name()}:"
+    project_prefix = f"{stack_files.project_name()}:"
     lines = [
         f"## Stack `{rendering.stack}`: {len(rendering.resources)} resources",
         "",
@@ -240,7 +240,7 @@ COST_RPS = 1.0  # the review table's reference traffic; `python -m bench cost` t
 
 def cost_markdown(rendering: Rendering) -> str:
     """What the stack's settings cost at a reference rate, so a review sees cost change too."""
-    settings = stack_config.load_settings(rendering.stack, rendering.overrides)
+    settings = settings_from_stack_files(rendering.stack, rendering.overrides)
     return (
         cost_section(settings, COST_RPS).replace("## Monthly cost", "### Monthly cost", 1)
         + f"\nOther rates: `python -m bench cost {rendering.stack} --rps R`.\n"
