@@ -3,9 +3,10 @@
 import math
 
 import pytest
-from bench.cost import CostInputs, estimate
 
-from bench import cost, prices
+from infra import cost
+from infra.cost import CostInputs, estimate, prices
+from infra.cost.model import billed_seconds
 
 S = 730 * 3600  # seconds in the 730-hour month: 2,628,000
 
@@ -54,8 +55,8 @@ def test_short_requests_are_billed_as_100_ms():
     inputs = CostInputs(cpu=1, memory_gib=1, concurrency=1)
     r = estimate(inputs, rps=0.01, latency_ms=30)
     assert r.serverless.instances == pytest.approx(0.01 * 0.1)  # 30 ms → 100 ms
-    assert cost.billed_seconds(0.1) == pytest.approx(0.1)
-    assert cost.billed_seconds(0.1001) == pytest.approx(0.2)
+    assert billed_seconds(0.1) == pytest.approx(0.1)
+    assert billed_seconds(0.1001) == pytest.approx(0.2)
 
 
 def test_idle_min_instances_at_the_idle_rate():
@@ -141,7 +142,7 @@ def test_markdown_names_prices_source_and_date():
 
 
 def test_dev_stack_settings_feed_the_model():
-    from infra.stack_config import load_settings
+    from infra.settings import settings_from_stack_files as load_settings
 
     settings = load_settings("dev", {"cpu": "1", "memory": "2Gi", "minInstances": "1"})
     inputs = CostInputs.from_settings(settings)

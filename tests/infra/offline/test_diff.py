@@ -7,12 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from infra.diff import diff_renders, to_markdown
 from infra_helpers import rendered
 
-from infra import render as rendering
+from infra.offline import render as rendering
+from infra.offline.diff import diff_renders, to_markdown
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _json(stack: str, **overrides: str) -> list[dict]:

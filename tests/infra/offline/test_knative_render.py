@@ -10,10 +10,10 @@ import pytest
 import yaml
 from infra_helpers import by_type, cli, rendered
 
-from infra import render as rendering
+from infra.offline import render as rendering
 from infra.settings import SettingsError
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SCHEMA = json.loads((ROOT / "infra" / "schemas" / "knative-service.schema.json").read_text())
 KSVC = "kubernetes:serving.knative.dev/v1:Service"
 CONFIG_FILE = "kubernetes:yaml/v2:ConfigFile"

@@ -12,7 +12,7 @@ from infra_helpers import make_settings
 from infra import limits
 from infra.settings import CONFIG_KEYS, SettingsError
 
-README = Path(__file__).resolve().parents[2] / "README.md"  # holds the platform mapping table
+README = Path(__file__).resolve().parents[3] / "README.md"  # holds the platform mapping table
 
 
 def knative(**overrides: str):

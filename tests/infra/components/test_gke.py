@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from infra.gke import NODE_ROLES, GkeCluster, cluster_args, kubeconfig
 from infra_helpers import declare, make_settings, rendered
 
-from infra import render as rendering
+from infra.components.gke import NODE_ROLES, GkeCluster, kubeconfig
+from infra.offline import render as rendering
+from infra.plan import cluster_args
 
 CLUSTER = "gcp:container/cluster:Cluster"
 NODE_POOL = "gcp:container/nodePool:NodePool"

@@ -9,24 +9,21 @@ from pathlib import Path
 import jsonschema
 import pulumi
 import pytest
-from infra.knative import (
-    KnativeInstall,
-    KnativeModelService,
-    KnativeModelServiceArgs,
+from infra_helpers import declare, make_settings, rendered
+
+from infra.components.knative import KnativeInstall, KnativeModelService, KnativeModelServiceArgs
+from infra.components.knative.manifests import (
     config_autoscaler,
     config_defaults,
     config_domain,
     config_features,
-    install_args,
     knative_curl_example,
     knative_service_manifest,
     release_manifests,
 )
-from infra_helpers import declare, make_settings, rendered
+from infra.plan import install_args, model_service_spec
 
-from infra.spec import model_service_spec
-
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SCHEMA = json.loads((ROOT / "infra" / "schemas" / "knative-service.schema.json").read_text())
 KSVC = "kubernetes:serving.knative.dev/v1:Service"
 CLOUD_RUN = "gcp:cloudrunv2/service:Service"

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from infra_helpers import default_raw, make_settings
 
-from infra import limits, stack_config
-from infra.settings import CONFIG_KEYS, INGRESS, SettingsError, build_settings
+from infra import limits
+from infra.settings import CONFIG_KEYS, INGRESS, SettingsError, build_settings, stack_files
 
 
 def test_every_project_key_has_type_default_and_description():
-    schema = stack_config.config_schema()
+    schema = stack_files.config_schema()
     assert sorted(schema) == sorted(CONFIG_KEYS)
     for key, entry in schema.items():
         assert entry.get("type") in ("string", "integer", "boolean", "array"), key
@@ -52,9 +52,13 @@ def test_invokers_parse_from_json_list():
         ({"memory": "lots"}, 'memory: "lots" is not valid — a size like 512Mi, 3Gi or 4G'),
         ({"cpu": "4", "memory": "1Gi"}, 'memory: "1Gi" is not valid — with cpu 4 use 2Gi…16Gi'),
         ({"cpu": "8", "memory": "33Gi"}, 'memory: "33Gi" is not valid — with cpu 8 use 4Gi…32Gi'),
-        ({"concurrency": "0"}, "concurrency: 0 is not valid — a whole number 1…1000"),
-        ({"concurrency": "1001"}, "concurrency: 1001 is not valid — a whole number 1…1000"),
-        ({"concurrency": "1.5"}, 'concurrency: "1.5" is not valid — a whole number 1…1000'),
+        ({"concurrency": "0"}, "concurrency: 0 is not valid — a whole number 1…256"),
+        # Cloud Run allows 1000, the service's own bound is lower: the tighter one applies.
+        (
+            {"concurrency": "300"},
+            "concurrency: 300 is not valid — a whole number 1…256 (the service runs at most 256",
+        ),
+        ({"concurrency": "1.5"}, 'concurrency: "1.5" is not valid — a whole number 1…256'),
         ({"timeoutSeconds": "3601"}, "timeoutSeconds: 3601 is not valid — a whole number 1…3600"),
         ({"timeoutSeconds": "0"}, "timeoutSeconds: 0 is not valid"),
         ({"minInstances": "-1"}, "minInstances: -1 is not valid — a whole number 0…1000"),
@@ -128,7 +132,7 @@ def test_invokers_parse_from_json_list():
                 "cpuAlwaysAllocated": "true",
                 "runtime": "onnx",
             },
-            'runtime: "onnx" is not valid — torch with gpu nvidia-l4: the ONNX image runs on CPU only',
+            'runtime: "onnx" is not valid — torch with gpu nvidia-l4: the onnx image runs on CPU only',
         ),
     ],
 )

@@ -6,18 +6,18 @@ from pathlib import Path
 
 import pulumi
 import pytest
-from infra.cloud_run import CloudRunModelService, CloudRunModelServiceArgs, invoker_resource_name
-from infra.identity import IdentityError, RuntimeIdentity, RuntimeIdentityArgs
-from infra.image import ModelImage, ModelImageArgs, source_fingerprint
-from infra.mocks import OFFLINE_ACCESS_TOKEN
-from infra.project_services import ProjectServices, ProjectServicesArgs
-from infra.registry import ArtifactRepository, ArtifactRepositoryArgs
 from infra_helpers import declare, make_settings
 
-from infra import type_token
-from infra.spec import model_service_spec
+from infra.components import type_token
+from infra.components.cloud_run import CloudRunModelService, CloudRunModelServiceArgs, invoker_resource_name
+from infra.components.identity import IdentityError, RuntimeIdentity, RuntimeIdentityArgs
+from infra.components.image import ModelImage, ModelImageArgs, source_fingerprint
+from infra.components.project_services import ProjectServices, ProjectServicesArgs
+from infra.components.registry import ArtifactRepository, ArtifactRepositoryArgs
+from infra.offline.mocks import OFFLINE_ACCESS_TOKEN
+from infra.plan import model_service_spec
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 DIGEST_REF = "europe-west1-docker.pkg.dev/proj/repo/qa@sha256:" + "a" * 64
 
 

@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 import yaml
-from infra.mocks import OFFLINE_ACCESS_TOKEN
 from infra_helpers import by_type, cli, make_settings, rendered
 
-from infra import render as rendering
-from infra import spec, stack_config
-from infra.settings import SettingsError
+from infra import plan, spec
+from infra.offline import render as rendering
+from infra.offline.mocks import OFFLINE_ACCESS_TOKEN
+from infra.settings import SettingsError, stack_files
 
-ROOT = Path(__file__).resolve().parents[2]
-STACKS = stack_config.available_stacks()
+ROOT = Path(__file__).resolve().parents[3]
+STACKS = stack_files.available_stacks()
 
 
 @pytest.fixture(scope="module")
@@ -133,7 +133,7 @@ def test_encrypted_stack_values_are_masked(tmp_path):
     (tmp_path / "Pulumi.enc.yaml").write_text(
         "config:\n  serverless-qa:modelId:\n    secure: v1:AAAAsecretcipher\n  gcp:project: p1\n"
     )
-    config = stack_config.resolve("enc", root=tmp_path)
+    config = stack_files.resolve("enc", root=tmp_path)
     assert config.values["serverless-qa:modelId"] == rendering.SECRET
     assert config.secret_keys == ("serverless-qa:modelId",)
     assert config.values["gcp:project"] == "p1"
@@ -228,7 +228,7 @@ def test_gpu_stack_builds_a_cuda_torch_image(overrides, torch_index):
 
 
 def test_every_build_arg_reaches_both_builders():
-    args = spec.image_build_args(make_settings())
+    args = plan.image_build_args(make_settings())
     dockerfile = (ROOT / "service" / "Dockerfile").read_text()
     cloudbuild = (ROOT / "infra" / "cloudbuild.yaml").read_text()
     for key in args:
