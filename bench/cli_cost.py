@@ -16,7 +16,7 @@ def add_cost(commands: argparse._SubParsersAction) -> None:
         help="monthly Cloud Run cost of a stack's settings at a steady request rate",
         description="Estimate a stack's monthly Cloud Run bill (request- or instance-based "
         "billing, as the stack says) and compare it with always-on instances of the same size. "
-        "Prices: bench/prices.py.",
+        "Prices: infra/cost/prices.py.",
     )
     p.add_argument("stack", metavar="STACK", help="stack name: reads Pulumi.yaml + Pulumi.STACK.yaml")
     p.add_argument("--rps", type=non_negative_float, required=True, help="steady requests per second")

@@ -271,11 +271,13 @@ def check_fits_node(
     return cpu_problem, mem_problem
 
 
-CPU_QUANTITY_VALID = "a CPU quantity like 2, 1.5 or 500m (whole millicores)"
+# The CPU becomes the service's NUM_THREADS, so it stays within what the service accepts.
+CPU_QUANTITY_MAX = service_bounds.NUM_THREADS[1]
+CPU_QUANTITY_VALID = f"a CPU quantity like 2, 1.5 or 500m (whole millicores), at most {CPU_QUANTITY_MAX}"
 
 
 def check_cpu_quantity(cpu: Cpu | None) -> str | None:
     """Any Kubernetes CPU request above zero, to the millicore (Knative; the node fit is separate)."""
-    if cpu is None or cpu.vcpu <= 0 or round(cpu.vcpu, 3) != cpu.vcpu:
+    if cpu is None or cpu.vcpu <= 0 or round(cpu.vcpu, 3) != cpu.vcpu or cpu.whole > CPU_QUANTITY_MAX:
         return CPU_QUANTITY_VALID
     return None

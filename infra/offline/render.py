@@ -17,7 +17,8 @@ import yaml
 from pulumi.runtime import rpc
 
 from infra.cost import cost_section
-from infra.offline.mocks import OfflineMocks, Registration, run_with_mocks
+from infra.offline.mocks import OfflineMocks
+from infra.offline.monitor import Registration, run_with_mocks
 from infra.settings import settings_from_stack_files, stack_files
 
 PROGRAM = stack_files.ROOT / "__main__.py"

@@ -9,7 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from infra.offline import render as rendering
-from infra.offline.mocks import OfflineMocks, Registration, run_with_mocks
+from infra.offline.mocks import OfflineMocks
+from infra.offline.monitor import Registration, run_with_mocks
 from infra.offline.render import Rendering
 from infra.settings import CONFIG_KEYS, Settings, build_settings, stack_files
 
@@ -71,8 +72,9 @@ def _rendered(stack: str, overrides: tuple[tuple[str, str], ...]) -> Rendering:
 
 
 def rendered(stack: str, overrides: dict[str, str] | None = None) -> Rendering:
-    """`infra.render.render`, cached per (stack, overrides) for the session: a render runs the
-    whole program (1–4 s here) and most tests only read it. Treat the result as read-only."""
+    """`infra.offline.render.render`, cached per (stack, overrides) for the session: a render runs
+    the whole program (the slow part of these tests) and most tests only read it. Treat the
+    result as read-only."""
     return _rendered(stack, tuple(sorted((overrides or {}).items())))
 
 

@@ -40,6 +40,7 @@ def gke_gpu() -> rendering.Rendering:
     )
 
 
+@pytest.mark.slow
 def test_cluster_is_hardened_field_by_field(gke):
     cluster = one(gke.resources, CLUSTER)["inputs"]
     assert cluster["name"] == "qa-gke-cluster"
@@ -77,6 +78,7 @@ def test_cluster_is_hardened_field_by_field(gke):
     assert network["autoCreateSubnetworks"] is False
 
 
+@pytest.mark.slow
 def test_every_node_config_is_hardened_and_runs_as_the_node_account(gke, gke_gpu):
     [account] = [r for r in gke.resources if r["name"] == "gke-node-account"]
     email = f"{account['inputs']['accountId']}@example-project.iam.gserviceaccount.com"
@@ -96,6 +98,7 @@ def test_every_node_config_is_hardened_and_runs_as_the_node_account(gke, gke_gpu
         assert config["oauthScopes"] == ["https://www.googleapis.com/auth/cloud-platform"]
 
 
+@pytest.mark.slow
 def test_node_pool_autoscales_within_bounds_and_repairs_itself(gke):
     [pool] = [r for r in gke.resources if r["type"] == NODE_POOL]
     inputs = pool["inputs"]
@@ -111,6 +114,7 @@ def test_node_pool_autoscales_within_bounds_and_repairs_itself(gke):
     assert "guestAccelerators" not in inputs["nodeConfig"]
 
 
+@pytest.mark.slow
 def test_gpu_pool_scales_from_zero_with_l4s_behind_a_taint(gke_gpu):
     pool = next(r for r in gke_gpu.resources if r["name"] == "gke-gpu-nodes")["inputs"]
     assert pool["initialNodeCount"] == 0
@@ -124,6 +128,7 @@ def test_gpu_pool_scales_from_zero_with_l4s_behind_a_taint(gke_gpu):
     assert config["taints"] == [{"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"}]
 
 
+@pytest.mark.slow
 def test_master_authorized_networks_when_listed(gke_gpu):
     cluster = one(gke_gpu.resources, CLUSTER)["inputs"]
     assert cluster["masterAuthorizedNetworksConfig"] == {
@@ -132,6 +137,7 @@ def test_master_authorized_networks_when_listed(gke_gpu):
     }
 
 
+@pytest.mark.slow
 def test_node_account_has_only_logging_monitoring_and_image_read(gke):
     grants = [r for r in gke.resources if r["type"] == "gcp:projects/iAMMember:IAMMember"]
     assert (
@@ -154,6 +160,7 @@ def test_node_account_has_only_logging_monitoring_and_image_read(gke):
     assert {g["name"] for g in grants} <= set(pool["dependsOn"])  # nodes boot with their roles
 
 
+@pytest.mark.slow
 def test_private_nodes_get_cloud_nat_in_their_own_vpc(gke):
     subnet = one(gke.resources, "gcp:compute/subnetwork:Subnetwork")["inputs"]
     assert subnet["privateIpGoogleAccess"] is True
@@ -190,6 +197,7 @@ def test_regional_cluster_and_deletion_protection_follow_the_stack():
     assert len(declared.of_type(NODE_POOL)) == 1  # no GPU pool unless gpu is set
 
 
+@pytest.mark.slow
 def test_kubernetes_provider_authenticates_with_the_gke_auth_plugin(gke):
     provider = one(gke.resources, "pulumi:providers:kubernetes")
     assert provider["inputs"]["enableServerSideApply"] == "true"
@@ -203,6 +211,7 @@ def test_kubernetes_provider_authenticates_with_the_gke_auth_plugin(gke):
     assert {"gke-cluster", "gke-nodes"} <= set(provider["dependsOn"])
 
 
+@pytest.mark.slow
 def test_every_kubernetes_resource_names_the_cluster_provider(gke):
     kube = [r for r in gke.resources if r["type"].startswith("kubernetes:")]
     assert len(kube) >= 10

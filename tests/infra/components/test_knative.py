@@ -78,6 +78,7 @@ def assert_platforms_agree(cloud_run: dict, ksvc: dict) -> None:
     assert container["ports"][0]["name"] == run_container["ports"]["name"] == "http1"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "overrides",
     [

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from infra_helpers import rendered
 
 from infra.offline import render as rendering
@@ -42,6 +43,7 @@ def test_changes_additions_and_deletions_are_listed_per_field():
     assert "| `template.containers[0].resources.limits.cpu` | `2` | `4` |" in text
 
 
+@pytest.mark.slow
 def test_cli_treats_a_missing_base_as_a_new_stack(tmp_path):
     head = tmp_path / "head.json"
     head.write_text(rendering.to_json(rendered("prod")))
@@ -56,6 +58,7 @@ def test_cli_treats_a_missing_base_as_a_new_stack(tmp_path):
     assert result.stdout.startswith("### `prod`: 12 to add, 0 to change, 0 to delete")
 
 
+@pytest.mark.slow
 def test_cli_reports_unreadable_input_in_one_line(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")

@@ -32,6 +32,7 @@ def gke_yaml() -> str:
     return result.stdout
 
 
+@pytest.mark.slow
 def test_dev_as_knative_via_the_cli_has_the_whole_path():
     result = cli("render", "dev", "--set", "platform=knative", "--format", "json")
     assert result.returncode == 0, result.stderr
@@ -54,6 +55,7 @@ def test_dev_as_knative_via_the_cli_has_the_whole_path():
     assert "run.googleapis.com" not in apis
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stack", ["dev", "gke"])
 def test_knative_smoke_render(stack, dev_knative):
     result = dev_knative if stack == "dev" else rendered("gke")
@@ -73,6 +75,7 @@ def test_knative_smoke_render(stack, dev_knative):
     assert gateway["inputs"]["spec"]["loadBalancerIP"] == ip
 
 
+@pytest.mark.slow
 def test_install_order_is_expressed_as_dependencies(dev_knative):
     deps = {r["name"]: set(r["dependsOn"]) for r in dev_knative.resources}
     assert "knative-crds" in deps["knative-core"]  # core after the CRDs
@@ -88,12 +91,17 @@ def test_install_order_is_expressed_as_dependencies(dev_knative):
     assert {"gke-cluster", "gke-nodes"} <= deps["gke-kubernetes"]
 
 
+@pytest.mark.slow
 def test_knative_service_in_the_render_validates(dev_knative):
     [ksvc] = by_type(dev_knative.resources, KSVC)
     manifest = rendering.kubernetes_manifest(ksvc["type"], ksvc["inputs"])
-    jsonschema.Draft202012Validator(SCHEMA).validate(manifest)
+    errors = [e.message for e in jsonschema.Draft202012Validator(SCHEMA).iter_errors(manifest)]
+    assert errors == []
+    assert list(manifest)[:2] == ["apiVersion", "kind"]
+    assert (manifest["kind"], manifest["metadata"]["namespace"]) == ("Service", "qa")
 
 
+@pytest.mark.slow
 def test_yaml_is_applyable_manifests(gke_yaml):
     documents = list(yaml.safe_load_all(gke_yaml))
     assert len(documents) >= 8
@@ -114,6 +122,7 @@ def test_yaml_is_applyable_manifests(gke_yaml):
     assert not any(d["kind"] in ("Provider", "ConfigFile") for d in documents)
 
 
+@pytest.mark.slow
 def test_yaml_names_the_release_manifests_to_apply_first_in_order(gke_yaml):
     applies = [
         line.split()[-1]
@@ -128,10 +137,12 @@ def test_yaml_names_the_release_manifests_to_apply_first_in_order(gke_yaml):
     assert all("/knative-v1.23.0/" in url for url in applies)
 
 
+@pytest.mark.slow
 def test_yaml_render_is_deterministic(gke_yaml):
     assert cli("render", "gke", "--format", "yaml").stdout == gke_yaml
 
 
+@pytest.mark.slow
 def test_prod_on_knative_is_private_and_protected():
     result = rendered("prod", {"platform": "knative", "gkeMaxNodes": "10"})
     [ksvc] = by_type(result.resources, KSVC)
@@ -142,6 +153,7 @@ def test_prod_on_knative_is_private_and_protected():
     assert cluster["inputs"]["deletionProtection"] is True
 
 
+@pytest.mark.slow
 def test_prod_on_knative_explains_what_does_not_fit():
     with pytest.raises(SettingsError) as caught:
         rendering.render("prod", {"platform": "knative"})
@@ -151,6 +163,7 @@ def test_prod_on_knative_explains_what_does_not_fit():
     ]
 
 
+@pytest.mark.slow
 def test_cloud_run_stacks_declare_nothing_of_knative():
     result = rendered("dev")
     assert not [

@@ -12,7 +12,7 @@ from infra_helpers import by_type, cli, make_settings, rendered
 from infra import plan, spec
 from infra.offline import render as rendering
 from infra.offline.mocks import OFFLINE_ACCESS_TOKEN
-from infra.settings import SettingsError, stack_files
+from infra.settings import SettingsError, settings_from_stack_files, stack_files
 
 ROOT = Path(__file__).resolve().parents[3]
 STACKS = stack_files.available_stacks()
@@ -29,15 +29,34 @@ def test_shipped_stacks_include_dev_and_prod():
     assert {"dev", "prod"} <= set(STACKS)
 
 
+def _model_container(result: rendering.Rendering) -> tuple[dict, dict]:
+    """(the model service resource, its container) on either platform."""
+    [run] = by_type(result.resources, "gcp:cloudrunv2/service:Service") or [{}]
+    if run:
+        return run, run["inputs"]["template"]["containers"][0]
+    [ksvc] = by_type(result.resources, "kubernetes:serving.knative.dev/v1:Service")
+    return ksvc, ksvc["inputs"]["spec"]["template"]["spec"]["containers"][0]
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("stack", STACKS)
-def test_every_shipped_stack_renders(stack):
+def test_every_shipped_stack_renders_what_its_settings_say(stack):
     result = rendered(stack)
-    assert result.resources
-    assert {"url", "image", "serviceAccount", "curl"} <= set(result.outputs)
-    for resource in result.resources:
-        assert set(resource) >= {"type", "name", "parent", "inputs"}
+    settings = settings_from_stack_files(stack)
+    names = {r["name"] for r in result.resources}
+    assert all(r["parent"] is None or r["parent"] in names for r in result.resources)
+    service, container = _model_container(result)
+    assert service["parent"] == settings.service.name
+    env = {e["name"]: e["value"] for e in container.get("envs", container.get("env", []))}
+    assert env["CONCURRENCY"] == str(settings.service.concurrency)
+    assert env["MODEL_REVISION"] == settings.model.revision
+    # Deployed by digest, and the exported image is the one that runs.
+    assert "@sha256:" in container["image"] and container["image"] == result.outputs["image"]
+    assert {"url", "serviceAccount", "curl"} <= set(result.outputs)
+    assert result.outputs["curl"].startswith("curl") or result.outputs["curl"].startswith("kubectl run")
 
 
+@pytest.mark.slow
 def test_dev_render_json_has_the_whole_cloud_run_path(dev):
     assert all(set(r) == {"type", "name", "parent", "inputs"} for r in dev)
     apis = {r["inputs"]["service"] for r in by_type(dev, "gcp:projects/service:Service")}
@@ -63,6 +82,7 @@ def test_dev_render_json_has_the_whole_cloud_run_path(dev):
     assert (invoker["inputs"]["member"], invoker["inputs"]["role"]) == ("allUsers", "roles/run.invoker")
 
 
+@pytest.mark.slow
 def test_resources_that_need_an_api_wait_for_it():
     result = rendered("dev")
     apis = {r["name"] for r in result.resources if r["type"] == "gcp:projects/service:Service"}
@@ -71,6 +91,7 @@ def test_resources_that_need_an_api_wait_for_it():
             assert apis <= set(resource["dependsOn"]), resource["name"]
 
 
+@pytest.mark.slow
 def test_prod_is_private_warm_and_protected():
     result = rendered("prod")
     [service] = by_type(result.resources, "gcp:cloudrunv2/service:Service")
@@ -84,6 +105,7 @@ def test_prod_is_private_warm_and_protected():
     assert "Authorization: Bearer" in result.outputs["curl"]
 
 
+@pytest.mark.slow
 def test_overrides_reach_the_program():
     result = rendered("prod", {"invokers": '["user:alice@example.com"]', "concurrency": "4"})
     [service] = by_type(result.resources, "gcp:cloudrunv2/service:Service")
@@ -92,6 +114,7 @@ def test_overrides_reach_the_program():
     assert grant["inputs"]["member"] == "user:alice@example.com"
 
 
+@pytest.mark.slow
 def test_prebuilt_image_skips_repository_and_build():
     reference = "us-docker.pkg.dev/other/images/qa@sha256:" + "b" * 64
     result = rendered("dev", {"image": reference})
@@ -104,6 +127,7 @@ def test_prebuilt_image_skips_repository_and_build():
     assert "artifactregistry.googleapis.com" not in apis
 
 
+@pytest.mark.slow
 def test_cloudbuild_builder_enables_cloud_build_and_needs_no_docker():
     result = rendered("dev", {"builder": "cloudbuild"})
     apis = {r["inputs"]["service"] for r in by_type(result.resources, "gcp:projects/service:Service")}
@@ -112,6 +136,7 @@ def test_cloudbuild_builder_enables_cloud_build_and_needs_no_docker():
     assert not by_type(result.resources, "docker:index/image:Image")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", rendering.FORMATS)
 def test_render_is_deterministic_byte_for_byte(fmt):
     first, second = cli("render", "prod", "--format", fmt), cli("render", "prod", "--format", fmt)
@@ -120,6 +145,7 @@ def test_render_is_deterministic_byte_for_byte(fmt):
     assert len(first.stdout) > 500
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", rendering.FORMATS)
 def test_secrets_never_appear_in_any_format(fmt):
     for stack in ("dev", "prod"):
@@ -140,6 +166,7 @@ def test_encrypted_stack_values_are_masked(tmp_path):
     assert "AAAAsecretcipher" not in json.dumps(config.values)
 
 
+@pytest.mark.slow
 def test_invalid_settings_fail_in_one_line_on_stderr():
     result = cli("render", "dev", "--set", "cpu=3")
     assert result.returncode == 2
@@ -149,6 +176,7 @@ def test_invalid_settings_fail_in_one_line_on_stderr():
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -164,16 +192,19 @@ def test_bad_stack_or_override_fails_clearly(args, message):
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_settings_are_validated_before_any_resource_is_declared():
     with pytest.raises(SettingsError):
         rendering.render("dev", {"memory": "64Gi"})
 
 
+@pytest.mark.slow
 def test_yaml_without_kubernetes_objects_lists_the_resources():
     result = rendered("dev")
     assert yaml.safe_load(rendering.to_yaml(result)) == json.loads(rendering.to_json(result))
 
 
+@pytest.mark.slow
 def test_markdown_is_a_review_table():
     out = rendering.to_markdown(rendered("prod"))
     assert out.startswith("## Stack `prod`")
@@ -199,6 +230,7 @@ def test_flatten_names_nested_fields():
     }
 
 
+@pytest.mark.slow
 def test_markdown_ends_with_the_stacks_cost_at_the_reference_rate():
     base = rendering.to_markdown(rendered("prod"))
     bigger = rendering.to_markdown(rendered("prod", {"cpu": "4", "memory": "8Gi"}))
@@ -217,6 +249,7 @@ GPU_STACK = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("overrides", "torch_index"),
     [({}, spec.TORCH_INDEX_CPU), (GPU_STACK, spec.TORCH_INDEX_CUDA)],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from pathlib import Path
@@ -65,7 +66,25 @@ def test_a_zone_of_the_region_makes_a_zonal_cluster():
     ],
 )
 def test_settings_that_only_fit_knative_pass(overrides):
-    knative(**overrides)
+    settings = knative(**overrides)
+    assert settings.platform == "knative"
+    # Each accepted value is the one the stack asked for (none fell back to a default).
+    parsed = {
+        "cpu": settings.service.cpu.text,
+        "memory": settings.service.memory,
+        "concurrency": str(settings.service.concurrency),
+        "startupCpuBoost": str(settings.service.startup_cpu_boost).lower(),
+        "cpuAlwaysAllocated": str(settings.service.cpu_always_allocated).lower(),
+        "gpu": settings.service.gpu,
+        "gkeGpuMaxNodes": str(settings.gke.gpu_max_nodes),
+        "timeoutSeconds": str(settings.service.timeout_seconds),
+        "knativeInitialScale": str(settings.knative.initial_scale),
+        "knativeTarget": str(settings.knative.target),
+        "knativeDomain": settings.knative.domain,
+        "gkeMasterAuthorizedNetworks": json.dumps(list(settings.gke.master_authorized_networks)),
+        "gkeMachineType": settings.gke.machine_type,
+    }
+    assert {key: parsed[key] for key in overrides} == overrides
 
 
 @pytest.mark.parametrize(
