@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 
+# Cloud Run service names: lowercase letters, digits and hyphens, a letter first, ≤ 49 chars.
 SERVICE_NAME = re.compile(r"^[a-z](?:[a-z0-9-]{0,47}[a-z0-9])?$")
 IMAGE_REF = re.compile(r"^[a-z0-9.-]+(?::\d+)?/[a-z0-9._/-]+(?::[\w.-]+)?(?:@sha256:[0-9a-f]{64})?$")
 MODEL_ID = re.compile(r"^[\w.-]+(?:/[\w.-]+)?$")
@@ -15,7 +16,6 @@ KNATIVE_VERSION = re.compile(r"^knative-v1\.(\d+)\.(\d+)$")
 LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 DNS_LABEL = re.compile(rf"^{LABEL}$")
 DOMAIN = re.compile(rf"^(?=.{{1,253}}$){LABEL}(?:\.{LABEL})+$")
-REGION = re.compile(r"^[a-z]+-[a-z]+\d+$")
 ZONE = re.compile(r"^([a-z]+-[a-z]+\d+)-[a-z]$")
 CIDR = re.compile(r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})/(\d{1,2})$")
 

@@ -1,7 +1,8 @@
 """What a stack's settings are: the valid choices, the typed (frozen) settings and the key list.
 
 The values come from Pulumi.yaml's `config:` schema (defaults) and the stack file; `build`
-parses and checks them into these dataclasses.
+parses and checks them into these dataclasses. Choices that are facts of the platform or the
+service (builders, log levels, runtimes and precisions) are declared there and named here.
 """
 
 from __future__ import annotations
@@ -42,7 +43,6 @@ MEMBER_PREFIXES = (
 )
 PUBLIC_MEMBERS = ("allUsers", "allAuthenticatedUsers")
 
-# Cloud Run service names: lowercase letters, digits and hyphens, a letter first, ≤ 49 chars.
 # Namespaces Kubernetes, GKE and the Knative install own; the model service gets its own.
 RESERVED_NAMESPACES = ("default", "knative-serving", "kourier-system", "gke-managed-system")
 

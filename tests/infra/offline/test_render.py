@@ -177,6 +177,18 @@ def test_invalid_settings_fail_in_one_line_on_stderr():
 
 
 @pytest.mark.slow
+def test_concurrency_the_service_refuses_fails_the_render_in_one_line():
+    """Cloud Run would take 300, the service's gunicorn threads would not: the revision would
+    never become ready, so the render refuses it."""
+    result = cli("render", "dev", "--set", "concurrency=300")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.strip().splitlines() == [
+        "error: concurrency: 300 is not valid — a whole number 1…256 "
+        "(the service runs at most 256 requests at once)"
+    ]
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "message"),
     [
