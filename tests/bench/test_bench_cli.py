@@ -52,6 +52,7 @@ def test_argument_errors_are_one_line(capsys, argv, fragment):
     assert err.startswith("python -m bench")
 
 
+@pytest.mark.slow
 def test_load_writes_csv_report_and_plots_then_report_rebuilds_them(capsys, tmp_path, stub_server):
     stub = stub_server(instances=2, cold_delay_ms=300, default_delay_ms=5)
     out = tmp_path / "run"
@@ -124,6 +125,7 @@ def test_cost_takes_latency_from_a_report(capsys, tmp_path):
     assert code == 0 and json.loads(out)["latency_ms"] == 42.0
 
 
+@pytest.mark.slow
 def test_module_entry_point_runs():
     done = subprocess.run([sys.executable, "-m", "bench", "--help"], capture_output=True,
                           text=True, check=False, timeout=60)  # fmt: skip
@@ -132,6 +134,7 @@ def test_module_entry_point_runs():
         assert command in done.stdout
 
 
+@pytest.mark.slow
 def test_demo_against_a_running_url(capsys, tmp_path, stub_server):
     stub = stub_server(default_delay_ms=5)
     code, out, err = run_cli(capsys, "demo", "--url", stub.url, "--rps", "20", "--duration", "0.5",

@@ -1,22 +1,9 @@
-"""The service's benchmark helpers: the start-up timer other tools build on, payload sizing."""
+"""bench/studies/: payload sizing, target checks and reports of the serving and runtime studies."""
 
 from __future__ import annotations
 
-import pytest
-
-from bench import coldstart, serving
-from service.tokenization import QATokenizer
-
-
-def test_measure_start_times_a_real_process_to_its_first_answer(tiny_model_dir, tmp_path):
-    seconds = coldstart.measure_start(tiny_model_dir, runs=1, env={"NUM_THREADS": "1"})
-    assert len(seconds) == 1
-    assert seconds[0] > 0
-    timing = coldstart.time_start(tiny_model_dir, {"NUM_THREADS": "1"}, log_path=tmp_path / "log")
-    context = coldstart.SEED_EXAMPLE["context"]
-    assert timing.answer["answer"] == context[timing.answer["start"] : timing.answer["end"]]
-    assert timing.peak_rss_mb and timing.peak_rss_mb > 10
-    assert "model ready" in (tmp_path / "log").read_text()
+from bench.studies import runtimes, serving
+from service.qa.tokenization import QATokenizer
 
 
 def test_payloads_land_on_the_token_targets(tiny_model_dir):
@@ -29,14 +16,9 @@ def test_payloads_land_on_the_token_targets(tiny_model_dir):
     assert large.windows >= 10
 
 
-@pytest.mark.parametrize(("pct", "expected"), [(50, 5), (99, 10), (100, 10), (1, 1)])
-def test_nearest_rank_percentile(pct, expected):
-    assert serving.percentile(list(range(10, 0, -1)), pct) == expected
-
-
 def test_report_marks_unmet_targets():
     result = {
-        "command": "python -m bench.serving",
+        "command": "python -m bench.studies.serving",
         "threads": 2,
         "max_batch_windows": 4,
         "cpu": {"Model name": "X", "cpus_available": "2"},
@@ -65,7 +47,6 @@ def _config_result(p50s: dict[str, float], start_s: float, rss_mb: float, overhe
 
 
 def test_runtime_comparison_checks_each_target_against_torch():
-    from bench import runtimes
 
     assert [c.label for c in runtimes.configs_for("runtimes")] == ["torch fp32", "onnx fp32", "onnx int8"]
     assert {c.env["INTRA_OP_SPINNING"] for c in runtimes.configs_for("spinning")} == {"0", "1"}

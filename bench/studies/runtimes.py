@@ -1,12 +1,12 @@
-"""Runtimes compared (issue 5): torch fp32 vs ONNX Runtime fp32 vs ONNX Runtime int8, one run.
+"""Runtimes compared: torch fp32 vs ONNX Runtime fp32 vs ONNX Runtime int8, one run.
 
-    python -m bench.runtimes                         # or: make bench-serving RUNTIMES=1
-    python -m bench.runtimes --study spinning        # ORT intra-op spinning on vs off
-    python -m bench.runtimes --study batching        # ORT: MAX_BATCH_WINDOWS 2 vs all windows
-    python -m bench.runtimes --site-packages         # also build throwaway venvs, du them
+    python -m bench.studies.runtimes                         # or: make bench-serving STUDY=runtimes
+    python -m bench.studies.runtimes --study spinning        # ORT intra-op spinning on vs off
+    python -m bench.studies.runtimes --study batching        # ORT: MAX_BATCH_WINDOWS 2 vs all windows
+    python -m bench.studies.runtimes --site-packages         # also build throwaway venvs, du them
 
 On the DistilBERT-base-shaped random model (bench/fake_model.py), baked for each runtime by
-`service.bootstrap` exactly as the image's builder stage does (models/distilbert-base-*), it
+`service.bake.bootstrap` exactly as the image's builder stage does (models/distilbert-base-*), it
 starts one real server per configuration (`python -m service`: gunicorn + Flask) and measures,
 interleaved round by round so the shared machine's noise hits every configuration alike:
 
@@ -18,7 +18,7 @@ interleaved round by round so the shared machine's noise hits every configuratio
 * optionally (--site-packages) the size of each runtime image's Python packages: a throwaway
   venv per service/requirements-<runtime>.txt under /tmp, `du` of its site-packages.
 
-Server, client, payload and timing helpers are bench/serving.py's (issue 3's benchmark).
+Server, client, payload and timing helpers are bench/studies/serving.py's.
 Writes runtimes.json (or <study>.json) and prints a markdown report (service/README.md).
 """
 
@@ -36,15 +36,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.local_service import peak_rss_mb
-from bench.serving import (
-    MODELS,
-    ROOT,
+from bench.models import MODELS, ROOT, ensure_model
+from bench.studies.serving import (
     TARGETS,
     Client,
     Payload,
     build_payloads,
     cpu_description,
-    ensure_model,
     measure_starts,
     raw_forward,
     start_server,
@@ -53,13 +51,13 @@ from bench.serving import (
 
 DEFAULT_OUT = ROOT / "bench" / "out" / "runtimes"
 SERVICE = ROOT / "service"
-# Issue 5's targets, relative to torch fp32 measured in the same run.
+# The ONNX runtime's targets, relative to torch fp32 measured in the same run.
 INT8_P50_RATIO = 0.5  # at ~380 and ~2,800 tokens
 START_S = 1.0
 START_RATIO = 0.3
 RSS_RATIO = 0.5
 SITE_PACKAGES_RATIO = 0.3
-OVERHEAD_MS_AT_25 = 5.0  # issue 3's, re-checked with ONNX
+OVERHEAD_MS_AT_25 = 5.0  # the serving study's, re-checked with ONNX
 
 
 @dataclass
@@ -79,12 +77,12 @@ class Config:
 
 
 def ensure_baked(runtime: str, precision: str) -> Path:
-    """models/distilbert-base-<runtime>-<precision>, baked by service.bootstrap from the fake model."""
+    """models/distilbert-base-<runtime>-<precision>, baked by service.bake.bootstrap from the fake model."""
     source = ensure_model()
     out = MODELS / f"distilbert-base-{runtime}-{precision}"
     if not (out / "service_manifest.json").is_file():
         print(f"baking {out.name} ...", file=sys.stderr)
-        command = [sys.executable, "-m", "service.bootstrap", "--source", str(source), "--out", str(out),
+        command = [sys.executable, "-m", "service.bake", "--source", str(source), "--out", str(out),
                    "--runtime", runtime, "--precision", precision, "--model-id", "distilbert-base-random",
                    "--skip-verify"]  # fmt: skip
         subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
@@ -125,7 +123,7 @@ def _load_raw(config: Config, threads: int):
         torch.set_num_threads(threads)
         model = AutoModelForQuestionAnswering.from_pretrained(str(config.model_dir), local_files_only=True)
         return model.eval()
-    from service.backends.onnx_backend import OnnxBackend  # noqa: PLC0415
+    from service.qa.backends.onnx import OnnxBackend  # noqa: PLC0415
 
     return OnnxBackend(config.model_dir, num_threads=threads, allow_spinning=settings.intra_op_spinning)
 
@@ -143,7 +141,7 @@ def raw_ms(config: Config, arrays: dict) -> float:
 
 
 def measure(args: argparse.Namespace, configs: list[Config], threads: int) -> dict:  # noqa: PLR0912
-    from service.tokenization import QATokenizer  # noqa: PLC0415
+    from service.qa.tokenization import QATokenizer  # noqa: PLC0415
 
     names = ("input_ids", "attention_mask")
     tokenizer = QATokenizer(configs[0].model_dir)
@@ -365,7 +363,9 @@ def main(argv: list[str] | None = None) -> int:
     from service.cpus import available_cpus  # noqa: PLC0415
 
     argv = sys.argv[1:] if argv is None else argv
-    parser = argparse.ArgumentParser(prog="python -m bench.runtimes", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.studies.runtimes", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--study", choices=("runtimes", "spinning", "batching"), default="runtimes")
     parser.add_argument(
         "--samples",
@@ -391,7 +391,7 @@ def main(argv: list[str] | None = None) -> int:
         sizes = {rt: site_packages_mb(rt, Path(tempfile.gettempdir())) for rt in ("onnx", "torch")}
     results = measure(args, configs, threads)
     result = {
-        "command": "python -m bench.runtimes " + " ".join(argv),
+        "command": "python -m bench.studies.runtimes " + " ".join(argv),
         "study": args.study,
         "threads": threads,
         "cpu": cpu_description(),

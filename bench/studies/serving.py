@@ -1,7 +1,7 @@
-"""Speed and memory of the QA service (issue 3): HTTP latency vs the raw forward pass.
+"""Speed and memory of the QA service: HTTP latency vs the raw forward pass.
 
-    python -m bench.serving                      # or: make bench-serving
-    python -m bench.serving --samples 200,60,20 --starts 3 --out bench/out/serving
+    python -m bench.studies.serving                      # or: make bench-serving
+    python -m bench.studies.serving --samples 200,60,20 --starts 3 --out bench/out/serving
 
 On a DistilBERT-base-shaped random-weight model (bench/fake_model.py, cached under
 models/distilbert-base), it measures in ONE run, interleaved so a noisy shared machine hurts
@@ -14,7 +14,7 @@ both sides alike:
 * process start -> first answer (bench.coldstart.time_start, fresh processes);
 * the worker's peak RSS (VmHWM) after all of it.
 
-and checks the issue's targets: overhead <= 10 % at 380 tokens and <= 5 ms at 25 tokens, long
+and checks the service's targets: overhead <= 10 % at 380 tokens and <= 5 ms at 25 tokens, long
 contexts no slower than their windows' forward passes, start <= 2.5 s, peak RSS <= 700 MB.
 Writes serving.json and prints a markdown report (service/README.md quotes it).
 """
@@ -35,9 +35,9 @@ from pathlib import Path
 
 from bench.coldstart import time_start
 from bench.local_service import LocalService, ServiceStartError, peak_rss_mb
+from bench.models import ROOT, ensure_model
+from bench.stats import percentile
 
-ROOT = Path(__file__).resolve().parent.parent
-MODELS = ROOT / "models"
 DEFAULT_OUT = ROOT / "bench" / "out" / "serving"
 QUESTION = "Who lived near the river in the old city?"
 PARAGRAPH = (
@@ -52,23 +52,6 @@ OVERHEAD_PCT_AT_380 = 10.0
 OVERHEAD_MS_AT_25 = 5.0
 START_S = 2.5
 PEAK_RSS_MB = 700.0
-
-
-def ensure_model(preset: str = "distilbert-base") -> Path:
-    path = MODELS / preset
-    if not (path / "model.safetensors").is_file():
-        from bench.fake_model import make_fake_qa_model  # noqa: PLC0415 - imports torch
-
-        print(f"generating {preset} checkpoint in {path} ...", file=sys.stderr)
-        make_fake_qa_model(path, preset=preset)
-    return path
-
-
-def percentile(values: list[float], pct: float) -> float:
-    """Nearest-rank percentile (p99 of 20 samples is the maximum: say so when quoting it)."""
-    ordered = sorted(values)
-    rank = max(1, round(pct / 100 * len(ordered) + 0.4999))
-    return ordered[min(rank, len(ordered)) - 1]
 
 
 @dataclass
@@ -119,10 +102,9 @@ class Client:
     """One kept-alive HTTP/1.1 connection, as a load balancer in front would hold.
 
     A plain socket: the request is encoded before the clock starts and sent in one write, and
-    only the status line, Content-Length and Server-Timing are parsed. http.client (used until
-    issue 5) spent 0.7 ms (GET /health) to 2 ms (POST /predict) per request of its own on this
-    2-vCPU machine, mostly in its email-style header parsing: the client's cost, not the
-    service's, so it no longer counts as request overhead (service/README.md, "Speed and memory").
+    only the status line, Content-Length and Server-Timing are parsed. http.client's own cost per
+    request (mostly its email-style header parsing) is the client's, not the service's, and was
+    large enough to show up as request overhead (service/README.md, "Speed and memory").
     """
 
     def __init__(self, port: int) -> None:
@@ -249,7 +231,7 @@ def summarise(payload: Payload) -> dict:
     }
     if payload.raw_windows_ms:
         result["raw_windows_ms"] = stats(payload.raw_windows_ms)
-    # As the issue defines it: end-to-end latency minus the raw forward pass timed here.
+    # Request overhead: end-to-end latency minus the raw forward pass timed here.
     result["overhead_ms"] = round(result["http_ms"]["p50"] - result["raw_batched_ms"]["p50"], 2)
     result["overhead_pct"] = round(100 * result["overhead_ms"] / result["raw_batched_ms"]["p50"], 1)
     # Same process, no cross-process noise: end-to-end minus the server's own model time.
@@ -297,7 +279,7 @@ def measure_interleaved(args: argparse.Namespace, model_dir: Path, env: dict[str
     import torch  # noqa: PLC0415 - the raw baseline
     from transformers import AutoModelForQuestionAnswering  # noqa: PLC0415
 
-    from service.tokenization import QATokenizer  # noqa: PLC0415
+    from service.qa.tokenization import QATokenizer  # noqa: PLC0415
 
     tokenizer = QATokenizer(model_dir)
     payloads = build_payloads(tokenizer)
@@ -368,7 +350,7 @@ def run(args: argparse.Namespace) -> dict:
         met = measured is not None and limit is not None and measured <= limit
         targets[name] = {"measured": measured, "target": limit, "met": met}
     return {
-        "command": "python -m bench.serving " + " ".join(args.argv),
+        "command": "python -m bench.studies.serving " + " ".join(args.argv),
         "model_dir": str(model_dir),
         "threads": threads,
         "max_batch_windows": args.batch_windows,
@@ -413,7 +395,9 @@ def render_markdown(result: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    parser = argparse.ArgumentParser(prog="python -m bench.serving", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.studies.serving", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--model-dir", type=Path, help="default: generated models/distilbert-base")
     parser.add_argument(
         "--samples",
