@@ -43,7 +43,11 @@ ERROR_CASES = [
 
 
 @pytest.mark.parametrize(("argv", "fragment"), ERROR_CASES)
-def test_argument_errors_are_one_line(capsys, argv, fragment):
+def test_argument_errors_are_one_line(capsys, monkeypatch, argv, fragment):
+    from bench import auth
+
+    # Bad arguments fail before anything slow or external: no identity token is fetched.
+    monkeypatch.setattr(auth, "resolve_token", lambda *a, **k: pytest.fail("token fetched before validation"))
     code, out, err = run_cli(capsys, *argv)
     assert code == 2
     assert out == ""
