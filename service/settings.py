@@ -14,24 +14,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from service import bounds
-from service import manifest as manifests
-from service.bootstrap import METADATA_FILE  # written next to the weights
+from service.bake import manifest as manifests
+from service.bake.manifest import METADATA_FILE
 from service.cpus import available_cpus
 
-# MODEL_ID / MODEL_REVISION override what service/bootstrap.py wrote into METADATA_FILE.
+# MODEL_ID / MODEL_REVISION override what service/bake/bootstrap.py wrote into METADATA_FILE.
 REQUIRED_MODEL_FILES = ("config.json", "tokenizer.json")
 LOG_LEVELS = bounds.LOG_LEVELS
 DEVICES = ("auto", "cpu", "cuda")
-# MAX_BATCH_WINDOWS by runtime (service/README.md, "Speed and memory"). torch: on
-# DistilBERT-base a 2,800-token context (11 windows) peaked at ~635 MB RSS in batches of 2,
-# ~670-700 MB of 4 and ~850 MB in one batch of 11, and bigger batches were not faster on CPU.
-# onnx, measured the same way: one batch of all 11 windows peaks at 466 MB (int8) / 667 MB
-# (fp32), over the target of half torch's peak, and is not faster; batches of 2 peak at
-# 212 / 473 MB and were as fast as 4 or 11 (int8) or faster (fp32). Same default, own numbers.
+# MAX_BATCH_WINDOWS by runtime: the smallest batch that was as fast as bigger ones on CPU, for
+# the least activation memory (measurements and the command: service/README.md, "Speed and memory").
 DEFAULT_MAX_BATCH_WINDOWS = {"torch": 2, "onnx": 2}
-# ONNX Runtime intra-op spinning (session.intra_op.allow_spinning), measured under the real
-# server on 2 vCPUs (service/README.md, "Intra-op spinning"): on is faster at every size
-# (25 tokens: 21.8 vs 30.1 ms int8, 34.9 vs 44.1 ms fp32), so on by default.
+# ONNX Runtime intra-op spinning (session.intra_op.allow_spinning): on, as it was faster at every
+# request size under the real server (service/README.md, "Intra-op spinning").
 DEFAULT_INTRA_OP_SPINNING = True
 
 
@@ -61,7 +56,7 @@ class Settings:
     # DEFAULT_MAX_BATCH_WINDOWS.
     max_batch_windows: int = 2
     log_level: str = "INFO"
-    # From MODEL_DIR's manifest (service/manifest.py); a directory without one is torch/fp32.
+    # From MODEL_DIR's manifest (service/bake/manifest.py); a directory without one is torch/fp32.
     runtime: str = "torch"
     precision: str = "fp32"
     device: str = "auto"  # torch only: auto = CUDA + fp16 when a GPU is present
@@ -195,7 +190,7 @@ def _model_dir(env: Mapping[str, str], required: bool) -> Path | None:
         if required:
             raise SettingsError(
                 "MODEL_DIR is not set: expected a directory with config.json, tokenizer.json and "
-                "weights (create one with `python -m service.bootstrap --source ID --out DIR`)"
+                "weights (create one with `python -m service.bake --source ID --out DIR`)"
             )
         return None
     path = Path(raw)
@@ -205,7 +200,7 @@ def _model_dir(env: Mapping[str, str], required: bool) -> Path | None:
     if missing:
         raise SettingsError(
             f"MODEL_DIR={raw!r} is not valid: {', '.join(missing)} missing (a directory written "
-            "by `python -m service.bootstrap` or `save_pretrained` with a fast tokenizer)"
+            "by `python -m service.bake` or `save_pretrained` with a fast tokenizer)"
         )
     return path
 

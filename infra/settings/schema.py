@@ -16,7 +16,7 @@ from infra.limits import BUILDERS, LOG_LEVELS, Cpu
 from infra.settings.parse import ZONE
 
 # The (runtime, precision) pairs the image can serve: the service's artifact contract.
-from service.manifest import PRECISIONS, RUNTIMES, SUPPORTED
+from service.bake.manifest import PRECISIONS, RUNTIMES, SUPPORTED
 
 # Re-exported: settings/ names every choice, wherever the fact itself is declared.
 __all__ = ["BUILDERS", "LOG_LEVELS", "PRECISIONS", "RUNTIMES", "SUPPORTED", "Cpu"]

@@ -1,22 +1,23 @@
 """Build-time model baking: fetch a pinned checkpoint, export it for a runtime, prove it serves.
 
-    python -m service.bootstrap --source distilbert-base-cased-distilled-squad \\
+    python -m service.bake --source distilbert-base-cased-distilled-squad \\
         --revision <commit> --out /model [--runtime onnx|torch] [--precision fp32|int8]
-    python -m service.bootstrap --source ./my-checkpoint --out models/qa     # local directory
-    python -m service.bootstrap --verify /model                              # load + answer once
+    python -m service.bake --source ./my-checkpoint --out models/qa     # local directory
+    python -m service.bake --verify /model                              # load + answer once
 
 Writes into OUT: config.json, tokenizer.json (a fast tokenizer: the service tokenizes with
 the `tokenizers` library), tokenizer_config.json (padding side and model input names made
 explicit), service_model.json (model id + the resolved commit, which /ready reports), the
 weights - `model.onnx` for `--runtime onnx` (the default; exported, fused and for int8
-quantised by service/export.py), `model.safetensors` for `--runtime torch` - and
-`service_manifest.json` (service/manifest.py: runtime, precision, model id, revision,
+quantised by service/bake/export.py), `model.safetensors` for `--runtime torch` - and
+`service_manifest.json` (service/bake/manifest.py: runtime, precision, model id, revision,
 max_seq_len, input names, sha256 of every file), which the server checks at start.
 Runs at image build time so the container never downloads at start (HF_HUB_OFFLINE=1).
 
-The Dockerfile's builder stage copies only this file and the modules it needs (manifest,
-export, tokenization), so app code changes do not invalidate the model layer; `--verify`
-imports the whole service to load the directory exactly as it will be served.
+The Dockerfile's model stage copies only service/bake/ and service/qa/tokenization.py, so app
+code changes do not invalidate the model layer; `--verify` imports the whole service to load
+the directory exactly as it will be served. A runtime/precision pair the service cannot serve
+fails first, in one line, before anything is downloaded (the image build relies on that).
 """
 
 from __future__ import annotations
@@ -31,9 +32,9 @@ import tempfile
 import time
 from pathlib import Path
 
-METADATA_FILE = "service_model.json"
-RUNTIMES = ("onnx", "torch")  # = service.manifest.RUNTIMES
-PRECISIONS = ("fp32", "int8")
+from service.bake import manifest as manifests
+from service.bake.manifest import METADATA_FILE, RUNTIMES
+
 VERIFY_QUESTION = "What am I?"
 VERIFY_CONTEXT = "Roses are red, violets are blue, sugar is sweet, and so are you."
 
@@ -119,26 +120,20 @@ def bake(
     optimize: bool = True,
 ) -> dict:
     """fetch() + the runtime's weights + the manifest; returns metadata and build info."""
-    from service import manifest as manifests  # noqa: PLC0415 - stdlib only
-
-    if runtime not in RUNTIMES:
-        raise BootstrapError(f"--runtime {runtime!r} is not valid: one of {', '.join(RUNTIMES)}")
-    if precision not in manifests.SUPPORTED[runtime]:
-        raise BootstrapError(
-            f"--precision {precision} is not available for --runtime {runtime} "
-            f"(it serves {', '.join(manifests.SUPPORTED[runtime])}; int8 needs --runtime onnx)"
-        )
+    problem = manifests.pair_problem(runtime, precision)
+    if problem is not None:
+        raise BootstrapError(problem)
     out.mkdir(parents=True, exist_ok=True)
     for stale in (manifests.MANIFEST_FILE, "model.onnx", *manifests.LEGACY_TORCH_WEIGHTS):
         (out / stale).unlink(missing_ok=True)  # a re-bake must not list old weights
     t0 = time.perf_counter()
     if runtime == "torch":
         metadata = fetch(source, revision, out, model_id)
-        from service.tokenization import QATokenizer  # noqa: PLC0415
+        from service.qa.tokenization import QATokenizer  # noqa: PLC0415
 
         build = {"max_seq_len": QATokenizer(out).max_seq_len, "input_names": _torch_inputs(out)}
     else:
-        from service.export import ExportError, export_onnx  # noqa: PLC0415 - torch, onnx
+        from service.bake.export import ExportError, export_onnx  # noqa: PLC0415 - torch, onnx
 
         with tempfile.TemporaryDirectory(prefix="qa-checkpoint-") as staging:
             metadata = fetch(source, revision, Path(staging), model_id)
@@ -167,12 +162,12 @@ def _torch_inputs(out: Path) -> list[str]:
 
     from transformers import AutoConfig, AutoModelForQuestionAnswering  # noqa: PLC0415
 
-    from service.tokenization import QATokenizer, uses_token_type_ids  # noqa: PLC0415
+    from service.qa.tokenization import QATokenizer, uses_token_type_ids  # noqa: PLC0415
 
     config = AutoConfig.from_pretrained(str(out))
     model_class = AutoModelForQuestionAnswering._model_mapping[type(config)]
     params = inspect.signature(model_class.forward).parameters
-    accepted = tuple(n for n in ("input_ids", "attention_mask", "token_type_ids") if n in params)
+    accepted = tuple(n for n in manifests.KNOWN_INPUTS if n in params)
     use_types = uses_token_type_ids(out, QATokenizer(out), accepted)
     return [n for n in accepted if n != "token_type_ids" or use_types]
 
@@ -180,13 +175,11 @@ def _torch_inputs(out: Path) -> list[str]:
 def verify(out: Path) -> dict:
     """Check the manifest (every checksum), load `out` the way the service does, answer once."""
     os.environ["HF_HUB_OFFLINE"] = "1"  # what the running container has
-    from service.manifest import ManifestError  # noqa: PLC0415
-    from service.manifest import verify as verify_manifest  # noqa: PLC0415
-    from service.model import QAModel  # noqa: PLC0415 - needs the service package
+    from service.qa.model import QAModel  # noqa: PLC0415 - needs the service package
 
     try:
-        verify_manifest(out)
-    except ManifestError as exc:
+        manifests.verify(out)
+    except manifests.ManifestError as exc:
         raise BootstrapError(f"{out}: {exc}") from exc
     model = QAModel.load(out, num_threads=1)
     answer = model.predict(VERIFY_QUESTION, VERIFY_CONTEXT).best
@@ -196,17 +189,14 @@ def verify(out: Path) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m service.bootstrap", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m service.bake", description=__doc__.split("\n\n")[0])
     parser.add_argument("--source", help="Hugging Face Hub model id or a local checkpoint directory")
     parser.add_argument("--revision", help="Hub commit sha (pin it), tag or branch")
     parser.add_argument("--out", type=Path, help="directory to write the servable model to")
     parser.add_argument("--model-id", help="label reported by /ready (default: the source)")
-    parser.add_argument(
-        "--runtime", choices=RUNTIMES, default="onnx", help="backend that serves it (default onnx)"
-    )
-    parser.add_argument(
-        "--precision", choices=PRECISIONS, default="fp32", help="fp32 (default) or int8 (onnx only)"
-    )
+    # No argparse `choices`: a bad pair is refused by bake() in one line naming the valid pairs.
+    parser.add_argument("--runtime", default="onnx", help=f"{' or '.join(RUNTIMES)} (default onnx)")
+    parser.add_argument("--precision", default="fp32", help="fp32 (default) or int8 (onnx only)")
     parser.add_argument("--no-optimize", action="store_true", help="onnx: skip the ORT graph fusions")
     parser.add_argument("--skip-verify", action="store_true", help="do not load it back")
     parser.add_argument("--verify", type=Path, metavar="DIR", help="only verify DIR, fetch nothing")

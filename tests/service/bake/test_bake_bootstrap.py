@@ -1,4 +1,4 @@
-"""service/bootstrap.py: bake a checkpoint into a servable directory and prove it loads."""
+"""service/bake/bootstrap.py: bake a checkpoint into a servable directory and prove it loads."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from service import bootstrap
 from service.app import create_app
-from service.manifest import MANIFEST_FILE
-from service.model import QAModel
+from service.bake import bootstrap
+from service.bake.manifest import MANIFEST_FILE
+from service.qa.model import QAModel
 from service.settings import Settings
 
 QUESTION, CONTEXT = "Who lives there?", "The king of France lives in Paris, near the river."
@@ -18,7 +18,10 @@ QUESTION, CONTEXT = "Who lives there?", "The king of France lives in Paris, near
 WEIGHTS = {"torch": "model.safetensors", "onnx": "model.onnx"}
 
 
-@pytest.mark.parametrize(("arch", "runtime"), [("bert", "torch"), ("roberta", "torch"), ("bert", "onnx")])
+@pytest.mark.parametrize(
+    ("arch", "runtime"),
+    [("bert", "torch"), ("roberta", "torch"), pytest.param("bert", "onnx", marks=pytest.mark.slow)],
+)
 def test_round_trip_from_a_local_checkpoint(tiny_model_factory, tmp_path, capsys, arch, runtime):
     source = tiny_model_factory(arch)
     out = tmp_path / "baked"
@@ -62,12 +65,37 @@ def test_round_trip_from_a_local_checkpoint(tiny_model_factory, tmp_path, capsys
     assert ready["backend"] == runtime
 
 
-def test_int8_needs_the_onnx_runtime(tiny_model_dir, tmp_path, capsys):
-    argv = ["--source", str(tiny_model_dir), "--out", str(tmp_path / "o"), "--runtime", "torch"]
-    assert bootstrap.main([*argv, "--precision", "int8"]) == 1
+@pytest.mark.parametrize(
+    ("runtime", "precision"), [("torch", "int8"), ("tensorrt", "fp32"), ("onnx", "fp16")]
+)
+def test_a_pair_the_service_cannot_serve_is_one_line_before_any_download(
+    tmp_path, capsys, monkeypatch, runtime, precision
+):
+    monkeypatch.setattr(bootstrap, "fetch", lambda *a, **k: pytest.fail("fetched before checking the pair"))
+    argv = [
+        "--source",
+        "acme/qa",
+        "--out",
+        str(tmp_path / "o"),
+        "--runtime",
+        runtime,
+        "--precision",
+        precision,
+    ]
+    assert bootstrap.main(argv) == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["error: --precision int8 is not available for --runtime torch (it serves fp32; "
-                   "int8 needs --runtime onnx)"]  # fmt: skip
+    assert err == [
+        f"error: runtime/precision {runtime}/{precision} is not valid: valid are onnx/fp32, onnx/int8, torch/fp32"
+    ]
+    assert not (tmp_path / "o").exists()
+
+
+def test_python_m_service_bake_is_the_bootstrap_cli():
+    import runpy
+
+    with pytest.raises(SystemExit) as exc:
+        runpy.run_module("service.bake", run_name="__main__", alter_sys=True)
+    assert exc.value.code == 2  # argparse: --source and --out are required
 
 
 def test_verify_only(tiny_model_dir, capsys):

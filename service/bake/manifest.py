@@ -1,4 +1,8 @@
-"""What a model directory holds: `service_manifest.json`, written by service/bootstrap.py.
+"""The artifact contract: what a model directory holds, in `service_manifest.json`.
+
+The one declaration of the runtimes, the precisions and the (runtime, precision) pairs the
+service can serve (the bake CLI, the backends and infra's stack settings import them from here),
+of the inputs an exported graph may take, and of the files bootstrap writes.
 
     {
       "format": 1,
@@ -31,11 +35,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 MANIFEST_FILE = "service_manifest.json"
+# Model id + resolved Hub commit, written next to the weights; /ready reports them.
+METADATA_FILE = "service_model.json"
 FORMAT = 1
-RUNTIMES = ("onnx", "torch")
-PRECISIONS = ("fp32", "int8")
+RUNTIMES = ("onnx", "torch")  # onnx: ONNX Runtime, no torch in the image; torch: reference + GPUs
+PRECISIONS = ("fp32", "int8")  # int8: dynamic quantisation
 # Precisions each runtime can serve (torch int8 is not offered: dynamic int8 is an ONNX path).
 SUPPORTED = {"onnx": ("fp32", "int8"), "torch": ("fp32",)}
+SUPPORTED_PAIRS = tuple((runtime, precision) for runtime in RUNTIMES for precision in SUPPORTED[runtime])
+# The inputs extractive-QA encoders take; a graph or backend accepts a subset, in this order.
+KNOWN_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 DEFAULT_MODEL_FILE = {"onnx": "model.onnx", "torch": "model.safetensors"}
 # What a manifest-less directory is recognised by (served as torch, unverified).
 LEGACY_TORCH_WEIGHTS = ("model.safetensors", "pytorch_model.bin")
@@ -72,6 +81,14 @@ class Manifest:
             "files": dict(sorted(self.files.items())),
             "build": self.build,
         }
+
+
+def pair_problem(runtime: str, precision: str) -> str | None:
+    """None if `runtime`/`precision` can be served, else what is wrong and what is valid (one line)."""
+    if (runtime, precision) in SUPPORTED_PAIRS:
+        return None
+    valid = ", ".join(f"{r}/{p}" for r, p in SUPPORTED_PAIRS)
+    return f"runtime/precision {runtime}/{precision} is not valid: valid are {valid}"
 
 
 def sha256_file(path: Path) -> str:
@@ -143,7 +160,7 @@ def describe(model_dir: Path) -> Manifest:
                 return Manifest(runtime="torch", precision="fp32", model_file=name, present=False)
         raise ManifestError(
             f"no {MANIFEST_FILE} and no torch weights ({', '.join(LEGACY_TORCH_WEIGHTS)}): "
-            "write the directory with `python -m service.bootstrap`"
+            "write the directory with `python -m service.bake`"
         )
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -191,7 +208,7 @@ def verify(model_dir: Path, *, checksums: bool = True) -> Manifest:
             if actual != expected:
                 raise ManifestError(
                     f"{name} has checksum {actual[:19]}…, {MANIFEST_FILE} says {expected[:19]}… "
-                    "(damaged or replaced file: rebuild the directory with `python -m service.bootstrap`)"
+                    "(damaged or replaced file: rebuild the directory with `python -m service.bake`)"
                 )
     return manifest
 

@@ -3,11 +3,11 @@
     export_onnx(checkpoint_dir, out_dir, precision="fp32"|"int8")
 
 Runs in the image's builder stage (torch, transformers, onnx, onnxruntime's tools) via
-`python -m service.bootstrap --runtime onnx`; the runtime image needs only onnxruntime.
+`python -m service.bake --runtime onnx`; the runtime image needs only onnxruntime.
 
 1. Export with torch.onnx's TorchScript exporter, eager attention, dynamic batch and sequence
    axes, opset 17. (The dynamo exporter also works and matches torch, but ORT's transformer
-   fusions do not recognise its attention subgraph: measured ~10 % slower at 384 tokens.)
+   fusions do not recognise its attention subgraph, so its graph runs slower.)
    The trace uses a padded batch so the attention-mask path is part of the graph.
 2. Optionally fuse with onnxruntime.transformers.optimizer (Attention, SkipLayerNormalization,
    BiasGelu...), at opt_level 0: only the portable Python fusions, so the saved graph does not
@@ -32,10 +32,9 @@ from pathlib import Path
 
 import numpy as np
 
-from service.manifest import LEGACY_TORCH_WEIGHTS, MANIFEST_FILE
-from service.tokenization import QATokenizer, uses_token_type_ids
+from service.bake.manifest import KNOWN_INPUTS, LEGACY_TORCH_WEIGHTS, MANIFEST_FILE, SUPPORTED
+from service.qa.tokenization import QATokenizer, uses_token_type_ids
 
-KNOWN_INPUTS = ("input_ids", "attention_mask", "token_type_ids")  # = service.backends.KNOWN_INPUTS
 OUTPUTS = ("start_logits", "end_logits")
 OPSET = 17
 PARITY_ATOL = 2e-3  # fp32 graph vs torch, on logits of magnitude ~10
@@ -209,8 +208,8 @@ def export_onnx(  # noqa: PLR0915 - one linear recipe, easier read in one place
     import torch  # noqa: PLC0415
     import transformers  # noqa: PLC0415
 
-    if precision not in ("fp32", "int8"):
-        raise ExportError(f"precision {precision!r} is not fp32 or int8")
+    if precision not in SUPPORTED["onnx"]:
+        raise ExportError(f"precision {precision!r} is not one of {', '.join(SUPPORTED['onnx'])}")
     checkpoint, out = Path(checkpoint), Path(out)
     copy_non_weights(checkpoint, out)
     config = json.loads((checkpoint / "config.json").read_text(encoding="utf-8"))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from service.backends import KNOWN_INPUTS
+from service.bake.manifest import KNOWN_INPUTS
 
 # Never reach for the Hub at runtime: the image bakes the model in; a missing file must fail.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -59,7 +59,7 @@ def select_device(requested: str = "auto", cuda=None) -> tuple[torch.device, tor
 class TorchBackend:
     name = "torch"
     # OpenMP keeps one thread team per calling thread: run only on the dedicated inference
-    # threads (service/runner.py).
+    # threads (service/inference.py).
     thread_affine = True
 
     def __init__(self, model_dir: Path, *, num_threads: int, device: str = "auto", cuda=None) -> None:

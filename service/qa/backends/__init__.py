@@ -1,9 +1,9 @@
 """Model backends: padded window arrays in, (start_logits, end_logits) out, all NumPy.
 
-Tokenization and span decoding (service/tokenization.py, service/spans.py) never import a
-framework; only the backend module that is actually used does: `onnx_backend` imports
-onnxruntime (never torch or transformers), `torch_backend` imports torch + transformers.
-Which one serves a directory is recorded in its manifest (service/manifest.py).
+Tokenization and span decoding (service/qa/tokenization.py, service/qa/spans.py) never import a
+framework; only the backend module that is actually used does: `onnx` imports
+onnxruntime (never torch or transformers), `torch` imports torch + transformers.
+Which one serves a directory is recorded in its manifest (service/bake/manifest.py).
 """
 
 from __future__ import annotations
@@ -13,15 +13,15 @@ from typing import Protocol
 
 import numpy as np
 
-# The inputs extractive-QA encoders take; a backend reports the subset its model accepts.
-KNOWN_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
-BACKENDS = ("onnx", "torch")
+from service.bake.manifest import KNOWN_INPUTS, RUNTIMES
+
+__all__ = ["KNOWN_INPUTS", "Backend", "load_backend"]
 
 
 class Backend(Protocol):
     name: str
     input_names: tuple[str, ...]  # subset of KNOWN_INPUTS the model accepts
-    # True: call only from the dedicated inference threads (service/runner.py); a backend
+    # True: call only from the dedicated inference threads (service/inference.py); a backend
     # without the attribute is treated as True.
     thread_affine: bool
 
@@ -44,7 +44,7 @@ def load_backend(
     if name == "onnx":
         if device == "cuda":
             raise ValueError("DEVICE=cuda needs the torch runtime; the ONNX backend runs on CPU")
-        from service.backends.onnx_backend import OnnxBackend  # noqa: PLC0415 - optional dep
+        from service.qa.backends.onnx import OnnxBackend  # noqa: PLC0415 - optional dep
 
         return OnnxBackend(
             model_dir,
@@ -54,7 +54,7 @@ def load_backend(
             allow_spinning=allow_spinning,
         )
     if name == "torch":
-        from service.backends.torch_backend import TorchBackend  # noqa: PLC0415 - optional dep
+        from service.qa.backends.torch import TorchBackend  # noqa: PLC0415 - optional dep
 
         return TorchBackend(model_dir, num_threads=num_threads, device=device)
-    raise ValueError(f"unknown backend {name!r}; available: {', '.join(BACKENDS)}")
+    raise ValueError(f"unknown backend {name!r}; available: {', '.join(RUNTIMES)}")

@@ -1,4 +1,4 @@
-"""Tokenization windows, span decoding and char offsets (service/tokenization.py, spans.py, model.py)."""
+"""Tokenization windows, span decoding and char offsets (service/qa/tokenization.py, spans.py, model.py)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from service_helpers import KeywordBackend
 
-from service.model import InputTooLongError, NoContextTokensError, QAModel
-from service.spans import DecodeOptions, best_answers, top_spans, window_probabilities
-from service.tokenization import QATokenizer
+from service.qa.model import InputTooLongError, NoContextTokensError, QAModel
+from service.qa.spans import DecodeOptions, best_answers, top_spans, window_probabilities
+from service.qa.tokenization import QATokenizer
 
 FILLER = "The old king lived in a large house near the forest with his dog. " * 40
 TEXTS = {
@@ -217,10 +217,11 @@ def test_context_without_tokens(qa_model):
         qa_model.predict("What?", "\u0001\u0002\u200b\ufffd")
 
 
+@pytest.mark.slow
 def test_decoding_modules_import_neither_torch_nor_transformers():
     # The ONNX Runtime backend must serve without either installed.
     code = (
-        "import sys, service.tokenization, service.spans, service.model, service.app, service.settings;"
+        "import sys, service.qa.tokenization, service.qa.spans, service.qa.model, service.app, service.settings;"
         "bad = [m for m in ('torch', 'transformers') if m in sys.modules];"
         "sys.exit(f'imported {bad}' if bad else 0)"
     )

@@ -1,6 +1,6 @@
 """Fast tokenizer + sliding windows, with the `tokenizers` library only.
 
-No torch or transformers import here (nor in service/spans.py): an ONNX Runtime backend must
+No torch or transformers import here (nor in service/qa/spans.py): an ONNX Runtime backend must
 be able to serve without either. The windowing reproduces what the transformers 4.x
 question-answering pipeline asked its fast tokenizer for: `tokenizer(question, context,
 truncation="only_second", max_length=384, stride=128, return_overflowing_tokens=True,

@@ -2,7 +2,7 @@
 
 `QAModel.load(model_dir, ...)` is what the service runs; tests build one from a generated
 tiny checkpoint. Framework-free itself: the backend the directory's manifest names
-(service/manifest.py: onnx or torch) is imported on load.
+(service/bake/manifest.py: onnx or torch) is imported on load.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from service import manifest as manifests
-from service.backends import Backend, load_backend
-from service.spans import Answer, DecodeOptions, best_answers
-from service.tokenization import QATokenizer, Windows, uses_token_type_ids
+from service.bake import manifest as manifests
+from service.qa.backends import Backend, load_backend
+from service.qa.spans import Answer, DecodeOptions, best_answers
+from service.qa.tokenization import QATokenizer, Windows, uses_token_type_ids
 
 WARMUP_QUESTION = "What is this?"
 WARMUP_CONTEXT = "This is a short warm-up context for the question answering model."
@@ -83,9 +83,9 @@ class QAModel:
         model_dir = Path(model_dir)
         manifest = manifests.describe(model_dir)
         name = backend or manifest.runtime
-        # The tokenizer (~0.14 s for a 29k vocab: two parses of tokenizer.json) loads on a
-        # helper thread while the backend loads here, on the calling (inference) thread: ONNX
-        # Runtime builds its session without holding the GIL, so the two overlap (start-up).
+        # The tokenizer (two parses of tokenizer.json) loads on a helper thread while the
+        # backend loads here, on the calling (inference) thread: ONNX Runtime builds its
+        # session without holding the GIL, so the two overlap (start-up).
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tokenizer") as pool:
             pending = pool.submit(QATokenizer, model_dir)
             try:

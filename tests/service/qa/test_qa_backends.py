@@ -16,11 +16,11 @@ import numpy as np
 import pytest
 from golden_compare import GOLDEN
 
-from service import manifest as manifests
-from service.model import QAModel
+from service.bake import manifest as manifests
+from service.qa.model import QAModel
 from service.settings import Settings, SettingsError
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 ARCHS = ("distilbert", "bert", "roberta")
 QUESTION = "Where does the king live?"
 CONTEXT = (
@@ -37,6 +37,7 @@ def _cases(arch: str) -> list[dict]:
     return entry["cases"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("arch", ARCHS)
 def test_onnx_fp32_logits_match_torch_and_the_spans_are_identical(baked_model_factory, arch):
     torch_model = QAModel.load(baked_model_factory("torch", "fp32", arch), num_threads=1)
@@ -58,6 +59,7 @@ def test_onnx_fp32_logits_match_torch_and_the_spans_are_identical(baked_model_fa
         assert [a.score for a in got] == pytest.approx([a.score for a in want], rel=1e-4, abs=1e-7)
 
 
+@pytest.mark.slow
 def test_int8_spans_agree_with_fp32_on_most_of_a_fixed_set(baked_model_factory):
     agree = total = 0
     for arch in ARCHS:
@@ -75,6 +77,7 @@ def test_int8_spans_agree_with_fp32_on_most_of_a_fixed_set(baked_model_factory):
     assert agree / total >= INT8_AGREEMENT_FLOOR
 
 
+@pytest.mark.slow
 def test_int8_model_is_a_quarter_of_fp32(baked_model_factory):
     fp32 = baked_model_factory("onnx", "fp32") / "model.onnx"
     int8 = baked_model_factory("onnx", "int8") / "model.onnx"
@@ -86,7 +89,7 @@ def test_int8_model_is_a_quarter_of_fp32(baked_model_factory):
 
 _IMPORT_CHECK = """
 import sys, json
-from service.backends import onnx_backend
+from service.qa.backends import onnx as onnx_backend
 from service.settings import Settings
 from service.app import create_app
 settings = Settings.from_env()
@@ -100,6 +103,7 @@ print(json.dumps({"ready": ready, "status": answer.status_code, "heavy": heavy})
 """
 
 
+@pytest.mark.slow
 def test_the_onnx_serving_path_imports_neither_torch_nor_transformers(baked_model_factory):
     model_dir = baked_model_factory("onnx", "int8")
     env = {"MODEL_DIR": str(model_dir), "NUM_THREADS": "1", "LOG_LEVEL": "WARNING", "PATH": "/usr/bin:/bin"}
@@ -166,6 +170,7 @@ MISMATCHES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", sorted(MISMATCHES))
 def test_manifest_mismatch_is_one_line_at_start(baked_model_factory, tmp_path, case):
     damage, message = MISMATCHES[case]
@@ -178,6 +183,7 @@ def test_manifest_mismatch_is_one_line_at_start(baked_model_factory, tmp_path, c
     assert "\n" not in text
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", ["wrong checksum", "unknown runtime"])
 def test_the_server_refuses_to_start_on_a_mismatch(baked_model_factory, tmp_path, case):
     """Before gunicorn binds the port: exit 2 and one line, not a failure at the first request."""
@@ -199,6 +205,7 @@ def test_the_server_refuses_to_start_on_a_mismatch(baked_model_factory, tmp_path
     assert lines[0].startswith(f"error: MODEL_DIR={str(model_dir)!r} is not valid: {message}")
 
 
+@pytest.mark.slow
 def test_checksums_are_computed_once_per_process(baked_model_factory, monkeypatch):
     model_dir = baked_model_factory("onnx", "fp32")
     calls = []
@@ -223,6 +230,7 @@ def test_directories_without_a_manifest_are_served_as_torch(tiny_model_dir, tmp_
         Settings.from_env({"MODEL_DIR": str(empty)})
 
 
+@pytest.mark.slow
 def test_settings_follow_the_runtime(baked_model_factory):
     onnx_dir = baked_model_factory("onnx", "int8")
     settings = Settings.from_env({"MODEL_DIR": str(onnx_dir)})
@@ -252,7 +260,7 @@ class _FakeCuda:
 
 def test_torch_device_selection_cuda_fp16_when_a_gpu_is_present():
     torch = pytest.importorskip("torch")
-    from service.backends.torch_backend import select_device
+    from service.qa.backends.torch import select_device
 
     assert select_device("auto", _FakeCuda(True)) == (torch.device("cuda", 0), torch.float16)
     assert select_device("cuda", _FakeCuda(True)) == (torch.device("cuda", 0), torch.float16)
@@ -266,7 +274,7 @@ def test_torch_device_selection_cuda_fp16_when_a_gpu_is_present():
 
 def test_torch_backend_runs_under_inference_mode_and_returns_float32(baked_model_factory, monkeypatch):
     torch = pytest.importorskip("torch")
-    from service.backends.torch_backend import TorchBackend
+    from service.qa.backends.torch import TorchBackend
 
     backend = TorchBackend(baked_model_factory("torch", "fp32"), num_threads=1, device="auto",
                            cuda=_FakeCuda(False))  # fmt: skip
@@ -282,35 +290,6 @@ def test_torch_backend_runs_under_inference_mode_and_returns_float32(baked_model
     start, end = backend({"input_ids": ids, "attention_mask": np.ones_like(ids)})
     assert seen == [True]
     assert start.dtype == end.dtype == np.float32 and start.shape == ids.shape
-
-
-def test_an_onnx_model_starts_loading_at_fork_and_the_app_takes_it(baked_model_factory, tiny_model_dir):
-    from service import prefetch
-    from service.app import create_app
-
-    onnx_settings = Settings.from_env(
-        {"MODEL_DIR": str(baked_model_factory("onnx", "int8")), "NUM_THREADS": "1"}
-    )
-    assert prefetch.take(onnx_settings) is None  # nothing started
-    assert prefetch.start(Settings.from_env({"MODEL_DIR": str(tiny_model_dir)})) is False  # torch: not here
-    assert prefetch.start(onnx_settings) is True
-    app = create_app(onnx_settings)  # picks the prefetched model up (post_fork -> create_app)
-    assert prefetch.take(onnx_settings) is None  # taken
-    assert app.extensions["qa"].state.loaded.wait(60)
-    ready = app.test_client().get("/ready").get_json()
-    assert (ready["status"], ready["backend"], ready["precision"]) == ("ready", "onnx", "int8")
-
-
-def test_a_prefetch_failure_reaches_the_loader(baked_model_factory, tmp_path):
-    from service import prefetch
-
-    model_dir = _copy(baked_model_factory("onnx", "fp32"), tmp_path)
-    settings = Settings.from_env({"MODEL_DIR": str(model_dir), "NUM_THREADS": "1"})
-    (model_dir / "model.onnx").write_bytes(b"not a graph")  # after the start-up check
-    assert prefetch.start(settings) is True
-    loader = prefetch.take(settings)
-    with pytest.raises(Exception, match=r"(?i)protobuf|invalid|load"):
-        loader()
 
 
 @pytest.mark.parametrize("affine", [True, False])

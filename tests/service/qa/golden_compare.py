@@ -1,12 +1,12 @@
 """Replay golden 4.x pipeline answers through service/ (transformers 5.x) and compare.
 
-    .venv/bin/python tests/service/golden_compare.py [--runtime onnx [--precision int8]] [GOLDEN.json ...]
+    .venv/bin/python tests/service/qa/golden_compare.py [--runtime onnx [--precision int8]] [GOLDEN.json ...]
 
 Regenerates each recorded checkpoint with bench.fake_model, checks it is byte-identical to
 the one the golden file was made from, runs every case through `QAModel.predict` and
 reports agreement: spans (answer, start, end) must be equal, scores equal within
 SCORE_RTOL. test_service_golden.py asserts the same on the committed file, for the torch
-backend and for the ONNX export of the same checkpoints (service.bootstrap --runtime onnx).
+backend and for the ONNX export of the same checkpoints (service.bake.bootstrap --runtime onnx).
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.fake_model import make_fake_qa_model  # noqa: E402 - after the path fix for CLI use
-from service.model import QAModel  # noqa: E402
-from service.spans import DecodeOptions  # noqa: E402
+from service.qa.model import QAModel  # noqa: E402
+from service.qa.spans import DecodeOptions  # noqa: E402
 
 GOLDEN = Path(__file__).with_name("golden_qa_4x.json")
 # Windows run as one padded batch here, one by one in the pipeline: float noise only.
@@ -76,7 +76,7 @@ def bake_for(model_dir: Path, runtime: str, precision: str) -> Path:
     """The checkpoint as the image would serve it (torch: as is; onnx: exported once, cached)."""
     if runtime == "torch" and precision == "fp32":
         return model_dir
-    from service.bootstrap import bake
+    from service.bake.bootstrap import bake
 
     out = model_dir.with_name(f"{model_dir.name}-{runtime}-{precision}")
     if not (out / "service_manifest.json").is_file():
@@ -96,7 +96,7 @@ def compare_file(
         if file_hashes(model_dir, entry["sha256"]) != entry["sha256"]:
             raise AssertionError(
                 f"{entry['arch']}: bench.fake_model no longer generates the checkpoint the golden "
-                "file was made from; regenerate it (see tests/service/make_golden.py)"
+                "file was made from; regenerate it (see tests/service/qa/make_golden.py)"
             )
         results.append(compare_model(entry, bake_for(model_dir, runtime, precision)))
     return results

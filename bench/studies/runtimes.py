@@ -1,12 +1,16 @@
-"""Runtimes compared (issue 5): torch fp32 vs ONNX Runtime fp32 vs ONNX Runtime int8, one run.
+"""Runtimes compared: torch fp32 vs ONNX Runtime fp32 vs ONNX Runtime int8, one run.
 
-    python -m bench.runtimes                         # or: make bench-serving RUNTIMES=1
-    python -m bench.runtimes --study spinning        # ORT intra-op spinning on vs off
-    python -m bench.runtimes --study batching        # ORT: MAX_BATCH_WINDOWS 2 vs all windows
-    python -m bench.runtimes --site-packages         # also build throwaway venvs, du them
+Slightly over ~300 lines: `measure` interleaves every configuration in one loop, which is the
+point of the study (the shared machine's noise hits all alike); its verdict and report are in
+runtimes_report.py.
+
+    python -m bench.studies.runtimes                         # or: make bench-serving STUDY=runtimes
+    python -m bench.studies.runtimes --study spinning        # ORT intra-op spinning on vs off
+    python -m bench.studies.runtimes --study batching        # ORT: MAX_BATCH_WINDOWS 2 vs all windows
+    python -m bench.studies.runtimes --site-packages         # also build throwaway venvs, du them
 
 On the DistilBERT-base-shaped random model (bench/fake_model.py), baked for each runtime by
-`service.bootstrap` exactly as the image's builder stage does (models/distilbert-base-*), it
+`service.bake.bootstrap` exactly as the image's builder stage does (models/distilbert-base-*), it
 starts one real server per configuration (`python -m service`: gunicorn + Flask) and measures,
 interleaved round by round so the shared machine's noise hits every configuration alike:
 
@@ -18,7 +22,7 @@ interleaved round by round so the shared machine's noise hits every configuratio
 * optionally (--site-packages) the size of each runtime image's Python packages: a throwaway
   venv per service/requirements-<runtime>.txt under /tmp, `du` of its site-packages.
 
-Server, client, payload and timing helpers are bench/serving.py's (issue 3's benchmark).
+Server, client, payload and timing helpers: bench/studies/common.py, shared with the serving study.
 Writes runtimes.json (or <study>.json) and prints a markdown report (service/README.md).
 """
 
@@ -36,30 +40,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.local_service import peak_rss_mb
-from bench.serving import (
-    MODELS,
-    ROOT,
+from bench.models import MODELS, ROOT, ensure_model
+from bench.studies.common import (
     TARGETS,
     Client,
     Payload,
     build_payloads,
     cpu_description,
-    ensure_model,
     measure_starts,
     raw_forward,
     start_server,
     summarise,
 )
+from bench.studies.runtimes_report import check_targets, render_markdown
 
 DEFAULT_OUT = ROOT / "bench" / "out" / "runtimes"
 SERVICE = ROOT / "service"
-# Issue 5's targets, relative to torch fp32 measured in the same run.
-INT8_P50_RATIO = 0.5  # at ~380 and ~2,800 tokens
-START_S = 1.0
-START_RATIO = 0.3
-RSS_RATIO = 0.5
-SITE_PACKAGES_RATIO = 0.3
-OVERHEAD_MS_AT_25 = 5.0  # issue 3's, re-checked with ONNX
 
 
 @dataclass
@@ -79,12 +75,12 @@ class Config:
 
 
 def ensure_baked(runtime: str, precision: str) -> Path:
-    """models/distilbert-base-<runtime>-<precision>, baked by service.bootstrap from the fake model."""
+    """models/distilbert-base-<runtime>-<precision>, baked by service.bake.bootstrap from the fake model."""
     source = ensure_model()
     out = MODELS / f"distilbert-base-{runtime}-{precision}"
     if not (out / "service_manifest.json").is_file():
         print(f"baking {out.name} ...", file=sys.stderr)
-        command = [sys.executable, "-m", "service.bootstrap", "--source", str(source), "--out", str(out),
+        command = [sys.executable, "-m", "service.bake", "--source", str(source), "--out", str(out),
                    "--runtime", runtime, "--precision", precision, "--model-id", "distilbert-base-random",
                    "--skip-verify"]  # fmt: skip
         subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
@@ -125,7 +121,7 @@ def _load_raw(config: Config, threads: int):
         torch.set_num_threads(threads)
         model = AutoModelForQuestionAnswering.from_pretrained(str(config.model_dir), local_files_only=True)
         return model.eval()
-    from service.backends.onnx_backend import OnnxBackend  # noqa: PLC0415
+    from service.qa.backends.onnx import OnnxBackend  # noqa: PLC0415
 
     return OnnxBackend(config.model_dir, num_threads=threads, allow_spinning=settings.intra_op_spinning)
 
@@ -143,7 +139,7 @@ def raw_ms(config: Config, arrays: dict) -> float:
 
 
 def measure(args: argparse.Namespace, configs: list[Config], threads: int) -> dict:  # noqa: PLR0912
-    from service.tokenization import QATokenizer  # noqa: PLC0415
+    from service.qa.tokenization import QATokenizer  # noqa: PLC0415
 
     names = ("input_ids", "attention_mask")
     tokenizer = QATokenizer(configs[0].model_dir)
@@ -287,85 +283,13 @@ def _du_mb(path: Path) -> int:
     return int(du.stdout.split()[0])
 
 
-def check_targets(results: dict, sizes: dict | None) -> dict:
-    torch_r, fp32, int8 = results["torch fp32"], results["onnx fp32"], results["onnx int8"]
-    checks = {}
-
-    def ratio(a: float, b: float) -> float:
-        return round(a / b, 3)
-
-    for name in ("medium", "large"):
-        t, i = torch_r["payloads"][name]["http_ms"]["p50"], int8["payloads"][name]["http_ms"]["p50"]
-        checks[f"int8_p50_{name}_vs_torch"] = (ratio(i, t), INT8_P50_RATIO, f"{i:.1f} / {t:.1f} ms")
-    for name in TARGETS:
-        t, f = torch_r["payloads"][name]["http_ms"]["p50"], fp32["payloads"][name]["http_ms"]["p50"]
-        checks[f"onnx_fp32_p50_{name}_vs_torch"] = (ratio(f, t), 1.0, f"{f:.1f} / {t:.1f} ms")
-    checks["int8_start_s"] = (int8["start_s_median"], START_S, "median of fresh starts")
-    checks["int8_start_vs_torch"] = (
-        ratio(int8["start_s_median"], torch_r["start_s_median"]),
-        START_RATIO,
-        f"{int8['start_s_median']} / {torch_r['start_s_median']} s",
-    )
-    i_rss, t_rss = int8["peak_rss_mb"]["worker_mb"], torch_r["peak_rss_mb"]["worker_mb"]
-    checks["int8_peak_rss_vs_torch"] = (ratio(i_rss, t_rss), RSS_RATIO, f"{i_rss} / {t_rss} MB")
-    overhead = int8["payloads"]["small"]["overhead_ms"]
-    checks["int8_overhead_25_tokens_ms"] = (overhead, OVERHEAD_MS_AT_25, "HTTP p50 - raw session.run p50")
-    if sizes:
-        o, t = sizes["onnx"]["without_pip_mb"], sizes["torch"]["without_pip_mb"]
-        checks["site_packages_onnx_vs_torch"] = (ratio(o, t), SITE_PACKAGES_RATIO, f"{o} / {t} MB")
-    return {
-        name: {"measured": m, "target": limit, "met": m is not None and m <= limit, "detail": detail}
-        for name, (m, limit, detail) in checks.items()
-    }
-
-
-def render_markdown(result: dict) -> str:
-    cpu = result["cpu"]
-    lines = [
-        f"Command: `{result['command']}`; {result['threads']} threads, CONCURRENCY=1; CPU: "
-        f"{cpu.get('Model name', '?')}, {cpu.get('cpus_available')} vCPUs.",
-        "",
-        "| configuration | payload | tokens (windows) | HTTP p50 | HTTP p99 | raw forward p50 | HTTP - raw "
-        "| server tokenize / inference / decode (p50) |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for label, r in result["configs"].items():
-        for name, p in r["payloads"].items():
-            server = p["server_ms"]
-            lines.append(
-                f"| {label} | {name} | {p['tokens']} ({p['windows']}) | {p['http_ms']['p50']:.1f} ms "
-                f"| {p['http_ms']['p99']:.1f} ms (n={p['http_ms']['n']}) "
-                f"| {p['raw_batched_ms']['p50']:.1f} ms "
-                f"| {p['overhead_ms']:+.1f} ms | {server.get('tokenize', 0):.2f} / "
-                f"{server.get('inference', 0):.1f} / {server.get('decode', 0):.2f} ms |"
-            )
-    lines += ["", "| configuration | start -> first answer (median, runs) | worker peak RSS | model file "
-              "| MAX_BATCH_WINDOWS | GET /health round trip p50 |", "|---|---|---|---|---|---|"]  # fmt: skip
-    for label, r in result["configs"].items():
-        runs = ", ".join(f"{s['first_answer_s']:.2f}" for s in r["starts"])
-        lines.append(
-            f"| {label} | {r['start_s_median']} s ({runs}) | {r['peak_rss_mb']['worker_mb']} MB "
-            f"| {r['model_file_mb']} MB | {r['max_batch_windows']} | {r.get('health_round_trip_ms_p50')} ms |"
-        )
-    if result.get("site_packages"):
-        lines += ["", "| runtime image | site-packages | without pip/setuptools | largest |"]
-        lines += ["|---|---|---|---|"]
-        for runtime, s in result["site_packages"].items():
-            lines.append(f"| {runtime} | {s['site_packages_mb']} MB | {s['without_pip_mb']} MB "
-                         f"| {', '.join(s['largest'][:4])} |")  # fmt: skip
-    if result.get("targets"):
-        lines += ["", "| target | measured | limit | met | detail |", "|---|---|---|---|---|"]
-        for name, t in result["targets"].items():
-            met = "yes" if t["met"] else "**no**"
-            lines.append(f"| {name} | {t['measured']} | {t['target']} | {met} | {t['detail']} |")
-    return "\n".join(lines)
-
-
 def main(argv: list[str] | None = None) -> int:
     from service.cpus import available_cpus  # noqa: PLC0415
 
     argv = sys.argv[1:] if argv is None else argv
-    parser = argparse.ArgumentParser(prog="python -m bench.runtimes", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.studies.runtimes", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--study", choices=("runtimes", "spinning", "batching"), default="runtimes")
     parser.add_argument(
         "--samples",
@@ -391,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
         sizes = {rt: site_packages_mb(rt, Path(tempfile.gettempdir())) for rt in ("onnx", "torch")}
     results = measure(args, configs, threads)
     result = {
-        "command": "python -m bench.runtimes " + " ".join(argv),
+        "command": "python -m bench.studies.runtimes " + " ".join(argv),
         "study": args.study,
         "threads": threads,
         "cpu": cpu_description(),

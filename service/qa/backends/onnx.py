@@ -1,4 +1,4 @@
-"""ONNX Runtime backend: the exported graph (service/export.py) on the CPU execution provider.
+"""ONNX Runtime backend: the exported graph (service/bake/export.py) on the CPU execution provider.
 
 Imports onnxruntime and NumPy only - never torch or transformers (tests check sys.modules).
 The graph was fused (attention, layer norm, GELU) and, for int8, quantised at build time;
@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from service.backends import KNOWN_INPUTS
+from service.bake.manifest import KNOWN_INPUTS
 
 log = logging.getLogger(__name__)
 

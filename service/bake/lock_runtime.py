@@ -1,6 +1,6 @@
 """Regenerate service/constraints.txt: the image's pins, taken from ../constraints.txt.
 
-    .venv/bin/python service/lock_runtime.py [--check]
+    .venv/bin/python service/bake/lock_runtime.py [--check]
 
 One pin set for every stage of the image: the union of service/requirements-*.txt (onnx and
 torch runtimes, the builder) + torch, and their transitive dependencies as installed in the
@@ -19,7 +19,7 @@ from pathlib import Path
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parent.parent  # service/: the image's build context
 OUT = HERE / "constraints.txt"
 REPO_CONSTRAINTS = HERE.parent / "constraints.txt"
 HEADER = """\
@@ -27,7 +27,7 @@ HEADER = """\
 # everything they pull in), copied from the repository's constraints.txt so an image build
 # resolves exactly what the tests ran against; each stage installs only its own role file under
 # it. tests/service/test_service_dockerfile.py fails when the two drift: after `make lock`,
-# regenerate with `.venv/bin/python service/lock_runtime.py`.
+# regenerate with `.venv/bin/python service/bake/lock_runtime.py`.
 """
 ROLES = ("requirements-onnx.txt", "requirements-torch.txt", "requirements-build.txt")
 _PIN = re.compile(r"^([A-Za-z0-9_.\-]+)==(\S+)")
@@ -72,7 +72,7 @@ def main(argv: list[str]) -> int:
     if "--check" in argv:
         current = OUT.read_text(encoding="utf-8") if OUT.is_file() else ""
         if current != text:
-            print("service/constraints.txt is out of date: run service/lock_runtime.py", file=sys.stderr)
+            print("service/constraints.txt is out of date: run service/bake/lock_runtime.py", file=sys.stderr)
             return 1
         return 0
     OUT.write_text(text, encoding="utf-8")

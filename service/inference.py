@@ -2,8 +2,8 @@
 
 torch's OpenMP runtime keeps one thread team per calling thread. Left to gunicorn, requests
 run on whichever of its threads is free, each brings its own team, the teams outnumber the
-vCPUs, and OpenMP stops spin-waiting between operators: measured on DistilBERT-base with 2
-vCPUs, a 25-token request took ~80 ms instead of ~62 ms. So the model only ever runs on
+vCPUs, and OpenMP stops spin-waiting between operators, which makes every request slower
+(service/README.md, "Speed and memory", has the numbers). So the model only ever runs on
 CONCURRENCY fixed threads (one hot team per model slot), and request threads wait for them.
 ONNX Runtime's intra-op pool belongs to the session instead, so ONNX requests run on their own
 request thread (backend.thread_affine False) and only loading and the warm-up come here.

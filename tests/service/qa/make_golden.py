@@ -5,16 +5,16 @@ has 5.x, where the pipeline no longer exists):
 
     python3 -m venv /tmp/tf4
     /tmp/tf4/bin/pip install torch==2.13.0 'transformers<5'
-    /tmp/tf4/bin/python tests/service/make_golden.py --project-python .venv/bin/python
+    /tmp/tf4/bin/python tests/service/qa/make_golden.py --project-python .venv/bin/python
 
 For each architecture it has the project's Python generate the tiny checkpoint with
 `bench.fake_model` (deterministic: the sha256 of the files is recorded, and the test checks
 it regenerates byte-identical), runs the real 4.x `pipeline("question-answering")` over
-CASES, and writes inputs + outputs to tests/service/golden_qa_4x.json. The project's test
+CASES, and writes inputs + outputs to tests/service/qa/golden_qa_4x.json. The project's test
 (test_service_golden.py) replays them through service/ with transformers 5.x.
 
 `--preset distilbert-base --arch distilbert --out /tmp/golden-base.json` does the same on a
-DistilBERT-base-shaped model; compare with `.venv/bin/python tests/service/golden_compare.py`.
+DistilBERT-base-shaped model; compare with `.venv/bin/python tests/service/qa/golden_compare.py`.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_OUT = Path(__file__).with_name("golden_qa_4x.json")
 
 ROSES = "Roses are red, violets are blue, sugar is sweet, and so are you."
@@ -137,7 +137,7 @@ def main() -> int:
             "transformers": transformers.__version__,
             "tokenizers": tokenizers.__version__,
             "torch": torch.__version__,
-            "command": "tests/service/make_golden.py " + " ".join(sys.argv[1:]),
+            "command": "tests/service/qa/make_golden.py " + " ".join(sys.argv[1:]),
         },
         "models": [],
     }

@@ -1,27 +1,14 @@
-"""The service's benchmark helpers: the start-up timer other tools build on, payload sizing."""
+"""bench/studies/: payload sizing, target checks and reports of the serving and runtime studies."""
 
 from __future__ import annotations
 
-import pytest
-
-from bench import coldstart, serving
-from service.tokenization import QATokenizer
-
-
-def test_measure_start_times_a_real_process_to_its_first_answer(tiny_model_dir, tmp_path):
-    seconds = coldstart.measure_start(tiny_model_dir, runs=1, env={"NUM_THREADS": "1"})
-    assert len(seconds) == 1
-    assert seconds[0] > 0
-    timing = coldstart.time_start(tiny_model_dir, {"NUM_THREADS": "1"}, log_path=tmp_path / "log")
-    context = coldstart.SEED_EXAMPLE["context"]
-    assert timing.answer["answer"] == context[timing.answer["start"] : timing.answer["end"]]
-    assert timing.peak_rss_mb and timing.peak_rss_mb > 10
-    assert "model ready" in (tmp_path / "log").read_text()
+from bench.studies import common, runtimes, runtimes_report, serving
+from service.qa.tokenization import QATokenizer
 
 
 def test_payloads_land_on_the_token_targets(tiny_model_dir):
     tokenizer = QATokenizer(tiny_model_dir)
-    small, medium, large = serving.build_payloads(tokenizer)
+    small, medium, large = common.build_payloads(tokenizer)
     assert (small.windows, medium.windows) == (1, 1)
     assert 20 <= small.window_tokens <= 30  # whole words: a long word can overshoot
     assert 370 <= medium.window_tokens <= 384
@@ -29,14 +16,9 @@ def test_payloads_land_on_the_token_targets(tiny_model_dir):
     assert large.windows >= 10
 
 
-@pytest.mark.parametrize(("pct", "expected"), [(50, 5), (99, 10), (100, 10), (1, 1)])
-def test_nearest_rank_percentile(pct, expected):
-    assert serving.percentile(list(range(10, 0, -1)), pct) == expected
-
-
 def test_report_marks_unmet_targets():
     result = {
-        "command": "python -m bench.serving",
+        "command": "python -m bench.studies.serving",
         "threads": 2,
         "max_batch_windows": 4,
         "cpu": {"Model name": "X", "cpus_available": "2"},
@@ -65,7 +47,6 @@ def _config_result(p50s: dict[str, float], start_s: float, rss_mb: float, overhe
 
 
 def test_runtime_comparison_checks_each_target_against_torch():
-    from bench import runtimes
 
     assert [c.label for c in runtimes.configs_for("runtimes")] == ["torch fp32", "onnx fp32", "onnx int8"]
     assert {c.env["INTRA_OP_SPINNING"] for c in runtimes.configs_for("spinning")} == {"0", "1"}
@@ -75,7 +56,7 @@ def test_runtime_comparison_checks_each_target_against_torch():
         "onnx int8": _config_result({"small": 15, "medium": 190, "large": 2200}, 0.9, 300, 4.5),
     }
     sizes = {"onnx": {"without_pip_mb": 150}, "torch": {"without_pip_mb": 1000}}
-    targets = runtimes.check_targets(results, sizes)
+    targets = runtimes_report.check_targets(results, sizes)
     assert targets["int8_p50_medium_vs_torch"] == {"measured": 0.475, "target": 0.5, "met": True,
                                                    "detail": "190.0 / 400.0 ms"}  # fmt: skip
     assert targets["int8_p50_large_vs_torch"]["met"] is False  # 0.55
@@ -83,7 +64,7 @@ def test_runtime_comparison_checks_each_target_against_torch():
     assert targets["int8_start_vs_torch"]["measured"] == 0.09
     assert targets["int8_peak_rss_vs_torch"]["met"] is True
     assert targets["site_packages_onnx_vs_torch"]["measured"] == 0.15
-    text = runtimes.render_markdown({"command": "x", "threads": 2, "cpu": {}, "configs": results,
+    text = runtimes_report.render_markdown({"command": "x", "threads": 2, "cpu": {}, "configs": results,
                                      "site_packages": None, "targets": targets})  # fmt: skip
     assert "| int8_p50_large_vs_torch | 0.55 | 0.5 | **no** |" in text
 
@@ -118,7 +99,7 @@ def test_lean_client_keeps_the_connection_and_reads_server_timing():
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        client = serving.Client(server.server_address[1])
+        client = common.Client(server.server_address[1])
         for i in range(3):
             elapsed, timing, answer = client.predict(json.dumps({"n": i}).encode())
             assert answer == {"echo": {"n": i}}
