@@ -15,6 +15,7 @@ from infra.components.image import ModelImage
 from infra.components.knative import KnativeInstall, KnativeModelService, knative_curl_example
 from infra.components.project_services import ProjectServices
 from infra.components.registry import ArtifactRepository
+from infra.rollout import keys as rollout
 from infra.settings import settings_from_pulumi
 from infra.spec import curl_example
 
@@ -58,3 +59,11 @@ pulumi.export("url", service.url)
 pulumi.export("image", image.ref)
 pulumi.export("serviceAccount", identity.email)
 pulumi.export("curl", curl)
+# Read by `python -m infra rollout|rollback` between phases (docs/rollout.md).
+pulumi.export(rollout.NEW_REVISION, service.new_revision)
+pulumi.export(rollout.SERVING_OUTPUT, service.serving_revision)
+pulumi.export(rollout.PREVIOUS_OUTPUT, service.previous_revision)
+pulumi.export(rollout.CANDIDATE_REVISION, service.candidate_revision)
+pulumi.export(rollout.CANDIDATE_SHARE, service.candidate_percent)
+pulumi.export(rollout.CANDIDATE_URL, service.candidate_url)
+pulumi.export(rollout.MODEL_REVISION, settings.model.revision)

@@ -3,6 +3,8 @@
 python -m infra render STACK [--format json|yaml|markdown] [--set key=value ...]
 python -m infra diff BASE.json HEAD.json [--stack NAME]
 python -m infra config-table [--write README.md]
+python -m infra rollout STACK [--steps 10,50] [--soak 5m]   (real Pulumi CLI: docs/rollout.md)
+python -m infra rollback STACK
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 from infra.offline import diff as diffing
 from infra.offline import docs
 from infra.offline import render as rendering
+from infra.rollout import cli as rollouts
 from infra.settings import SettingsError, StackConfigError, parse_overrides
 
 
@@ -37,7 +40,11 @@ def main(argv: list[str] | None = None) -> int:
     diff.add_argument("--stack", default="", help="stack name for the heading")
     table = commands.add_parser("config-table", help="markdown table of every config key")
     table.add_argument("--write", type=Path, metavar="README", help="replace the table in this file")
+    rollouts.add_commands(commands)
     args = parser.parse_args(argv)
+
+    if args.command in rollouts.COMMANDS:
+        return rollouts.run(args)
 
     if args.command == "config-table":
         if args.write:

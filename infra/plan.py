@@ -22,6 +22,7 @@ from infra.components.knative.manifests import config_autoscaler, config_default
 from infra.components.project_services import ProjectServicesArgs
 from infra.components.registry import ArtifactRepositoryArgs
 from infra.limits import GPU_TYPES
+from infra.rollout.traffic import RolloutArgs
 from infra.settings import INGRESS, Settings
 from infra.spec import (
     TORCH_INDEX_CPU,
@@ -156,6 +157,18 @@ def cloud_run_args(
         invokers=invokers(settings),
         deletion_protection=settings.deletion_protection,
         labels=service_labels(settings),
+        rollout=rollout_args(settings),
+    )
+
+
+def rollout_args(settings: Settings) -> RolloutArgs:
+    """The phase the stack config describes; the same for either platform."""
+    rollout = settings.rollout
+    return RolloutArgs(
+        mode=rollout.mode,
+        serving_revision=rollout.serving_revision,
+        candidate_percent=rollout.candidate_percent,
+        previous_revision=rollout.previous_revision,
     )
 
 
@@ -226,4 +239,5 @@ def knative_service_args(
         initial_scale=settings.knative.initial_scale,
         target=settings.knative.target,
         labels=service_labels(settings),
+        rollout=rollout_args(settings),
     )

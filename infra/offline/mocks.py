@@ -13,6 +13,8 @@ import hashlib
 
 import pulumi
 
+from infra.rollout.traffic import knative_tag_host
+
 OFFLINE_ACCESS_TOKEN = "offline-access-token-never-printed"  # a fake; tests assert it is masked
 
 
@@ -111,13 +113,20 @@ def _command(mock: OfflineMocks, name: str, inputs: dict) -> dict:
 def _cloud_run_service(mock: OfflineMocks, name: str, inputs: dict) -> dict:
     project, region = _project(mock, inputs), inputs.get("location", mock.region)
     service = inputs.get("name", name)
-    uri = f"https://{service}-{project_number(project)}.{region}.run.app"
+    host = f"{service}-{project_number(project)}.{region}.run.app"
+    template = inputs.get("template") or {}
+    # As Cloud Run reports traffic: each target, and a tagged one with its own URL.
+    statuses = [
+        {**target, **({"uri": f"https://{target['tag']}---{host}"} if target.get("tag") else {})}
+        for target in inputs.get("traffics") or []
+    ]
     return {
         "__id": f"projects/{project}/locations/{region}/services/{service}",
         "name": service,
-        "uri": uri,
-        "urls": [uri],
-        "latestReadyRevision": f"{service}-00001-{fake_hash(inputs.get('template'), length=3)}",
+        "uri": f"https://{host}",
+        "urls": [f"https://{host}"],
+        "latestReadyRevision": template.get("revision") or f"{service}-00001-{fake_hash(template, length=3)}",
+        "trafficStatuses": statuses,
         "project": project,
     }
 
@@ -191,7 +200,22 @@ def _knative_service(mock: OfflineMocks, name: str, inputs: dict) -> dict:
     labels = (inputs.get("metadata") or {}).get("labels") or {}
     local = f"http://{service}.{namespace}.svc.cluster.local"
     private = labels.get("networking.knative.dev/visibility") == "cluster-local"
-    revision = f"{service}-00001"
+    template = (inputs.get("spec") or {}).get("template") or {}
+    revision = (template.get("metadata") or {}).get("name") or f"{service}-00001"
+    # A tagged target gets its own host, TAG-SERVICE.NAMESPACE.DOMAIN (Knative's default template).
+    zone = "svc.cluster.local" if private else domain
+    traffic = [
+        {
+            **target,
+            **({"revisionName": revision} if target.get("latestRevision") else {}),
+            **(
+                {"url": f"http://{knative_tag_host(target['tag'], service, namespace, zone)}"}
+                if target.get("tag")
+                else {}
+            ),
+        }
+        for target in (inputs.get("spec") or {}).get("traffic") or []
+    ]
     return {
         "__id": f"{namespace}/{service}",
         "status": {
@@ -203,7 +227,7 @@ def _knative_service(mock: OfflineMocks, name: str, inputs: dict) -> dict:
             "conditions": [
                 {"type": t, "status": "True"} for t in ("ConfigurationsReady", "Ready", "RoutesReady")
             ],
-            "traffic": [{"revisionName": revision, "latestRevision": True, "percent": 100}],
+            "traffic": traffic,
         },
     }
 

@@ -12,8 +12,9 @@ from typing import Any
 from bench.auth import resolve_token
 from bench.payloads import PayloadError, load_payloads
 from infra.rollout import keys
+from infra.rollout.canary import canary_step
 from infra.rollout.driver import PulumiDriver
-from infra.rollout.gate import GateConfig, Verdict, canary_step, run_gate
+from infra.rollout.gate import GateConfig, Verdict, run_gate
 from infra.rollout.metrics import CloudMonitoringSource, MetricsSource, ProbeSource, access_token
 from infra.rollout.orchestrate import Outcome, StackError, rollback, rollout
 from infra.rollout.traffic import MAX_CANDIDATE_PERCENT
@@ -99,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
             outcome = rollback(driver)
         else:
             probes = ProbeSource()
-            source = metrics_source(args.metrics, driver.config(), probes)
+            source = metrics_source(args.metrics, driver.config(), probes) if args.steps else probes
 
             def gate(outputs: Mapping[str, Any]) -> Verdict:
                 return run_gate(outputs[keys.CANDIDATE_URL], outputs[keys.URL], _gate_config(args, outputs))

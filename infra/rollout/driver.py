@@ -8,6 +8,7 @@ like any other, becomes one line.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -32,11 +33,12 @@ def project_defaults(work_dir: Path) -> tuple[str, dict[str, str]]:
 
 def error_line(error: Exception) -> str:
     """The CLI's own `error:` line, or the last thing it said."""
-    text = str(error)
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    errors = [line for line in lines if line.lower().startswith("error:")]
     if isinstance(error, auto.ConcurrentUpdateError):
         return "another update holds the stack lock (`pulumi cancel` if it is stale): traffic unchanged"
+    # CommandError's text: " code: N", " stdout: …", " stderr: …" (each stream's first line prefixed).
+    lines = [re.sub(r"^(?:stdout|stderr):\s*", "", line.strip()) for line in str(error).splitlines()]
+    lines = [line for line in lines if line and not line.startswith("code:")]
+    errors = [line for line in lines if line.lower().startswith("error:")]
     if errors:
         return errors[-1].removeprefix("error:").strip()
     return lines[-1] if lines else type(error).__name__

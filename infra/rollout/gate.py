@@ -3,7 +3,7 @@
 Checks, in order, stopping at the first failure with one line that says why:
 ready (and the expected model revision), golden answers, bad inputs → 4xx, latency against the
 serving revision (interleaved, so both see the same machine noise), and no 5xx anywhere. The
-canary steps then add the error ratio from a `metrics` source after each soak.
+canary steps (`canary`) then add the error ratio from a `metrics` source after each soak.
 
 Requests go through the bench client's pieces: `bench.auth` for identity tokens on private
 services, `bench.load.predict_url`, `bench.stats` percentiles.
@@ -22,7 +22,6 @@ import requests
 from bench.auth import auth_headers, resolve_token
 from bench.load import predict_url
 from bench.stats import median
-from infra.rollout.metrics import MetricsSource, ProbeSource, error_ratio
 
 READY_PATH = "/ready"
 GOLDEN_PAYLOADS: tuple[dict[str, str], ...] = (
@@ -261,42 +260,3 @@ def run_gate(candidate_url: str, serving_url: str, config: GateConfig) -> Verdic
         f"vs {latency['serving_p50_ms']:.1f} ms",
         details,
     )
-
-
-def canary_step(
-    candidate_url: str,
-    revision: str,
-    config: GateConfig,
-    *,
-    source: MetricsSource,
-    soak_s: float,
-    probes: ProbeSource | None = None,
-    probe_interval_s: float = 1.0,
-) -> Verdict:
-    """Soak at this step's share, probing the tag URL, then judge the candidate's error ratio."""
-    candidate = Endpoint.open("candidate", candidate_url, config)
-    started = time.time()
-    deadline = time.monotonic() + soak_s
-    try:
-        while True:
-            for payload in config.payloads:
-                try:
-                    status = candidate.predict(payload).status_code
-                except GateError:
-                    status = 503  # what a front end answers when the revision cannot be reached
-                if probes is not None:
-                    probes.record(revision, status)
-            if time.monotonic() >= deadline:
-                break
-            time.sleep(probe_interval_s)
-    finally:
-        candidate.session.close()
-    counts = source.request_counts(revision, started, time.time())
-    errors, total = error_ratio(counts)
-    if not total:
-        return Verdict(
-            False, f"no requests counted for {revision} by {source.name} during the soak: cannot judge"
-        )
-    ratio = errors / total
-    line = f"error ratio {errors}/{total} = {ratio:.1%} ({source.name}), budget {config.max_error_ratio:.1%}"
-    return Verdict(ratio <= config.max_error_ratio, line, {"counts": dict(counts)})

@@ -80,8 +80,10 @@ def rollout(
         return Outcome(1, f"held: {error}")
 
 
-def _rollout(driver, gate, canary, *, steps, say, config, outputs) -> Outcome:
-    if not outputs.get(keys.NEW_REVISION):
+def _unfinished(driver: Driver, say: Callable[[str], None], config, outputs) -> Outcome | None:
+    """What must happen before any candidate: a first deploy, a promotion already decided, or a
+    serving revision to be named by hand (a stack last updated before revisions had names)."""
+    if not outputs:
         driver.set_config(_phase("", 0))
         done = driver.up("rollout: first deploy")
         return Outcome(0, f"first deploy: {done[keys.NEW_REVISION]} takes 100 % (nothing to gate against)")
@@ -89,8 +91,19 @@ def _rollout(driver, gate, canary, *, steps, say, config, outputs) -> Outcome:
         say(f"resuming the promotion of {config[keys.SERVING_REVISION]}")
         done = driver.up("rollout: promote (resumed)")
         return Outcome(0, f"promoted {done[keys.SERVING_OUTPUT]}: 100 %")
+    if not (outputs.get(keys.SERVING_OUTPUT) or config.get(keys.SERVING_REVISION)):
+        return Outcome(
+            1,
+            "the last update exported no servingRevision: set it to the revision serving now "
+            "(pulumi config set servingRevision NAME) and run again",
+        )
+    return None
 
-    serving = outputs[keys.SERVING_OUTPUT]
+
+def _rollout(driver, gate, canary, *, steps, say, config, outputs) -> Outcome:
+    if (outcome := _unfinished(driver, say, config, outputs)) is not None:
+        return outcome
+    serving = outputs.get(keys.SERVING_OUTPUT) or config[keys.SERVING_REVISION]
     interrupted = outputs.get(keys.CANDIDATE_REVISION, "")
     reached = _percent(config) if interrupted and config.get(keys.SERVING_REVISION) == serving else 0
     # The candidate first lands at 0 %: only a revision that passed the gate gets users' traffic.

@@ -45,6 +45,6 @@ def is_revision_of(service: str, name: str) -> bool:
 def spec_fields(spec: Any, **extra: Any) -> dict[str, Any]:
     """What makes a revision, from a `ModelServiceSpec` (a dataclass) without its image (hashed
     apart, by digest) plus the platform's own template inputs (`extra`)."""
-    fields = dataclasses.asdict(spec)
-    fields.pop("image", None)
+    fields = dataclasses.asdict(dataclasses.replace(spec, image=""))  # the image may be an Output
+    del fields["image"]
     return {**fields, **extra}

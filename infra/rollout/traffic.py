@@ -40,6 +40,19 @@ class Phase:
     serving: str  # the revision with the largest share (under direct: the latest, `new`)
     candidate: str = ""  # the tagged new revision in the candidate phase
 
+    def _tagged(self, tag: str) -> Target | None:
+        return next((t for t in self.targets if t.tag == tag), None)
+
+    @property
+    def previous(self) -> str:
+        target = self._tagged(PREVIOUS_TAG)
+        return target.revision if target else ""
+
+    @property
+    def candidate_percent(self) -> int:
+        target = self._tagged(CANDIDATE_TAG)
+        return target.percent if target else 0
+
 
 @dataclass(frozen=True)
 class RolloutArgs:
@@ -117,6 +130,6 @@ def tag_url(statuses: Iterable[Mapping[str, Any]] | None, tag: str, url_key: str
     Cloud Run v2 reports `trafficStatuses[].uri`; Knative `status.traffic[].url`.
     """
     for status in statuses or ():
-        if status.get("tag") == tag:
+        if status.get("tag") == tag:  # pulumi output types are dicts too
             return status.get(url_key) or ""
     return ""

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pulumi
 
 from infra.limits import BUILDERS, LOG_LEVELS, Cpu
+from infra.rollout import keys as rollout_keys
 from infra.settings.parse import ZONE
 
 # The (runtime, precision) pairs the image can serve: the service's artifact contract.
@@ -136,6 +137,16 @@ class KnativeSettings:
 
 
 @dataclass(frozen=True)
+class RolloutSettings:
+    """How a new revision reaches traffic, and the phase the rollout command has written."""
+
+    mode: str  # one of infra.rollout.traffic.MODES
+    serving_revision: str
+    candidate_percent: int
+    previous_revision: str
+
+
+@dataclass(frozen=True)
 class Settings:
     project: str
     region: str
@@ -148,6 +159,7 @@ class Settings:
     access: AccessSettings
     gke: GkeSettings
     knative: KnativeSettings
+    rollout: RolloutSettings
 
     @property
     def labels(self) -> dict[str, str]:
@@ -163,6 +175,7 @@ def label_value(text: str) -> str:
     return re.sub(r"[^a-z0-9_-]", "-", text.lower())[:63]
 
 
+ROLLOUT_KEYS = (rollout_keys.ROLLOUT, *rollout_keys.PHASE_KEYS)
 # Every project key in Pulumi.yaml's `config:` schema; a test keeps the two in step.
 CONFIG_KEYS = (
     "platform",
@@ -208,4 +221,5 @@ CONFIG_KEYS = (
     "knativeTarget",
     "knativeScaleToZeroGraceSeconds",
     "knativeScaleToZeroPodRetentionSeconds",
+    *ROLLOUT_KEYS,
 )

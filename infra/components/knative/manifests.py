@@ -124,8 +124,14 @@ def knative_service_manifest(
     initial_scale: int,
     target: int = 0,
     labels: Mapping[str, str] | None = None,
+    revision: Any = None,
+    traffic: Any = None,
 ) -> dict[str, Any]:
-    """The `serving.knative.dev/v1` Service for `spec` (image may be a pulumi.Output)."""
+    """The `serving.knative.dev/v1` Service for `spec` (image may be a pulumi.Output).
+
+    `revision` names the revision the template makes, `traffic` the phase's `spec.traffic`
+    (default: the latest revision takes it all); either may be an Output.
+    """
     metadata_labels = dict(labels or {})
     if not public:
         # Only reachable from inside the cluster (http://NAME.NAMESPACE.svc.cluster.local).
@@ -159,6 +165,7 @@ def knative_service_manifest(
     if spec.gpu:
         pod["nodeSelector"] = {GPU_NODE_LABEL: spec.gpu}
         pod["tolerations"] = [{"key": limits.GPU_RESOURCE, "operator": "Exists", "effect": "NoSchedule"}]
+    template_metadata: dict[str, Any] = {} if revision is None else {"name": revision}
     return {
         "apiVersion": API_VERSION,
         "kind": "Service",
@@ -171,12 +178,13 @@ def knative_service_manifest(
         "spec": {
             "template": {
                 "metadata": {
+                    **template_metadata,
                     "labels": {"app": spec.name},
                     "annotations": autoscaling_annotations(spec, initial_scale, target),
                 },
                 "spec": pod,
             },
-            "traffic": [{"latestRevision": True, "percent": 100}],
+            "traffic": [{"latestRevision": True, "percent": 100}] if traffic is None else traffic,
         },
     }
 

@@ -19,9 +19,6 @@ from pathlib import Path
 
 import yaml
 
-from infra.offline.render import render  # PYTHONPATH has the repository: the test sets it
-from infra.settings import SettingsError
-
 HOME = Path(os.environ["FAKE_PULUMI_HOME"])
 LOCKED = (
     "error: the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end "
@@ -69,6 +66,11 @@ def _up(stack: str, message: str) -> int:
         return 255
     lock.write_text(str(os.getpid()))
     try:
+        # Imported here: every other subcommand answers without loading the program's modules.
+        # PYTHONPATH has the repository (the test sets it).
+        from infra.offline.render import render
+        from infra.settings import SettingsError
+
         project = yaml.safe_load((Path.cwd() / "Pulumi.yaml").read_text())["name"]
         prefix = f"{project}:"
         overrides = {

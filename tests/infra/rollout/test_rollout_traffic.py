@@ -170,5 +170,7 @@ def test_rollout_setting_problems_name_key_value_and_what_is_valid():
     assert rollout_problems("canary", "", 0, "", "qa") == [("rollout", "canary", "one of direct, gated")]
     assert [p[0] for p in rollout_problems("direct", "qa-rOLD", 0, "", "qa")] == ["servingRevision"]
     assert rollout_problems("gated", "other-rOLD", 0, "", "qa")[0][:2] == ("servingRevision", "other-rOLD")
-    assert rollout_problems("gated", "qa-rOLD", 100, "", "qa") == [("candidatePercent", 100, "a whole number 0…99")]
+    assert rollout_problems("gated", "qa-rOLD", 100, "", "qa") == [
+        ("candidatePercent", 100, "a whole number 0…99")
+    ]
     assert rollout_problems("gated", "", 10, "", "qa")[0][:2] == ("candidatePercent", 10)

@@ -194,3 +194,17 @@ def test_a_new_candidate_does_not_inherit_an_interrupted_ones_progress():
     rollout(stack, lambda o: PASS, lambda o, p: steps.append(p) or PASS, (10, 50, 90), say=lambda _: None)
     assert steps == [10, 50, 90]
     assert stack.last["traffic"] == [("qa-rC", 100, ""), ("qa-rA", 0, "previous")]
+
+
+def test_a_stack_from_before_named_revisions_needs_the_serving_one_named():
+    stack = MemoryStack("qa-rB")
+    stack.last = {keys.URL: "https://qa.example"}  # outputs of an older program: no revision names
+    outcome, _ = run(stack, gate=Verdict(False, "must not be asked"))
+    assert outcome.code == 1 and "set it to the revision serving now" in outcome.line
+    assert stack.ups == []  # nothing was deployed
+    stack.set_config({keys.SERVING_REVISION: "qa-00007-abc"})
+    outcome, _ = run(stack)
+    assert outcome.code == 0 and stack.last["traffic"] == [
+        ("qa-rB", 100, ""),
+        ("qa-00007-abc", 0, "previous"),
+    ]

@@ -10,7 +10,8 @@ import pytest
 from rollout_faults import FaultProxy
 
 from bench.local_service import LocalService
-from infra.rollout.gate import GateConfig, canary_step, run_gate
+from infra.rollout.canary import canary_step
+from infra.rollout.gate import GateConfig, run_gate
 
 pytestmark = pytest.mark.slow
 MODEL_REVISION = "rev-0123abc"
@@ -38,7 +39,9 @@ def services(tiny_model_factory, tmp_path_factory):
 
 
 def config(**overrides) -> GateConfig:
-    return GateConfig(**{"expected_model_revision": MODEL_REVISION, "ready_timeout_s": 5, "latency_rounds": 4, **overrides})
+    return GateConfig(
+        **{"expected_model_revision": MODEL_REVISION, "ready_timeout_s": 5, "latency_rounds": 4, **overrides}
+    )
 
 
 def gate(services, candidate: str, **faults):
