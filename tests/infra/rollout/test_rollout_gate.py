@@ -39,8 +39,16 @@ def services(tiny_model_factory, tmp_path_factory):
 
 
 def config(**overrides) -> GateConfig:
+    # A wider latency budget than the default 1.5×: this machine is shared and noisy, and the
+    # slow case is 3×, so 2× still tells the two apart.
     return GateConfig(
-        **{"expected_model_revision": MODEL_REVISION, "ready_timeout_s": 5, "latency_rounds": 4, **overrides}
+        **{
+            "expected_model_revision": MODEL_REVISION,
+            "ready_timeout_s": 5,
+            "latency_rounds": 8,
+            "latency_budget": 2.0,
+            **overrides,
+        }
     )
 
 
@@ -75,7 +83,7 @@ def test_a_candidate_answering_5xx_is_held(services):
 def test_a_three_times_slower_candidate_is_held(services):
     verdict = gate(services, "good", slow_factor=3.0)
     assert not verdict.passed
-    assert verdict.reason.startswith("too slow: candidate p50 ") and "budget 1.5×" in verdict.reason
+    assert verdict.reason.startswith("too slow: candidate p50 ") and "budget 2×" in verdict.reason
 
 
 def test_a_candidate_still_loading_is_held(services, tiny_model_factory, tmp_path):
