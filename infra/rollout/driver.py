@@ -19,6 +19,8 @@ from pulumi import automation as auto
 
 from infra.rollout.orchestrate import StackError
 
+INSTALL_URL = "https://www.pulumi.com/docs/iac/download-install/"
+
 
 def project_defaults(work_dir: Path) -> tuple[str, dict[str, str]]:
     """The project name and its `config:` defaults from Pulumi.yaml (keys without prefix)."""
@@ -57,7 +59,9 @@ class PulumiDriver:
         self.project, self.defaults = project_defaults(work_dir)
         try:
             self.stack = auto.select_stack(stack_name=stack, work_dir=str(work_dir))
-        except (auto.CommandError, FileNotFoundError) as error:
+        except FileNotFoundError as error:
+            raise StackError(f"the Pulumi CLI is not installed: {INSTALL_URL}") from error
+        except auto.CommandError as error:
             raise StackError(f"cannot select stack {stack}: {error_line(error)}") from error
 
     def config(self) -> Mapping[str, str]:

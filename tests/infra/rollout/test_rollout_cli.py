@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import subprocess
+from pathlib import Path
 
 import pytest
 
 from infra.rollout import cli
 from infra.rollout.metrics import CloudMonitoringSource, ProbeSource
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.mark.parametrize(("text", "seconds"), [("90", 90.0), ("90s", 90.0), ("5m", 300.0), ("1.5h", 5400.0)])
@@ -48,3 +52,26 @@ def test_the_commands_are_on_python_m_infra():
     args = parser.parse_args(["rollout", "prod", "--steps", "10,50", "--soak", "2m"])
     assert (args.stack, args.steps, args.soak, args.metrics) == ("prod", (10, 50), 120.0, "auto")
     assert parser.parse_args(["rollback", "prod"]).stack == "prod"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        (["rollout", "STEPS=10,50", "SOAK=2m"], '-m infra rollout "prod" --steps "10,50" --soak "2m"'),
+        (["rollout"], '-m infra rollout "prod"'),
+        (["rollback"], '-m infra rollback "prod"'),
+    ],
+)
+def test_make_targets_pass_their_arguments(target, expected):
+    result = subprocess.run(
+        ["make", "--no-print-directory", "-n", "-o", ".venv/.installed", *target, "STACK=prod"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    command = result.stdout.strip().splitlines()[-1]
+    assert command.rstrip().endswith(expected)
+    assert "pulumi stack select" in result.stdout  # the same backend set-up as make up

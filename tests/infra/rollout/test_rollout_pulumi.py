@@ -183,3 +183,20 @@ def test_the_command_line_prints_one_line(project):
     )
     assert result.returncode == 1
     assert result.stderr.strip() == "nothing to roll back to: the stack has no previous revision"
+
+
+def test_without_a_pulumi_cli_the_command_says_so(tmp_path):
+    env = {**os.environ, "PATH": str(tmp_path)}  # no `pulumi` anywhere
+    result = subprocess.run(
+        [sys.executable, "-m", "infra", "rollout", "prod"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert (
+        result.stderr.strip()
+        == "the Pulumi CLI is not installed: https://www.pulumi.com/docs/iac/download-install/"
+    )
