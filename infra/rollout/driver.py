@@ -9,7 +9,6 @@ like any other, becomes one line.
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -52,7 +51,8 @@ class PulumiDriver:
         stack: str,
         work_dir: Path,
         say: Callable[[str], None] = print,
-        progress: Callable[[str], None] = lambda line: print(line, file=sys.stderr),
+        # The CLI's own output goes to stdout: stderr stays the one line that says why, on failure.
+        progress: Callable[[str], None] = print,
     ):
         self.work_dir = work_dir
         self.say, self.progress = say, progress

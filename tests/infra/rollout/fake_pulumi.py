@@ -6,7 +6,8 @@ JSON shapes, and keeps the stack file in the working directory as the CLI does. 
 real Pulumi program offline (infra's render, with the SDK's mocks) on the stack file's values, so
 the outputs are what the program exports. Every call is appended to $FAKE_PULUMI_HOME/calls.jsonl.
 A lock file there makes `up` fail as the CLI's stack lock does; $FAKE_PULUMI_INTERRUPT_UP=N
-cancels the N-th `up` (1-based) before it changes anything.
+cancels the N-th `up` (1-based) before it changes anything; $FAKE_PULUMI_URLS names a JSON file
+of URL outputs (url, candidateUrl) to replace, where present, with local services' URLs.
 """
 
 from __future__ import annotations
@@ -83,6 +84,10 @@ def _up(stack: str, message: str) -> int:
             print(f"error: {error}", file=sys.stderr)
             return 255
         state["outputs"] = rendering.outputs
+        # Where the "revisions" answer: the test points the URL outputs at local services.
+        if os.environ.get("FAKE_PULUMI_URLS"):
+            urls = json.loads(Path(os.environ["FAKE_PULUMI_URLS"]).read_text())
+            state["outputs"].update({k: v for k, v in urls.items() if state["outputs"].get(k)})
         state["history"].append(
             {
                 "kind": "update",

@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import requests
 
+MODEL_REVISION = "rev-0123abc"  # what the local services report, and the gate expects
 _SKIP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host", "server", "date"}
 
 

@@ -7,35 +7,13 @@ from __future__ import annotations
 from contextlib import ExitStack
 
 import pytest
-from rollout_faults import FaultProxy
+from rollout_faults import MODEL_REVISION, FaultProxy
 
 from bench.local_service import LocalService
 from infra.rollout.canary import canary_step
 from infra.rollout.gate import GateConfig, run_gate
 
 pytestmark = pytest.mark.slow
-MODEL_REVISION = "rev-0123abc"
-
-
-@pytest.fixture(scope="module")
-def services(tiny_model_factory, tmp_path_factory):
-    """serving (seed 0), a good candidate (same model) and another model (seed 1), all ready."""
-    logs = tmp_path_factory.mktemp("gate-logs")
-    env = {"MODEL_REVISION": MODEL_REVISION, "MODEL_ID": "test/tiny-qa"}
-    running = {
-        "serving": LocalService(tiny_model_factory("distilbert", 0), logs / "serving.log", env),
-        "good": LocalService(tiny_model_factory("distilbert", 0), logs / "good.log", env),
-        "other": LocalService(tiny_model_factory("distilbert", 1), logs / "other.log", env),
-    }
-    try:
-        for service in running.values():
-            service.start()
-        for service in running.values():
-            service.wait_ready()
-        yield running
-    finally:
-        for service in running.values():
-            service.stop()
 
 
 def config(**overrides) -> GateConfig:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from rollout_faults import MODEL_REVISION
 
 from infra.rollout.driver import PulumiDriver
 from infra.rollout.gate import Verdict
@@ -200,3 +201,41 @@ def test_without_a_pulumi_cli_the_command_says_so(tmp_path):
         result.stderr.strip()
         == "the Pulumi CLI is not installed: https://www.pulumi.com/docs/iac/download-install/"
     )
+
+
+def _cli(project: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "infra", *args, "prod", "--work-dir", str(project)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_the_whole_command_with_the_real_gate_against_local_services(project, services, monkeypatch):
+    """`python -m infra rollout` end to end: stand-in CLI, real program, real gate, real services
+    (their URLs stand in for the revisions' own)."""
+    urls = project.parent / "urls.json"
+    monkeypatch.setenv("FAKE_PULUMI_URLS", str(urls))
+    urls.write_text(json.dumps({"url": services["serving"].url, "candidateUrl": services["good"].url}))
+    driver(project).set_config({"modelRevision": MODEL_REVISION})
+    first = _cli(project, "rollout")
+    assert first.returncode == 0 and first.stdout.strip().splitlines()[-1].startswith("first deploy: qa-r")
+
+    driver(project).set_config({"image": NEW_IMAGE})
+    good = _cli(
+        project, "rollout", "--steps", "10", "--soak", "1s", "--metrics", "probes", "--latency-budget", "2"
+    )
+    assert good.returncode == 0, good.stderr
+    lines = good.stdout.strip().splitlines()
+    assert lines[-1].startswith("promoted qa-r") and any("gate passed" in line for line in lines)
+    assert any(" at 10 %: error ratio 0/" in line and "(gate probes)" in line for line in lines)
+
+    urls.write_text(json.dumps({"url": services["serving"].url, "candidateUrl": services["other"].url}))
+    driver(project).set_config({"image": NEW_IMAGE.replace("b" * 64, "d" * 64)})
+    bad = _cli(project, "rollout", "--latency-budget", "2")
+    assert bad.returncode == 1
+    (line,) = bad.stderr.strip().splitlines()
+    assert line.startswith("held qa-r") and ": wrong answers: " in line
+    assert driver(project).outputs()["candidatePercent"] == 0
