@@ -1,8 +1,8 @@
 """A fault-injecting reverse proxy in front of one real service process.
 
 Stand-in for a broken revision behind its tag URL: the service itself answers, and the proxy
-turns every n-th /predict into a 500 or stretches each answer to `slow_factor` × its own time
-(so "3× slower" holds on a loaded machine). It also counts responses per code class, as Cloud
+turns every n-th /predict into a 500 or holds each answer back by `delay_s` (the test sizes it
+from the serving revision's own latency, measured just before). It also counts responses per code class, as Cloud
 Run's front end does for `run.googleapis.com/request_count`.
 """
 
@@ -20,10 +20,10 @@ _SKIP = {"connection", "keep-alive", "transfer-encoding", "content-length", "hos
 
 
 class FaultProxy:
-    def __init__(self, upstream: str, *, error_every: int = 0, slow_factor: float = 1.0):
+    def __init__(self, upstream: str, *, error_every: int = 0, delay_s: float = 0.0):
         self.upstream = upstream.rstrip("/")
         self.error_every = error_every
-        self.slow_factor = slow_factor
+        self.delay_s = delay_s
         self.counts: Counter[str] = Counter()
         self._predicts = 0
         self._lock = threading.Lock()
@@ -81,12 +81,11 @@ class FaultProxy:
                         )
                         return
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in _SKIP}
-                started = time.perf_counter()
                 upstream = requests.request(
                     self.command, proxy.upstream + self.path, data=body, headers=headers, timeout=60
                 )
-                if proxy.slow_factor > 1:
-                    time.sleep((proxy.slow_factor - 1) * (time.perf_counter() - started))
+                if proxy.delay_s:
+                    time.sleep(proxy.delay_s)
                 out = [(k, v) for k, v in upstream.headers.items() if k.lower() not in _SKIP]
                 self._reply(upstream.status_code, out, upstream.content)
 

@@ -4,14 +4,17 @@ candidate. Faults a real process does not produce on demand (5xx, slowness) come
 
 from __future__ import annotations
 
+import statistics
+import time
 from contextlib import ExitStack
 
 import pytest
+import requests
 from rollout_faults import MODEL_REVISION, FaultProxy
 
 from bench.local_service import LocalService
 from infra.rollout.canary import canary_step
-from infra.rollout.gate import GateConfig, run_gate
+from infra.rollout.gate import GOLDEN_PAYLOADS, GateConfig, run_gate
 
 pytestmark = pytest.mark.slow
 
@@ -59,7 +62,14 @@ def test_a_candidate_answering_5xx_is_held(services):
 
 
 def test_a_three_times_slower_candidate_is_held(services):
-    verdict = gate(services, "good", slow_factor=3.0)
+    # 3× the serving revision's own latency, as the client sees it through the same proxy hop.
+    with FaultProxy(services["serving"].url) as serving, requests.Session() as session:
+        times = []
+        for payload in GOLDEN_PAYLOADS * 4:
+            started = time.perf_counter()
+            session.post(serving.url + "/predict", json=payload, timeout=30)
+            times.append(time.perf_counter() - started)
+    verdict = gate(services, "good", delay_s=2 * statistics.median(times))
     assert not verdict.passed
     assert verdict.reason.startswith("too slow: candidate p50 ") and "budget 2×" in verdict.reason
 
