@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -111,3 +112,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         file=sys.stderr,
     )
     return EXIT_VIOLATIONS if mandatory else EXIT_OK
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """`main`, quiet when the reader stops early (`python -m policy rules | head`): what it read
+    is what it wanted, so no BrokenPipeError traceback and exit 0."""
+    try:
+        code = main(argv)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The interpreter flushes stdout again at exit; point it at /dev/null so that cannot fail.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    return code

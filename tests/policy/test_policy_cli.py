@@ -157,3 +157,18 @@ def test_python_m_policy_runs_the_checker_without_the_policy_server(tmp_path):
         check=False,
     )
     assert (direct.returncode, direct.stdout) == (1, result.stdout)
+
+
+def test_rules_piped_into_a_reader_that_stops_early_ends_quietly():
+    """`python -m policy rules | head`: the reader closes the pipe before the table is written."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "policy", "rules"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    process.stdout.close()  # before the interpreter has even imported the rules
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 0
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err
