@@ -78,6 +78,15 @@ def test_a_stack_is_rendered_and_checked_in_process(capsys):
     assert err[0].startswith("policy: dev: 0 mandatory, 1 advisory")
 
 
+def test_a_timeout_the_settings_accept_is_advised_against_not_refused(capsys):
+    """Stack settings allow Cloud Run's 3600 s; the policy's 300 s for inference is advice."""
+    code, out, _ = run(capsys, "check", "dev", "--set", "timeoutSeconds=3600")
+    assert code == 0
+    assert [line.split(":")[0] for line in out] == [
+        "advisory cloudrun-request-timeout-inference qa-dev-service"
+    ]
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
