@@ -41,7 +41,7 @@ SCHEMA_TYPES = {"string": str, "integer": int, "boolean": bool, "array": list}
 
 
 # Config that cannot be read as the CLI would; one line per problem, for the user.
-StackFileError = ConfigFileError
+StackConfigError = StackFileError = ConfigFileError
 
 
 @dataclass(frozen=True)
@@ -196,11 +196,10 @@ def _declaration(
         expected = SCHEMA_TYPES.get(declared_type or "")
         if expected and (not isinstance(raw, expected) or (expected is int and isinstance(raw, bool))):
             problems.append(f"{where}: {full}: {source} {config_text(raw)!r} is not of type {declared_type}")
-        text = (
-            raw if isinstance(raw, str) else go_format_v(raw) if not isinstance(raw, (list, dict)) else None
-        )
         value = (
-            ConfigValue(text, where=where) if text is not None else _config_value(raw, full, where, problems)
+            _config_value(raw, full, where, problems)
+            if isinstance(raw, (list, dict)) or raw is NULL
+            else ConfigValue(to_config_string(raw), where=where)
         )
         if value is not None:
             values[full] = value
@@ -214,6 +213,22 @@ def read_project(root: Path = ROOT) -> Project:
         raise StackFileError([f"{path}: no Pulumi.yaml here"])
     stat = path.stat()
     return _read_project_cached(path, (stat.st_mtime_ns, stat.st_size))
+
+
+def project_name(root: Path = ROOT) -> str:
+    return read_project(root).name
+
+
+def config_schema(root: Path = ROOT) -> dict[str, dict[str, Any]]:
+    """This project's keys with their declarations (type, default, description) from Pulumi.yaml."""
+    return read_project(root).schema
+
+
+def to_config_string(value: Any) -> str:
+    """A Pulumi.yaml `default:` (as read here) as the text the CLI hands the program."""
+    if isinstance(value, (list, dict)) or value is NULL:
+        return config_text(value)
+    return value if isinstance(value, str) else go_format_v(value)
 
 
 def available_stacks(root: Path = ROOT) -> list[str]:
