@@ -105,13 +105,23 @@ def test_a_timeout_the_settings_accept_is_advised_against_not_refused(capsys):
         (["check", "nope"], "error: stack 'nope': no Pulumi.nope.yaml; stacks here: "),
         (["check", "dev", "--set", "cpu=3"], 'error: cpu: "3" is not valid'),
         (["check", "dev", "--set", "cpu"], "error: --set 'cpu': expected key=value, e.g. --set cpu=4"),
-        (["check", "dev", "--set", "nonsense=1"], "error: --set nonsense: unknown key;"),
+        (["check", "dev", "--set", "nonsense=1"], "error: --set nonsense: unknown key"),
+        (
+            ["check", "dev", "--set", "concurrancy=2"],
+            "error: --set concurrancy: unknown key — did you mean concurrency?",
+        ),
     ],
 )
 def test_bad_arguments_and_invalid_settings_exit_2_with_one_line(capsys, argv, message):
     code, out, err = run(capsys, *argv)
     assert (code, out, len(err)) == (2, [], 1), err
     assert err[0].startswith(message)
+
+
+def test_every_invalid_setting_gets_its_own_line(capsys):
+    code, out, err = run(capsys, "check", "dev", "--set", "cpu=3", "--set", "memory=lots")
+    assert (code, out) == (2, [])
+    assert [line.split(":")[1].strip() for line in err] == ["cpu", "memory"]
 
 
 @pytest.mark.parametrize(
