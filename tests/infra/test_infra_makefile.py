@@ -111,6 +111,8 @@ def test_stack_target_selects_or_creates_the_stack(tmp_path):
 
 def test_render_stdout_is_only_the_render(tmp_path):
     """`make render STACK=prod FORMAT=json > f.json` must leave a file that parses (no echo line)."""
+    # As a user types it at a shell: not a sub-make of `make test` (which prints directory lines).
+    shell = {k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")}
     result = subprocess.run(
         ["make", "-o", ".venv/.installed", "render", "STACK=prod", "FORMAT=json"],
         cwd=ROOT,
@@ -118,6 +120,7 @@ def test_render_stdout_is_only_the_render(tmp_path):
         text=True,
         check=False,
         timeout=120,
+        env=shell,
     )
     assert result.returncode == 0, result.stderr
     resources = json.loads(result.stdout)

@@ -226,3 +226,25 @@ def test_public_without_an_allusers_grant_turns_the_invoker_check_off(capsys):
 def test_the_invoker_check_is_only_turned_off_where_it_means_something(capsys, stack, pairs, line):
     (problem,) = refused(capsys, stack, "publicAccess=invokerIamDisabled", *pairs)
     assert problem.startswith(line), problem
+
+
+def test_under_pulumi_up_an_unread_key_is_refused_too():
+    """The CLI hands the program every key of the stack: the program refuses a typo itself."""
+    from infra.offline.mocks import OfflineMocks
+    from infra.offline.monitor import run_with_mocks
+    from infra.settings import SettingsError, settings_from_pulumi
+
+    config = {key: value for key, value in stack_files.resolve("dev").values.items()}
+    config |= {"serverless-qa:concurrancy": "4", "gcp:regoin": "x", "pulumi:tags": "{}"}
+    with pytest.raises(SettingsError) as caught:
+        run_with_mocks(
+            settings_from_pulumi,
+            project_name="serverless-qa",
+            stack="dev",
+            mock=OfflineMocks(project="example-project", region="us-central1"),
+            config=config,
+        )
+    assert caught.value.problems == [
+        "gcp:regoin: unknown gcp setting — did you mean gcp:region?",
+        "serverless-qa:concurrancy: unknown key — did you mean serverless-qa:concurrency?",
+    ]
