@@ -70,8 +70,7 @@ CLOUD_RUN_GPU_REGIONS = {
 # projects may be domain-scoped ("example.com:my-project").
 PROJECT_ID = re.compile(r"(?:[a-z0-9.-]+\.[a-z]{2,}:)?[a-z][a-z0-9-]{4,28}[a-z0-9]")
 PROJECT_ID_VALID = "a project ID: 6-30 lowercase letters, digits or '-', a letter first, not ending in '-'"
-REGION_NAME = re.compile(r"[a-z]+-[a-z]+[0-9]+")
-ZONE_NAME = re.compile(r"([a-z]+-[a-z]+[0-9]+)-[a-z]")
+ZONE_NAME = re.compile(r"([a-z]+-[a-z]+[0-9]+)-[a-z]")  # a zone: its region, then "-a"
 # Artifact Registry's Docker hosts: LOCATION-docker.pkg.dev (a region, or us/europe/asia).
 ARTIFACT_REGISTRY_HOST = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*-docker\.pkg\.dev")
 

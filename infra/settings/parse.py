@@ -8,6 +8,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 
+from infra.regions import ZONE_NAME
+
 # Cloud Run service names: lowercase letters, digits and hyphens, a letter first, ≤ 49 chars.
 # `\Z`, not `$`: `$` also matches before a trailing newline ("qa\n" would pass).
 SERVICE_NAME = re.compile(r"^[a-z](?:[a-z0-9-]{0,47}[a-z0-9])?\Z")
@@ -17,7 +19,7 @@ KNATIVE_VERSION = re.compile(r"^knative-v1\.(\d+)\.(\d+)\Z")
 LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 DNS_LABEL = re.compile(rf"^{LABEL}\Z")
 DOMAIN = re.compile(rf"^(?=.{{1,253}}\Z){LABEL}(?:\.{LABEL})+\Z")
-ZONE = re.compile(r"^([a-z]+-[a-z]+\d+)-[a-z]\Z")
+ZONE = re.compile(rf"^{ZONE_NAME.pattern}\Z")
 CIDR = re.compile(r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})/(\d{1,2})\Z")
 
 T = TypeVar("T")

@@ -78,6 +78,13 @@ def test_a_stack_is_rendered_and_checked_in_process(capsys):
     assert err[0].startswith("policy: dev: 0 mandatory, 1 advisory")
 
 
+def test_a_public_stack_without_an_allusers_grant_passes_the_access_rules(capsys):
+    """publicAccess invokerIamDisabled: the IAM bypass, on a service labelled access=public."""
+    code, out, err = run(capsys, "check", "dev", "--set", "publicAccess=invokerIamDisabled")
+    assert (code, out) == (0, [])
+    assert err[0].startswith("policy: dev: 0 mandatory, 0 advisory")
+
+
 def test_a_timeout_the_settings_accept_is_advised_against_not_refused(capsys):
     """Stack settings allow Cloud Run's 3600 s; the policy's 300 s for inference is advice."""
     code, out, _ = run(capsys, "check", "dev", "--set", "timeoutSeconds=3600")
