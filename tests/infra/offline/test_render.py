@@ -305,3 +305,20 @@ def test_a_digest_the_user_gave_is_not_a_stand_in():
     result = rendered("dev", {"image": given})
     assert rendering.stand_ins(result) == []
     assert "STAND-INS" not in rendering.to_yaml(result) and "STAND-INS" not in rendering.to_markdown(result)
+
+
+def test_a_render_piped_into_a_reader_that_stops_early_ends_quietly():
+    """`python -m infra render gke --format yaml | head`: the reader has gone before the write."""
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "infra", "render", "dev", "--format", "yaml"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    process.stdout.close()
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 0 and "Traceback" not in err, err
