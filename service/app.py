@@ -15,7 +15,7 @@ from functools import partial
 
 from flask import Flask, Response, g, jsonify, request
 
-from service import metrics, prefetch
+from service import metric_names, prefetch
 from service.admission import Admission
 from service.errors import BodyTooLargeError, NotReadyError, body_too_large_message, error_response
 from service.metrics import ServiceMetrics
@@ -29,7 +29,7 @@ from service.validation import check_content_type, parse_predict
 log = logging.getLogger("service.requests")
 
 # Not counted as requests (an instance's first request is its cold start) and logged at debug.
-PROBES = frozenset({"/health", "/ready", metrics.PATH})
+PROBES = frozenset({"/health", "/ready", metric_names.PATH})
 
 
 @dataclass
@@ -119,7 +119,7 @@ def _register_hooks(app: Flask, ext: QAExtension) -> None:
         response.headers["Cache-Control"] = "no-store"
         extra = g.get("log", {})
         _log_request(response, timings, {"instance_id": state.instance_id, **extra})
-        if request.path != metrics.PATH:
+        if request.path != metric_names.PATH:
             route = request.url_rule.rule if request.url_rule is not None else "unmatched"
             service_metrics.observe(route, response.status_code, timings, extra.get("windows"))
         return response
@@ -162,7 +162,7 @@ def _register_probes(app: Flask, ext: QAExtension) -> None:
     def openapi_json() -> Response:
         return jsonify(openapi)
 
-    @app.get(metrics.PATH)
+    @app.get(metric_names.PATH)
     def prometheus_metrics() -> Response:
         body, content_type = ext.metrics.exposition()
         return Response(body, content_type=content_type)

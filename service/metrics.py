@@ -9,8 +9,8 @@ serves no requests, so every sample a scrape should see lives in the process tha
 Off the hot path: samples are recorded after the response is built (the request hook) from
 timings the request already measured; nothing here runs while a model slot is held. The
 gauges read Admission's counters at scrape time instead of being updated per request.
-Metric names are declared once here and imported by the infra side (PodMonitoring, PromQL
-alerts, dashboard), so a rename breaks a test instead of an alert.
+Metric names live in service/metric_names.py, shared with the infra side, so a rename breaks a
+test instead of silently emptying an alert.
 """
 
 from __future__ import annotations
@@ -32,18 +32,18 @@ from prometheus_client.core import InfoMetricFamily, StateSetMetricFamily
 from prometheus_client.registry import Collector
 
 from service.admission import Admission
+from service.metric_names import (
+    IN_FLIGHT,
+    INFERENCE_SECONDS,
+    MODEL_INFO,
+    PHASE,
+    QUEUE_DEPTH,
+    QUEUE_SECONDS,
+    REQUEST_SECONDS,
+    WINDOWS,
+)
 from service.state import DRAINING, FAILED, LOADING, READY, ServiceState
 
-PATH = "/metrics"
-PREFIX = "qa"
-REQUEST_SECONDS = f"{PREFIX}_request_duration_seconds"
-INFERENCE_SECONDS = f"{PREFIX}_inference_duration_seconds"
-QUEUE_SECONDS = f"{PREFIX}_queue_duration_seconds"
-WINDOWS = f"{PREFIX}_windows_per_request"
-QUEUE_DEPTH = f"{PREFIX}_queue_depth"
-IN_FLIGHT = f"{PREFIX}_inflight_requests"
-MODEL_INFO = f"{PREFIX}_model"  # exposed as qa_model_info
-PHASE = f"{PREFIX}_phase"
 PHASES = (LOADING, READY, DRAINING, FAILED)
 
 # Seconds. Fine below a second, where a CPU forward pass lands; coarse up to the request timeout.

@@ -13,7 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from service_helpers import GatedBackend
 
 from bench.local_service import LocalService
-from service import metrics
+from service import metric_names as metrics
 from service.app import create_app
 from service.model import QAModel
 
