@@ -87,12 +87,14 @@ def test_uptime_check_authenticates_only_private_services():
 
 
 def test_budget_amount_and_thresholds():
-    args = budget.budget_args("0123-4567-89AB", "42", 150.25, ["channel"], "qa monthly budget")
+    args = budget.budget_args("0123-4567-89AB", "projects/42", 150.25, ["channel"], "qa monthly budget")
     assert args["amount"] == {"specified_amount": {"units": "150", "nanos": 250_000_000}}
     assert [r["threshold_percent"] for r in args["threshold_rules"]] == [0.5, 0.9, 1.0]
     assert args["budget_filter"]["projects"] == ["projects/42"]
     assert args["all_updates_rule"]["monitoring_notification_channels"] == ["channel"]
-    assert budget.budget_args("a", "1", 100, [], "x")["amount"] == {"specified_amount": {"units": "100"}}
+    assert budget.budget_args("a", "projects/1", 100, [], "x")["amount"] == {
+        "specified_amount": {"units": "100"}
+    }
 
 
 @pytest.mark.parametrize("widgets", [dashboard.cloud_run_widgets("qa"), dashboard.knative_widgets("models")])

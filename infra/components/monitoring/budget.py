@@ -10,12 +10,15 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import pulumi
+
 THRESHOLDS = (0.5, 0.9, 1.0)
 
 
 def budget_args(
-    billing_account: str, project_number: str, amount: float, channels: list[Any], display_name: str
+    billing_account: str, project: pulumi.Input[str], amount: float, channels: list[Any], display_name: str
 ) -> dict[str, Any]:
+    """`project`: "projects/NUMBER" (the API's form for a budget filter)."""
     units, fraction = divmod(Decimal(str(amount)), 1)
     specified: dict[str, Any] = {"units": str(int(units))}
     if fraction:
@@ -23,7 +26,7 @@ def budget_args(
     return {
         "billing_account": billing_account,
         "display_name": display_name,
-        "budget_filter": {"projects": [f"projects/{project_number}"], "calendar_period": "MONTH"},
+        "budget_filter": {"projects": [project], "calendar_period": "MONTH"},
         "amount": {"specified_amount": specified},
         "threshold_rules": [{"threshold_percent": t, "spend_basis": "CURRENT_SPEND"} for t in THRESHOLDS],
         "all_updates_rule": {

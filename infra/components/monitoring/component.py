@@ -97,7 +97,7 @@ class ServiceMonitoring(pulumi.ComponentResource):
                 f"{name}-budget",
                 **budget.budget_args(
                     args.billing_account,
-                    project_number,
+                    pulumi.Output.concat("projects/", project_number),
                     args.monthly_budget,
                     self.channels,
                     f"{args.service_name} monthly budget",

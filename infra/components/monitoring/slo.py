@@ -104,7 +104,7 @@ def burn_rate_conditions(slo_name: str, window: BurnRateWindow, period_days: int
 def burn_rate_documentation(spec: SloSpec, window: BurnRateWindow, service_name: str) -> str:
     hours = window.long_window_s // HOUR_S
     return (
-        f"{service_name} is spending its {spec.key} error budget fast: at this rate "
+        f"{service_name} is burning its {spec.key} error budget: at this rate "
         f"{window.budget_share:.0%} of the {spec.period_days}-day budget goes in {hours} h "
         f"(SLO: {spec.title}).\n\n"
         "Check first: the dashboard's request-rate-by-status and latency charts for when it started; "
