@@ -16,6 +16,7 @@ from policy.rules import (
     gke_nodes,
     iam,
     knative_service,
+    monitoring,
     project_services,
 )
 
@@ -33,6 +34,7 @@ RULES: tuple[AnyRule, ...] = (
     *gke_cluster.RULES,
     *gke_nodes.RULES,
     *knative_service.RULES,
+    *monitoring.RULES,
 )
 
 BY_NAME: dict[str, AnyRule] = {rule.name: rule for rule in RULES}

@@ -13,6 +13,7 @@ AREAS = {
     "apis": "Artifact Registry and APIs",
     "gke": "GKE and Knative",
     "knative": "GKE and Knative",
+    "monitoring": "Monitoring and cost",
 }
 BEGIN, END = "<!-- rules:begin -->", "<!-- rules:end -->"
 

@@ -5,5 +5,11 @@ from __future__ import annotations
 import policy_cases_cloud_run
 import policy_cases_gke
 import policy_cases_iam
+import policy_cases_monitoring
 
-ALL_CASES = [*policy_cases_cloud_run.CASES, *policy_cases_iam.CASES, *policy_cases_gke.CASES]
+ALL_CASES = [
+    *policy_cases_cloud_run.CASES,
+    *policy_cases_iam.CASES,
+    *policy_cases_gke.CASES,
+    *policy_cases_monitoring.CASES,
+]
