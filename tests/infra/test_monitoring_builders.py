@@ -59,7 +59,7 @@ def test_cloud_run_alerts_follow_the_settings():
 
 
 def test_knative_alerts_and_burn_rates_scope_the_namespace():
-    specs = promql_alerts.knative_alerts("qa", "models", max_instances=3)
+    specs = promql_alerts.knative_alerts("qa", "models")
     assert {s.key for s in specs} == {"pod-restarts", "oom-kills", "pending-pods", "queueing"}
     burn = promql_alerts.knative_burn_rate_alerts("qa", "models", 0.99, PERIOD)
     assert [s.combiner for s in burn] == ["AND", "AND"]
@@ -135,7 +135,7 @@ def test_every_metric_the_builders_name_is_catalogued():
             [s.conditions for s in alerts.cloud_run_alerts("qa", max_instances=2, model_load_seconds=9)]
         ),
         json.dumps(alerts.uptime_conditions("check", catalog.CLOUD_RUN_REVISION)),
-        json.dumps([s.conditions for s in promql_alerts.knative_alerts("qa", "m", max_instances=2)]),
+        json.dumps([s.conditions for s in promql_alerts.knative_alerts("qa", "m")]),
         json.dumps([s.conditions for s in promql_alerts.knative_burn_rate_alerts("qa", "m", 0.99, 30)]),
         dashboard.dashboard_json("a", dashboard.cloud_run_widgets("qa")),
         dashboard.dashboard_json("b", dashboard.knative_widgets("m")),
@@ -145,3 +145,12 @@ def test_every_metric_the_builders_name_is_catalogued():
     assert len(named) >= 15  # the regexes really find them
     for metric in catalog.METRICS.values():
         assert metric.doc.startswith(("https://", "docs/"))
+
+
+def test_docs_tables_are_generated_from_the_builders():
+    from pathlib import Path
+
+    from infra.components.monitoring import reference
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "observability.md").read_text()
+    assert reference.block(doc) == reference.tables(), "regenerate: python -m infra monitoring-tables --write"

@@ -130,7 +130,7 @@ def cloud_run_alerts(service_name: str, *, max_instances: int, model_load_second
             "`concurrency` (requests beyond slots + queue get 503 at once).",
             (
                 _threshold(
-                    "429/503 share of requests",
+                    f"429/503 share of requests > {OVERLOAD_SHARE:.0%}",
                     overload,
                     OVERLOAD_SHARE,
                     "ALIGN_RATE",
@@ -157,7 +157,7 @@ def cloud_run_alerts(service_name: str, *, max_instances: int, model_load_second
             "itself grew.",
             (
                 _threshold(
-                    "memory utilisation p99",
+                    f"memory utilisation p99 > {MEMORY_SHARE:.0%}",
                     cloud_run_filter(catalog.MEMORY_UTILIZATIONS, svc),
                     MEMORY_SHARE,
                     "ALIGN_PERCENTILE_99",

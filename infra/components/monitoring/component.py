@@ -228,9 +228,7 @@ class ServiceMonitoring(pulumi.ComponentResource):
             args.service_name, args.namespace, args.availability_goal, args.slo_period_days
         ):
             self._policy(spec)
-        for spec in promql_alerts.knative_alerts(
-            args.service_name, args.namespace, max_instances=args.max_instances
-        ):
+        for spec in promql_alerts.knative_alerts(args.service_name, args.namespace):
             self._policy(spec)
         if args.public and args.url is not None:
             self._uptime_knative(pulumi.Output.from_input(args.url))

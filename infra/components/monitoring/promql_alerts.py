@@ -27,9 +27,7 @@ def _promql(name: str, query: str, duration: str = WINDOW) -> dict[str, Any]:
     }
 
 
-def knative_alerts(
-    service_name: str, namespace: str, *, max_instances: int, container: str = "user-container"
-) -> list[AlertSpec]:
+def knative_alerts(service_name: str, namespace: str, *, container: str = "model") -> list[AlertSpec]:
     ns = f'namespace="{namespace}"'
     return [
         AlertSpec(
@@ -71,7 +69,7 @@ def knative_alerts(
             "WARNING",
             "Model pods have waited 10 min for a node: the node pool is full or at `gkeMaxNodes`.\n\n"
             f"Check first: `kubectl -n {namespace} get events` (Insufficient cpu/memory?), the "
-            f"cluster autoscaler's events, `gkeMaxNodes` against `maxInstances` ({max_instances}).",
+            "cluster autoscaler's events, `gkeMaxNodes` against `maxInstances`.",
             (
                 _promql(
                     "pods Pending",
