@@ -9,6 +9,7 @@ from pathlib import Path
 import pulumi
 
 from infra.cloud_run import CloudRunModelService, CloudRunModelServiceArgs
+from infra.components.monitoring import ServiceMonitoring
 from infra.gke import GkeCluster, cluster_args
 from infra.identity import RuntimeIdentity, RuntimeIdentityArgs
 from infra.image import ModelImage, ModelImageArgs
@@ -19,6 +20,7 @@ from infra.knative import (
     knative_curl_example,
     service_args,
 )
+from infra.plan_monitoring import monitoring_apis, monitoring_args
 from infra.project_services import ProjectServices, ProjectServicesArgs
 from infra.registry import ArtifactRepository, ArtifactRepositoryArgs
 from infra.settings import INGRESS, load_settings
@@ -41,7 +43,8 @@ apis = ProjectServices(
         apis=PLATFORM_APIS[settings.platform]
         + ["iam.googleapis.com"]
         + (["artifactregistry.googleapis.com"] if builds_image else [])
-        + (["cloudbuild.googleapis.com"] if builds_image and settings.image.builder == "cloudbuild" else []),
+        + (["cloudbuild.googleapis.com"] if builds_image and settings.image.builder == "cloudbuild" else [])
+        + monitoring_apis(settings),
     ),
 )
 needs_apis = pulumi.ResourceOptions(depends_on=apis.resources)
@@ -90,8 +93,10 @@ identity = RuntimeIdentity(
 
 spec = model_service_spec(settings, image.ref)
 public = settings.access.public
+kubernetes_provider = None
 if settings.platform == "knative":
     gke = GkeCluster("gke", cluster_args(settings), opts=needs_apis)
+    kubernetes_provider = gke.provider
     knative = KnativeInstall("knative", install_args(settings, gke.provider), opts=needs_apis)
     service = KnativeModelService(
         name,
@@ -125,6 +130,18 @@ else:
         opts=needs_apis,
     )
     curl = service.url.apply(lambda url: curl_example(url, public))
+
+if settings.monitoring.enabled:
+    ServiceMonitoring(
+        f"{name}-monitoring",
+        monitoring_args(
+            settings,
+            spec,
+            url=service.url,
+            kubernetes_provider=gke.provider if settings.platform == "knative" else None,
+        ),
+        opts=pulumi.ResourceOptions(depends_on=[*apis.resources, service]),
+    )
 
 pulumi.export("url", service.url)
 pulumi.export("image", image.ref)

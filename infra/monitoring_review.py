@@ -20,6 +20,7 @@ CHANNEL = "gcp:monitoring/notificationChannel:NotificationChannel"
 LOG_METRIC = "gcp:logging/metric:Metric"
 POD_MONITORING = "kubernetes:monitoring.googleapis.com/v1:PodMonitoring"
 
+_METRIC = re.compile(r'metric\.type="([^"]+)"')
 _LOOKBACK = re.compile(r'select_slo_burn_rate\("[^"]*/serviceLevelObjectives/([^"]+)",\s*"(\d+)s"\)')
 
 
@@ -44,7 +45,16 @@ def _condition(condition: dict[str, Any]) -> str:
         value = threshold.get("thresholdValue")
         if match:
             return f"{match.group(1)} burn rate {comparison} {value:g} over {int(match.group(2)) // 60} min"
-        return f"{condition.get('displayName', 'threshold')} {comparison} {value:g}"
+        metric = _METRIC.search(str(threshold.get("filter", "")))
+        what = metric.group(1).split(".googleapis.com/", 1)[-1] if metric else "?"
+        aligner = ((threshold.get("aggregations") or [{}])[0].get("perSeriesAligner") or "").removeprefix(
+            "ALIGN_"
+        )
+        if threshold.get("denominatorFilter"):
+            what = f"share of {what} ({condition.get('displayName', '')})"
+        elif aligner.startswith("PERCENTILE_"):
+            what = f"p{aligner.removeprefix('PERCENTILE_')} {what}"
+        return f"{what} {comparison} {value:g} for {threshold.get('duration', '0s')}"
     promql = condition.get("conditionPrometheusQueryLanguage")
     if promql:
         return f"PromQL: `{promql.get('query', '')}`"

@@ -53,6 +53,8 @@ _KNATIVE_VERSION = re.compile(r"^knative-v1\.(\d+)\.(\d+)$")
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _DNS_LABEL = re.compile(rf"^{_LABEL}$")
 _DOMAIN = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})+$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_BILLING_ACCOUNT = re.compile(r"^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$")
 _REGION = re.compile(r"^[a-z]+-[a-z]+\d+$")
 _ZONE = re.compile(r"^([a-z]+-[a-z]+\d+)-[a-z]$")
 _CIDR = re.compile(r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})/(\d{1,2})$")
@@ -149,6 +151,22 @@ class KnativeSettings:
 
 
 @dataclass(frozen=True)
+class MonitoringSettings:
+    enabled: bool
+    alert_emails: tuple[str, ...]
+    availability_goal: float
+    latency_goal: float
+    latency_threshold_ms: int
+    period_days: int
+    billing_account: str  # "" for none
+    monthly_budget: int  # 0 for none
+
+    @property
+    def budget(self) -> bool:
+        return bool(self.billing_account) and self.monthly_budget > 0
+
+
+@dataclass(frozen=True)
 class Settings:
     project: str
     region: str
@@ -161,6 +179,7 @@ class Settings:
     access: AccessSettings
     gke: GkeSettings
     knative: KnativeSettings
+    monitoring: MonitoringSettings
 
     @property
     def labels(self) -> dict[str, str]:
@@ -221,6 +240,14 @@ CONFIG_KEYS = (
     "knativeTarget",
     "knativeScaleToZeroGraceSeconds",
     "knativeScaleToZeroPodRetentionSeconds",
+    "monitoring",
+    "alertEmails",
+    "sloAvailabilityGoal",
+    "sloLatencyGoal",
+    "sloLatencyThresholdMs",
+    "sloPeriodDays",
+    "billingAccount",
+    "monthlyBudget",
 )
 
 T = TypeVar("T")
@@ -269,6 +296,14 @@ class _Reader:
 
     def flag(self, key: str) -> bool:
         return self._get(key, _parse_bool, "true or false", False)
+
+    def fraction(self, key: str, high: float) -> float:
+        valid = f"a number above 0 and at most {high:g}, e.g. 0.995"
+        value = self._get(key, float, valid, high)
+        if not 0 < value <= high:
+            self.fail(key, value, valid)
+            return high
+        return value
 
     def strings(self, key: str) -> tuple[str, ...]:
         return self._get(key, _parse_str_list, 'a list of strings, e.g. ["user:a@b.com"]', ())
@@ -357,6 +392,7 @@ def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: 
     deletion_protection = r.flag("deletionProtection")
     gke = _gke_settings(r, region)
     knative = _knative_settings(r)
+    monitoring = _monitoring_settings(r, service)
     settings = Settings(
         project=project,
         region=region,
@@ -369,6 +405,7 @@ def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: 
         access=access,
         gke=gke,
         knative=knative,
+        monitoring=monitoring,
     )
     if platform == "knative":
         _check_knative(r, settings)
@@ -505,6 +542,44 @@ def _valid_cidr(cidr: str) -> bool:
         return False
     *octets, prefix = (int(part) for part in match.groups())
     return all(o <= 255 for o in octets) and prefix <= 32
+
+
+def _monitoring_settings(r: _Reader, service: ServiceSettings) -> MonitoringSettings:
+    monitoring = MonitoringSettings(
+        enabled=r.flag("monitoring"),
+        alert_emails=r.strings("alertEmails"),
+        availability_goal=r.fraction("sloAvailabilityGoal", limits.SLO_GOAL_MAX),
+        latency_goal=r.fraction("sloLatencyGoal", limits.SLO_GOAL_MAX),
+        latency_threshold_ms=r.integer(
+            "sloLatencyThresholdMs",
+            1,
+            max(service.timeout_seconds, 1) * 1000,
+            ": at most timeoutSeconds, in ms",
+        ),
+        period_days=r.integer("sloPeriodDays", 1, limits.SLO_PERIOD_MAX_DAYS),
+        billing_account=r.text("billingAccount").strip().upper(),
+        monthly_budget=r.integer("monthlyBudget", 0, 10_000_000),
+    )
+    for email in monitoring.alert_emails:
+        if not _EMAIL.match(email):
+            r.fail("alertEmails", email, "an e-mail address like oncall@example.com")
+    if monitoring.billing_account and not _BILLING_ACCOUNT.match(monitoring.billing_account):
+        r.fail(
+            "billingAccount",
+            monitoring.billing_account,
+            "empty, or a billing account id like 0X0X0X-0X0X0X-0X0X0X",
+        )
+    if monitoring.billing_account and monitoring.monthly_budget == 0:
+        r.fail("monthlyBudget", 0, "a monthly amount above 0 with billingAccount set (the budget it guards)")
+    if monitoring.monthly_budget and not monitoring.billing_account:
+        r.fail("billingAccount", "", f"the billing account for monthlyBudget {monitoring.monthly_budget}")
+    if monitoring.budget and not monitoring.enabled:
+        r.fail(
+            "monitoring",
+            False,
+            "true with billingAccount and monthlyBudget: the budget is part of the monitoring",
+        )
+    return monitoring
 
 
 def _knative_settings(r: _Reader) -> KnativeSettings:

@@ -113,8 +113,8 @@ def _prod_slos(resources: Sequence[Resource]) -> Iterator[tuple[Resource, str]]:
             continue
         if not channels:
             gaps.append("no notification channel in the stack")
-        for gap in gaps:
-            yield service, gap
+        if gaps:  # one violation per service: what it lacks, together
+            yield service, "; ".join(gaps)
 
 
 def _budgets(resources: Sequence[Resource]) -> Iterator[tuple[Resource, str]]:

@@ -154,3 +154,9 @@ def test_docs_tables_are_generated_from_the_builders():
 
     doc = (Path(__file__).resolve().parents[2] / "docs" / "observability.md").read_text()
     assert reference.block(doc) == reference.tables(), "regenerate: python -m infra monitoring-tables --write"
+
+
+def test_the_policy_pack_keys_on_the_api_the_stack_enables():
+    from policy import tokens
+
+    assert tokens.BUDGET_API == budget.BUDGET_API

@@ -13,6 +13,8 @@ from typing import Any
 import pulumi
 
 THRESHOLDS = (0.5, 0.9, 1.0)
+# The API a budget is created through (enabled by the stack; the policy pack keys on it too).
+BUDGET_API = "billingbudgets.googleapis.com"
 
 
 def budget_args(
