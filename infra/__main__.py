@@ -3,6 +3,7 @@
 python -m infra render STACK [--format json|yaml|markdown] [--set key=value ...]
 python -m infra diff BASE.json HEAD.json [--stack NAME]
 python -m infra config-table [--write README.md]
+python -m infra monitoring-tables [--write docs/observability.md]
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from infra import diff as diffing
 from infra import docs
 from infra import render as rendering
+from infra.components.monitoring import reference
 from infra.settings import SettingsError
 from infra.stack_config import StackConfigError, parse_overrides
 
@@ -38,7 +40,16 @@ def main(argv: list[str] | None = None) -> int:
     diff.add_argument("--stack", default="", help="stack name for the heading")
     table = commands.add_parser("config-table", help="markdown table of every config key")
     table.add_argument("--write", type=Path, metavar="README", help="replace the table in this file")
+    tables = commands.add_parser("monitoring-tables", help="dashboard layout and alert table (markdown)")
+    tables.add_argument("--write", type=Path, metavar="DOC", help="replace the tables in this file")
     args = parser.parse_args(argv)
+
+    if args.command == "monitoring-tables":
+        if args.write:
+            reference.update(args.write)
+        else:
+            sys.stdout.write(reference.tables())
+        return 0
 
     if args.command == "config-table":
         if args.write:

@@ -153,7 +153,9 @@ def test_docs_tables_are_generated_from_the_builders():
     from infra.components.monitoring import reference
 
     doc = (Path(__file__).resolve().parents[2] / "docs" / "observability.md").read_text()
-    assert reference.block(doc) == reference.tables(), "regenerate: python -m infra monitoring-tables --write"
+    assert reference.block(doc) == reference.tables(), (
+        "regenerate: python -m infra monitoring-tables --write docs/observability.md"
+    )
 
 
 def test_the_policy_pack_keys_on_the_api_the_stack_enables():

@@ -1,7 +1,12 @@
 """docs/observability.md's alert table and dashboard layout, generated from the builders so the
-docs name exactly the alerts and tiles a stack declares (a test compares the two)."""
+docs name exactly the alerts and tiles a stack declares (a test compares the two).
+
+`python -m infra monitoring-tables --write docs/observability.md` refreshes them.
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from infra.components.monitoring import alerts, dashboard, promql_alerts, slo
 
@@ -84,3 +89,9 @@ def tables() -> str:
 
 def block(text: str) -> str:
     return text[text.index(START) + len(START) : text.index(END)].strip("\n") + "\n"
+
+
+def update(path: Path) -> None:
+    head, rest = path.read_text().split(START, 1)
+    tail = rest.split(END, 1)[1]
+    path.write_text(f"{head}{START}\n{tables()}{END}{tail}")
