@@ -573,6 +573,12 @@ def _monitoring_settings(r: _Reader, service: ServiceSettings) -> MonitoringSett
         r.fail("monthlyBudget", 0, "a monthly amount above 0 with billingAccount set (the budget it guards)")
     if monitoring.monthly_budget and not monitoring.billing_account:
         r.fail("billingAccount", "", f"the billing account for monthlyBudget {monitoring.monthly_budget}")
+    if monitoring.enabled and service.log_level not in ("DEBUG", "INFO"):
+        r.fail(
+            "logLevel",
+            service.log_level,
+            "INFO or DEBUG with monitoring on: the cold-start and queue-time metrics read the request log",
+        )
     if monitoring.budget and not monitoring.enabled:
         r.fail(
             "monitoring",

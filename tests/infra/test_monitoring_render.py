@@ -129,6 +129,7 @@ def test_markdown_review_lists_alerts_slos_and_budget_beside_the_cost():
         ({"billingAccount": BILLING["billingAccount"]}, "monthlyBudget"),
         ({"monthlyBudget": "10"}, "billingAccount"),
         ({**BILLING, "monitoring": "false"}, "monitoring"),
+        ({"logLevel": "WARNING"}, "logLevel"),
     ],
 )
 def test_bad_monitoring_settings_fail_in_one_line(overrides, key):
