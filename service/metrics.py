@@ -32,6 +32,7 @@ from prometheus_client.core import InfoMetricFamily, StateSetMetricFamily
 from prometheus_client.registry import Collector
 
 from service.admission import Admission
+from service.lifecycle import DRAINING, FAILED, LOADING, READY, ServiceState
 from service.metric_names import (
     IN_FLIGHT,
     INFERENCE_SECONDS,
@@ -42,7 +43,6 @@ from service.metric_names import (
     REQUEST_SECONDS,
     WINDOWS,
 )
-from service.state import DRAINING, FAILED, LOADING, READY, ServiceState
 
 PHASES = (LOADING, READY, DRAINING, FAILED)
 

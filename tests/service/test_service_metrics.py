@@ -15,7 +15,7 @@ from service_helpers import GatedBackend
 from bench.local_service import LocalService
 from service import metric_names as metrics
 from service.app import create_app
-from service.model import QAModel
+from service.qa.model import QAModel
 
 SEED = {"context": "Roses are red, violets are blue, sugar is sweet, and so are you.", "question": "What?"}
 

@@ -18,7 +18,7 @@ import pulumi
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
-from infra import child_options, type_token
+from infra.components import child_options, type_token
 from infra.components.monitoring import (
     alerts,
     budget,

@@ -14,6 +14,7 @@ from typing import Any
 from infra.components.monitoring import catalog
 from infra.components.monitoring.alerts import WINDOW, AlertSpec
 from infra.components.monitoring.slo import BURN_RATE_WINDOWS
+from infra.spec import CONTAINER_NAME
 
 
 def _promql(name: str, query: str, duration: str = WINDOW) -> dict[str, Any]:
@@ -27,7 +28,7 @@ def _promql(name: str, query: str, duration: str = WINDOW) -> dict[str, Any]:
     }
 
 
-def knative_alerts(service_name: str, namespace: str, *, container: str = "model") -> list[AlertSpec]:
+def knative_alerts(service_name: str, namespace: str, *, container: str = CONTAINER_NAME) -> list[AlertSpec]:
     ns = f'namespace="{namespace}"'
     return [
         AlertSpec(
