@@ -13,6 +13,8 @@ from provider_schema import problems
 from infra.components.monitoring import catalog
 from infra.settings import SettingsError
 
+pytestmark = pytest.mark.slow  # every test here renders a whole stack
+
 BILLING = {"billingAccount": "01AB23-45CD67-89EF01", "monthlyBudget": "40"}
 ALERT = "gcp:monitoring/alertPolicy:AlertPolicy"
 
