@@ -20,6 +20,8 @@ UPTIME_PERIOD = "60s"
 GMP_NAMESPACE = "gmp-system"
 POD_MONITORING_API = "monitoring.googleapis.com/v1"
 SCRAPE_INTERVAL = "30s"
+# Knative's queue-proxy sidecar serves its own request metrics (queue depth) on this port.
+QUEUE_PROXY_METRICS_PORT = 9091
 # Knative labels every pod of a Service's revisions with the Service's name.
 KNATIVE_SERVICE_LABEL = "serving.knative.dev/service"
 
@@ -73,14 +75,22 @@ def pod_monitoring_manifest(
         "metadata": {"name": f"{service_name}-metrics", "namespace": namespace, "labels": dict(labels)},
         "spec": {
             "selector": {"matchLabels": {KNATIVE_SERVICE_LABEL: service_name}},
-            "endpoints": [{"port": port, "path": metric_names.PATH, "interval": SCRAPE_INTERVAL}],
+            "endpoints": [
+                {"port": p, "path": metric_names.PATH, "interval": SCRAPE_INTERVAL}
+                for p in scrape_ports(port)
+            ],
         },
     }
 
 
+def scrape_ports(port: int) -> tuple[int, ...]:
+    """The service's own /metrics, and the queue-proxy's."""
+    return (port, QUEUE_PROXY_METRICS_PORT)
+
+
 def scrape_ingress_rule(port: int) -> dict[str, Any]:
-    """A NetworkPolicy ingress rule that lets managed Prometheus reach the metrics port only."""
+    """A NetworkPolicy ingress rule that lets managed Prometheus reach the metrics ports only."""
     return {
         "from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": GMP_NAMESPACE}}}],
-        "ports": [{"protocol": "TCP", "port": port}],
+        "ports": [{"protocol": "TCP", "port": p} for p in scrape_ports(port)],
     }

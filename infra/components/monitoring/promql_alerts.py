@@ -90,8 +90,9 @@ def knative_alerts(service_name: str, namespace: str, *, container: str = CONTAI
             (
                 _promql(
                     "queued requests",
-                    f"sum({catalog.KNATIVE_QUEUE_DEPTH.name}{{{ns}}}) "
-                    f"+ sum({catalog.SERVICE_QUEUE_DEPTH.name}{{{ns}}}) > 0",
+                    # `or vector(0)`: either source may be missing (a sum over nothing is empty).
+                    f"(sum({catalog.KNATIVE_QUEUE_DEPTH.name}{{{ns}}}) or vector(0)) "
+                    f"+ (sum({catalog.SERVICE_QUEUE_DEPTH.name}{{{ns}}}) or vector(0)) > 0",
                 ),
             ),
         ),

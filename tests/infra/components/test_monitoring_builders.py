@@ -162,3 +162,11 @@ def test_the_policy_pack_keys_on_the_api_the_stack_enables():
     from policy import tokens
 
     assert tokens.BUDGET_API == budget.BUDGET_API
+
+
+def test_queueing_alert_fires_on_either_queue_alone():
+    [queueing] = [s for s in promql_alerts.knative_alerts("qa", "m") if s.key == "queueing"]
+    query = queueing.conditions[0]["condition_prometheus_query_language"]["query"]
+    # A sum over a metric nobody exports is empty, and empty + anything is empty: each side
+    # must fall back to 0, or a missing queue-proxy metric would silence the service's queue.
+    assert query.count("or vector(0)") == 2

@@ -80,7 +80,9 @@ def test_knative_stack_monitoring():
     # The collectors may reach the metrics port, and kube-state-metrics' pod metrics are on.
     [policy] = of_type(gke, "kubernetes:networking.k8s.io/v1:NetworkPolicy")
     scrape = policy["inputs"]["spec"]["ingress"][-1]
-    assert scrape["ports"] == [{"port": 8080, "protocol": "TCP"}]
+    assert scrape["ports"] == [{"port": 8080, "protocol": "TCP"}, {"port": 9091, "protocol": "TCP"}]
+    ports = [e["port"] for e in pod_monitoring["inputs"]["spec"]["endpoints"]]
+    assert ports == [8080, 9091]
     assert scrape["from"][0]["namespaceSelector"]["matchLabels"] == {
         "kubernetes.io/metadata.name": "gmp-system"
     }
