@@ -70,6 +70,7 @@ class ServiceMonitoring(pulumi.ComponentResource):
     def __init__(self, name: str, args: ServiceMonitoringArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(type_token("ServiceMonitoring"), name, None, opts)
         self._name, self._args, self._opts = name, args, opts
+        self._number: str | None = None
         self.alert_policies = []
         self.channels = [
             gcp.monitoring.NotificationChannel(
@@ -83,8 +84,7 @@ class ServiceMonitoring(pulumi.ComponentResource):
             ).name
             for email in args.alert_emails
         ]
-        project_number = gcp.organizations.get_project_output(project_id=args.project).number
-        widgets = self._knative() if args.platform == "knative" else self._cloud_run(project_number)
+        widgets = self._knative() if args.platform == "knative" else self._cloud_run()
         board = gcp.monitoring.Dashboard(
             f"{name}-dashboard",
             project=args.project,
@@ -97,7 +97,7 @@ class ServiceMonitoring(pulumi.ComponentResource):
                 f"{name}-budget",
                 **budget.budget_args(
                     args.billing_account,
-                    pulumi.Output.concat("projects/", project_number),
+                    pulumi.Output.concat("projects/", self._project_number()),
                     args.monthly_budget,
                     self.channels,
                     f"{args.service_name} monthly budget",
@@ -122,7 +122,14 @@ class ServiceMonitoring(pulumi.ComponentResource):
         return policy
 
     # --- Cloud Run ---------------------------------------------------------------------------
-    def _cloud_run(self, project_number: pulumi.Output[str]) -> list[dict[str, Any]]:
+    def _project_number(self) -> str:
+        """Looked up only when needed (budget filter, the uptime check's agent): an invoke whose
+        result nobody awaits is still pending when the program ends."""
+        if self._number is None:
+            self._number = gcp.organizations.get_project(project_id=self._args.project).number
+        return self._number
+
+    def _cloud_run(self) -> list[dict[str, Any]]:
         args, name = self._args, self._name
         service = gcp.monitoring.GenericService(
             f"{name}-slo-service",
@@ -162,7 +169,7 @@ class ServiceMonitoring(pulumi.ComponentResource):
             args.service_name, max_instances=args.max_instances, model_load_seconds=args.model_load_seconds
         ):
             self._policy(spec)
-        self._uptime_cloud_run(project_number)
+        self._uptime_cloud_run()
         self._log_metrics = [
             gcp.logging.Metric(
                 f"{name}-{key}", project=args.project, **builder(args.service_name), opts=self._child()
@@ -174,7 +181,7 @@ class ServiceMonitoring(pulumi.ComponentResource):
         ]
         return dashboard.cloud_run_widgets(args.service_name)
 
-    def _uptime_cloud_run(self, project_number: pulumi.Output[str]) -> None:
+    def _uptime_cloud_run(self) -> None:
         args, name = self._args, self._name
         depends: list[pulumi.Resource] = []
         if not args.public:
@@ -186,7 +193,7 @@ class ServiceMonitoring(pulumi.ComponentResource):
                     location=args.region,
                     name=args.service_name,
                     role=INVOKER_ROLE,
-                    member=project_number.apply(probes.monitoring_agent),
+                    member=probes.monitoring_agent(self._project_number()),
                     opts=self._child(),
                 )
             )
