@@ -249,7 +249,38 @@ def _knative_service(mock: OfflineMocks, name: str, inputs: dict) -> dict:
     }
 
 
+def _monitoring(collection: str, id_key: str = ""):
+    """Cloud Monitoring objects are named projects/P/COLLECTION/ID, the ID chosen by the API
+    unless the input names it (`id_key`)."""
+
+    def outputs(mock: OfflineMocks, name: str, inputs: dict) -> dict:
+        object_id = inputs.get(id_key) if id_key else None
+        object_id = object_id or fake_hash(name, length=16)
+        path = f"projects/{_project(mock, inputs)}/{collection}/{object_id}"
+        return {"__id": path, "name": path, **({id_key: object_id} if id_key else {})}
+
+    return outputs
+
+
+def _slo(mock: OfflineMocks, name: str, inputs: dict) -> dict:
+    service = f"projects/{_project(mock, inputs)}/services/{inputs['service']}"
+    path = f"{service}/serviceLevelObjectives/{inputs['sloId']}"
+    return {"__id": path, "name": path}
+
+
+def _uptime_check(mock: OfflineMocks, name: str, inputs: dict) -> dict:
+    check_id = f"{inputs.get('displayName', name).split()[0]}-{fake_hash(name, length=8)}"
+    path = f"projects/{_project(mock, inputs)}/uptimeCheckConfigs/{check_id}"
+    return {"__id": path, "name": path, "uptimeCheckId": check_id}
+
+
 _OUTPUTS = {
+    "gcp:monitoring/notificationChannel:NotificationChannel": _monitoring("notificationChannels"),
+    "gcp:monitoring/genericService:GenericService": _monitoring("services", "serviceId"),
+    "gcp:monitoring/slo:Slo": _slo,
+    "gcp:monitoring/uptimeCheckConfig:UptimeCheckConfig": _uptime_check,
+    "gcp:monitoring/alertPolicy:AlertPolicy": _monitoring("alertPolicies"),
+    "gcp:monitoring/dashboard:Dashboard": _monitoring("dashboards"),
     "gcp:projects/service:Service": _api,
     "gcp:artifactregistry/repository:Repository": _repository,
     "gcp:serviceaccount/account:Account": _service_account,
