@@ -17,9 +17,10 @@ import yaml
 from pulumi.runtime import rpc
 
 from infra.cost import DEFAULT_LATENCY_MS, CostInputs, cost_section, estimate
-from infra.offline.mocks import STAND_IN_DIGEST, STAND_IN_IP, OfflineMocks
+from infra.offline.mocks import OfflineMocks
 from infra.offline.monitor import Registration, run_with_mocks
 from infra.offline.monitoring_review import Spend, review_table
+from infra.offline.stand_ins import STAND_IN_DIGEST, STAND_IN_IP
 from infra.settings import settings_from_stack_files, stack_files
 
 PROGRAM = stack_files.ROOT / "__main__.py"

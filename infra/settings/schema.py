@@ -158,6 +158,7 @@ class RolloutSettings:
     previous_revision: str
 
 
+@dataclass(frozen=True)
 class MonitoringSettings:
     enabled: bool
     alert_emails: tuple[str, ...]

@@ -11,7 +11,7 @@ from infra_helpers import by_type, cli, make_settings, rendered
 
 from infra import plan, spec
 from infra.offline import render as rendering
-from infra.offline.mocks import OFFLINE_ACCESS_TOKEN
+from infra.offline.stand_ins import OFFLINE_ACCESS_TOKEN
 from infra.settings import SettingsError, settings_from_stack_files, stack_files
 
 ROOT = Path(__file__).resolve().parents[3]
