@@ -8,17 +8,19 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 
 from flask import Flask, Response, g, jsonify, request
 
 from service import prefetch
 from service.admission import Admission
+from service.batching import Batcher
 from service.errors import BodyTooLargeError, NotReadyError, body_too_large_message, error_response
-from service.model import QAModel
+from service.model import Prediction, QAModel
 from service.openapi import build_openapi
 from service.runner import InferenceRunner
 from service.settings import Settings, SettingsError
@@ -38,6 +40,27 @@ class QAExtension:
     state: ServiceState
     admission: Admission
     runner: InferenceRunner
+    batcher: Batcher | None = None  # made for the loaded model when settings.batching is on
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def batcher_for(self, model: QAModel) -> Batcher:
+        with self._lock:
+            if self.batcher is None:
+                self.batcher = Batcher(
+                    model.forward,
+                    submit=self.runner.submit,
+                    max_wait_s=self.settings.batch_max_wait_ms / 1000,
+                    max_windows=model.max_batch_windows,
+                    timeout_s=self.settings.queue_timeout_s,
+                    padding=model.tokenizer.padding,
+                )
+            return self.batcher
+
+    def begin_drain(self) -> None:
+        """SIGTERM: not ready any more; queued batches run at once instead of waiting for more."""
+        self.state.begin_drain()
+        if self.batcher is not None:
+            self.batcher.begin_drain()
 
 
 def _default_loader(settings: Settings) -> Callable[[], QAModel]:
@@ -70,7 +93,7 @@ def create_app(
         settings=settings,
         state=ServiceState(settings.model_id, settings.model_revision),
         admission=Admission(settings.concurrency, settings.max_queue, settings.queue_timeout_s),
-        runner=InferenceRunner(settings.concurrency),
+        runner=InferenceRunner(settings.inference_threads),
     )
     app = Flask("service")
     # One byte of slack: Werkzeug silently truncates a chunked body at the limit, so the
@@ -105,10 +128,12 @@ def _register_hooks(app: Flask, ext: QAExtension) -> None:
     def _finish(response: Response) -> Response:
         total_ms = (time.perf_counter() - g.get("t0", time.perf_counter())) * 1000
         timings = {"inference": 0.0, **g.get("timings", {}), "total": total_ms}
+        params = g.get("timing_params", {})
         response.headers["X-Instance-Id"] = state.instance_id
         response.headers["X-Instance-Request-Count"] = str(g.get("number", state.served))
         response.headers["Server-Timing"] = ", ".join(
-            f"{name};dur={value:.3f}" for name, value in timings.items()
+            f"{name};dur={value:.3f}" + "".join(f";{k}={v}" for k, v in params.get(name, {}).items())
+            for name, value in timings.items()
         )
         response.headers["Cache-Control"] = "no-store"
         _log_request(response, timings, {"instance_id": state.instance_id, **g.get("log", {})})
@@ -168,21 +193,38 @@ def _register_predict(app: Flask, ext: QAExtension) -> None:
         if model is None:
             raise NotReadyError(f"model {settings.model_id} is {state.phase}; retry shortly")
         with admission.slot() as queue_ms:
-            if getattr(model.backend, "thread_affine", True):  # torch: its OpenMP team's thread
+            if settings.batching:
+                prediction = _predict_batched(ext.batcher_for(model), model, req)
+            elif getattr(model.backend, "thread_affine", True):  # torch: its OpenMP team's thread
                 prediction = runner.call(model.predict, req.question, req.context, req.options)
             else:  # ONNX Runtime: the session owns its threads; skip the hand-off (~0.4 ms)
                 prediction = model.predict(req.question, req.context, req.options)
         g.timings = {"queue": queue_ms, **prediction.timings_ms}
+        if prediction.batch is not None:
+            g.timing_params = {"batch": {"size": prediction.batch.size, "windows": prediction.batch.windows}}
         g.log = {
             "windows": prediction.windows,
             "tokens": prediction.tokens,
             "question_tokens": prediction.question_tokens,
             "context_chars": len(req.context),
         }
+        if prediction.batch is not None:
+            g.log["batch_size"] = prediction.batch.size
         body: dict[str, object] = prediction.best.as_dict()
         if req.options.top_k > 1:
             body["answers"] = [a.as_dict() for a in prediction.answers]
         return jsonify(body)
+
+
+def _predict_batched(batcher: Batcher, model: QAModel, req) -> Prediction:
+    """Tokenize and decode on this thread; the forward pass is shared with whoever else came."""
+    with batcher.reserve() as ticket:
+        prepared = model.prepare(req.question, req.context)
+        starts, ends, batch = ticket.run(prepared.windows.arrays)
+    timings = {"batch": batch.wait_ms, "inference": batch.forward_ms}
+    prediction = model.decode(prepared, starts, ends, req.options, timings)
+    prediction.batch = batch
+    return prediction
 
 
 def _log_request(response: Response, timings: dict[str, float], extra: dict) -> None:

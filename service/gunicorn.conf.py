@@ -70,7 +70,8 @@ def post_fork(server, worker):
 
 def post_worker_init(worker):
     """Wire the app's state to the worker: SIGTERM -> not ready; failed load -> stop."""
-    state = worker.wsgi.extensions["qa"].state
+    ext = worker.wsgi.extensions["qa"]
+    state = ext.state
 
     # A model that cannot load will not load on retry either: exit with gunicorn's
     # "worker failed to boot" code, which makes the master halt (non-zero) instead of
@@ -80,7 +81,7 @@ def post_worker_init(worker):
     gunicorn_handler = signal.getsignal(signal.SIGTERM)
 
     def on_sigterm(signum, frame):
-        state.begin_drain()
+        ext.begin_drain()
         if callable(gunicorn_handler):
             gunicorn_handler(signum, frame)
 

@@ -32,6 +32,12 @@ DEFAULT_MAX_BATCH_WINDOWS = {"torch": 2, "onnx": 2}
 # server on 2 vCPUs (service/README.md, "Intra-op spinning"): on is faster at every size
 # (25 tokens: 21.8 vs 30.1 ms int8, 34.9 vs 44.1 ms fp32), so on by default.
 DEFAULT_INTRA_OP_SPINNING = True
+# Dynamic batching (service/batching.py). Off unless asked for: a GPU stack turns it on; on
+# this project's 2-vCPU CPU benchmark it did not pay (service/README.md, "Dynamic batching").
+DEFAULT_BATCHING = False
+# Longest a queued request waits for a request that is still tokenizing to join its batch.
+DEFAULT_BATCH_MAX_WAIT_MS = 5.0
+BATCH_MAX_WAIT_MS_RANGE = (0.0, 1000.0)
 
 
 class SettingsError(ValueError):
@@ -65,6 +71,15 @@ class Settings:
     precision: str = "fp32"
     device: str = "auto"  # torch only: auto = CUDA + fp16 when a GPU is present
     intra_op_spinning: bool = DEFAULT_INTRA_OP_SPINNING  # onnx only
+    # Dynamic batching: requests' windows share forward passes of at most max_batch_windows
+    # rows; `concurrency` requests are admitted at once, forward passes run one at a time.
+    batching: bool = DEFAULT_BATCHING
+    batch_max_wait_ms: float = DEFAULT_BATCH_MAX_WAIT_MS
+
+    @property
+    def inference_threads(self) -> int:
+        """Threads that call the model: one per slot, or one for the batcher's forward passes."""
+        return 1 if self.batching else self.concurrency
 
     @property
     def gunicorn_threads(self) -> int:
@@ -105,6 +120,10 @@ class Settings:
             precision=manifest.precision if manifest else "fp32",
             device=device,
             intra_op_spinning=_bool(env, "INTRA_OP_SPINNING", DEFAULT_INTRA_OP_SPINNING),
+            batching=_bool(env, "BATCHING", DEFAULT_BATCHING),
+            batch_max_wait_ms=_float(
+                env, "BATCH_MAX_WAIT_MS", DEFAULT_BATCH_MAX_WAIT_MS, *BATCH_MAX_WAIT_MS_RANGE, unit="ms"
+            ),
         )
 
     @property
@@ -134,7 +153,9 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -
     return value
 
 
-def _float(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+def _float(
+    env: Mapping[str, str], name: str, default: float, low: float, high: float, *, unit: str = "seconds"
+) -> float:
     raw = _raw(env, name)
     if raw is None:
         return default
@@ -142,10 +163,12 @@ def _float(env: Mapping[str, str], name: str, default: float, low: float, high: 
         value = float(raw)
     except ValueError:
         raise SettingsError(
-            f"{name}={raw!r} is not valid: expected a number of seconds from {low} to {high}"
+            f"{name}={raw!r} is not valid: expected a number of {unit} from {low:g} to {high:g}"
         ) from None
     if not low <= value <= high:  # also rejects nan
-        raise SettingsError(f"{name}={raw!r} is not valid: expected a number of seconds from {low} to {high}")
+        raise SettingsError(
+            f"{name}={raw!r} is not valid: expected a number of {unit} from {low:g} to {high:g}"
+        )
     return value
 
 

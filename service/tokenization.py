@@ -10,7 +10,7 @@ return_offsets_mapping=True)`, one feature per window, no padding.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -75,6 +75,17 @@ def _token_text(value: object) -> str | None:
 
 
 @dataclass(frozen=True)
+class Padding:
+    """How windows of different widths are stacked: the tokenizer's side and pad value per input."""
+
+    side: str = "right"  # "left" or "right"
+    values: dict[str, int] = field(default_factory=lambda: {"input_ids": 0})
+
+    def value(self, name: str) -> int:
+        return self.values.get(name, 0)  # attention_mask / token_type_ids pad with 0
+
+
+@dataclass(frozen=True)
 class Windows:
     """The windows of one (question, context) pair, ready for a backend."""
 
@@ -136,6 +147,10 @@ class QATokenizer:
         )
         self.cls_token_id = self._token_id(self.info.cls_token)
         self.pad_token_id = self._token_id(self.info.pad_token) or 0
+
+    @property
+    def padding(self) -> Padding:
+        return Padding(self.info.padding_side, {"input_ids": self.pad_token_id})
 
     def _token_id(self, token: str | None) -> int | None:
         return self._counter.token_to_id(token) if token else None
