@@ -11,7 +11,9 @@ hits every side alike, medians quoted:
   baseline tree's service (same model, same settings): batching off must not regress it;
 * throughput and p50/p99 with 4 closed-loop clients at ~380 tokens: BATCHING=1 with
   CONCURRENCY=4, against BATCHING=0 with CONCURRENCY=4 and with the CPU default CONCURRENCY=1
-  (the other three wait in the admission queue).
+  (the other three wait in the admission queue);
+* the forward pass alone, in this process (no HTTP, no other server): four ~380-token windows
+  as one padded batch vs one at a time, alternating - what batching can at best save.
 
 Writes batching-<runtime>.json under --out and prints a markdown report (service/README.md).
 """
@@ -28,6 +30,7 @@ from pathlib import Path
 from bench.gpu import burst
 from bench.local_service import ROOT, LocalService
 from bench.serving import Client, build_payloads, cpu_description, ensure_model, percentile
+from service.batching import stack_windows
 
 DEFAULT_OUT = ROOT / "bench" / "out" / "batching"
 
@@ -123,6 +126,35 @@ def measure_throughput(
     }
 
 
+def measure_forward(model_dir: Path, payload, threads: int, repeats: int) -> dict:
+    """Milliseconds for 4 requests' windows: one stacked forward pass vs 4 passes."""
+    from service.model import QAModel  # noqa: PLC0415
+    from service.tokenization import QATokenizer  # noqa: PLC0415
+
+    model = QAModel.load(model_dir, num_threads=threads, max_batch_windows=64)
+    arrays = model.prepare(payload.question, payload.context).windows.arrays
+    stacked = stack_windows([arrays] * 4, QATokenizer(model_dir).padding)
+    times: dict[str, list[float]] = {"one_batch_of_4": [], "four_of_1": []}
+
+    def batched() -> None:
+        model.forward(stacked)
+
+    def serial() -> None:
+        for _ in range(4):
+            model.forward(arrays)
+
+    for fn in (batched, serial):
+        fn()
+    for i in range(repeats):
+        for name, fn in (("one_batch_of_4", batched), ("four_of_1", serial))[:: 1 if i % 2 == 0 else -1]:
+            t0 = time.perf_counter()
+            fn()
+            times[name].append((time.perf_counter() - t0) * 1000)
+    result = {name: _stats(v) for name, v in times.items()}
+    result["ratio_p50"] = round(result["one_batch_of_4"]["p50"] / result["four_of_1"]["p50"], 3)
+    return result
+
+
 def run(args: argparse.Namespace) -> dict:
     from service.tokenization import QATokenizer  # noqa: PLC0415
 
@@ -164,6 +196,7 @@ def run(args: argparse.Namespace) -> dict:
     finally:
         for s in load_servers.values():
             s.stop()
+    forward = measure_forward(model_dir, medium, args.threads, args.rounds * 10)
     return {
         "command": "python -m bench.batching_study " + " ".join(args.argv),
         "runtime": args.runtime,
@@ -171,6 +204,7 @@ def run(args: argparse.Namespace) -> dict:
         "cpu": cpu_description().get("Model name", "?"),
         "latency": latency,
         "throughput_4_clients_380_tokens": throughput,
+        "forward_4_windows_380_tokens_ms": forward,
     }
 
 
@@ -194,6 +228,12 @@ def render_markdown(result: dict) -> str:
             f"| {name} | {r['requests_per_s']} | {r['p50']:.0f} ms | {r['p99']:.0f} ms "
             f"| {r['mean_batch_size']} |"
         )
+    forward = result["forward_4_windows_380_tokens_ms"]
+    lines += [
+        "",
+        f"Forward pass alone, 4 windows of ~380 tokens: one batch {forward['one_batch_of_4']['p50']:.0f} ms, "
+        f"one at a time {forward['four_of_1']['p50']:.0f} ms (p50; ratio {forward['ratio_p50']}).",
+    ]
     return "\n".join(lines)
 
 
