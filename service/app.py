@@ -2,7 +2,7 @@
 
 `create_app(settings=None, model=None)`: settings default to the environment; pass a loaded
 `QAModel` (tests) or let the app load `settings.model_dir` on its inference thread while
-/health already answers. Gunicorn runs `service.app:create_app()` (service/gunicorn.conf.py).
+/health already answers (service/lifecycle.py). Gunicorn runs `service.app:create_app()`.
 """
 
 from __future__ import annotations
@@ -12,19 +12,18 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 
 from flask import Flask, Response, g, jsonify, request
 
-from service import prefetch
+from service import lifecycle
 from service.admission import Admission
-from service.batching import Batcher
+from service.batching import Batcher, BatchInfo
 from service.errors import BodyTooLargeError, NotReadyError, body_too_large_message, error_response
-from service.model import Prediction, QAModel
+from service.inference import InferenceRunner
+from service.lifecycle import READY, ServiceState
 from service.openapi import build_openapi
-from service.runner import InferenceRunner
-from service.settings import Settings, SettingsError
-from service.state import READY, ServiceState
+from service.qa.model import Prediction, QAModel
+from service.settings import Settings
 from service.validation import check_content_type, parse_predict
 
 log = logging.getLogger("service.requests")
@@ -54,31 +53,9 @@ class QAExtension:
                     timeout_s=self.settings.queue_timeout_s,
                     padding=model.tokenizer.padding,
                 )
+                # SIGTERM: queued batches run at once instead of waiting for company.
+                self.state.on_drain(self.batcher.begin_drain)
             return self.batcher
-
-    def begin_drain(self) -> None:
-        """SIGTERM: not ready any more; queued batches run at once instead of waiting for more."""
-        self.state.begin_drain()
-        if self.batcher is not None:
-            self.batcher.begin_drain()
-
-
-def _default_loader(settings: Settings) -> Callable[[], QAModel]:
-    if settings.model_dir is None:
-        raise SettingsError("MODEL_DIR is not set: expected the directory of the model to serve")
-    prefetched = prefetch.take(settings)  # ONNX: loading since the fork (service/prefetch.py)
-    if prefetched is not None:
-        return prefetched
-    return partial(
-        QAModel.load,
-        settings.model_dir,
-        num_threads=settings.num_threads,
-        max_question_tokens=settings.max_question_tokens,
-        max_batch_windows=settings.max_batch_windows,
-        backend=None,  # the manifest in MODEL_DIR decides (service/manifest.py)
-        device=settings.device,
-        allow_spinning=settings.intra_op_spinning,
-    )
 
 
 def create_app(
@@ -107,7 +84,7 @@ def create_app(
     if model is not None:
         ext.runner.call(ext.state.set_model, model)  # warm up where requests will run
     else:
-        ext.state.start_loading(loader or _default_loader(settings), ext.runner)
+        ext.state.start_loading(loader or lifecycle.model_loader(settings), ext.runner)
     return app
 
 
@@ -193,38 +170,37 @@ def _register_predict(app: Flask, ext: QAExtension) -> None:
         if model is None:
             raise NotReadyError(f"model {settings.model_id} is {state.phase}; retry shortly")
         with admission.slot() as queue_ms:
+            batch = None
             if settings.batching:
-                prediction = _predict_batched(ext.batcher_for(model), model, req)
+                prediction, batch = _predict_batched(ext.batcher_for(model), model, req)
             elif getattr(model.backend, "thread_affine", True):  # torch: its OpenMP team's thread
                 prediction = runner.call(model.predict, req.question, req.context, req.options)
-            else:  # ONNX Runtime: the session owns its threads; skip the hand-off (~0.4 ms)
+            else:  # ONNX Runtime: the session owns its threads; no hand-off to pay for
                 prediction = model.predict(req.question, req.context, req.options)
         g.timings = {"queue": queue_ms, **prediction.timings_ms}
-        if prediction.batch is not None:
-            g.timing_params = {"batch": {"size": prediction.batch.size, "windows": prediction.batch.windows}}
+        if batch is not None:
+            g.timing_params = {"batch": {"size": batch.size, "windows": batch.windows}}
         g.log = {
             "windows": prediction.windows,
             "tokens": prediction.tokens,
             "question_tokens": prediction.question_tokens,
             "context_chars": len(req.context),
         }
-        if prediction.batch is not None:
-            g.log["batch_size"] = prediction.batch.size
+        if batch is not None:
+            g.log["batch_size"] = batch.size
         body: dict[str, object] = prediction.best.as_dict()
         if req.options.top_k > 1:
             body["answers"] = [a.as_dict() for a in prediction.answers]
         return jsonify(body)
 
 
-def _predict_batched(batcher: Batcher, model: QAModel, req) -> Prediction:
+def _predict_batched(batcher: Batcher, model: QAModel, req) -> tuple[Prediction, BatchInfo]:
     """Tokenize and decode on this thread; the forward pass is shared with whoever else came."""
     with batcher.reserve() as ticket:
         prepared = model.prepare(req.question, req.context)
         starts, ends, batch = ticket.run(prepared.windows.arrays)
     timings = {"batch": batch.wait_ms, "inference": batch.forward_ms}
-    prediction = model.decode(prepared, starts, ends, req.options, timings)
-    prediction.batch = batch
-    return prediction
+    return model.decode(prepared, starts, ends, req.options, timings), batch
 
 
 def _log_request(response: Response, timings: dict[str, float], extra: dict) -> None:

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from service.errors import NotReadyError, OverloadedError
-from service.tokenization import Padding
+from service.qa.tokenization import Padding, split_rows, stack_windows
 
 log = logging.getLogger(__name__)
 
@@ -276,33 +276,3 @@ class Ticket:
         self.submitted = True
         item = self._batcher._enqueue(arrays)
         return self._batcher._wait(item)
-
-
-def stack_windows(requests: list[dict[str, np.ndarray]], padding: Padding) -> dict[str, np.ndarray]:
-    """The requests' windows as one array per input, padded to the longest window."""
-    width = max(arrays["input_ids"].shape[1] for arrays in requests)
-    rows = sum(arrays["input_ids"].shape[0] for arrays in requests)
-    stacked = {}
-    for name in requests[0]:
-        out = np.full((rows, width), padding.value(name), dtype=requests[0][name].dtype)
-        row = 0
-        for arrays in requests:
-            n, w = arrays[name].shape
-            cols = slice(width - w, width) if padding.side == "left" else slice(0, w)
-            out[row : row + n, cols] = arrays[name]
-            row += n
-        stacked[name] = out
-    return stacked
-
-
-def split_rows(
-    start: np.ndarray, end: np.ndarray, shapes: list[tuple[int, int]], side: str
-) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Each request's (start, end) logits back from the batch's, at its own width."""
-    width = start.shape[1]
-    parts, row = [], 0
-    for n, w in shapes:
-        cols = slice(width - w, width) if side == "left" else slice(0, w)
-        parts.append((start[row : row + n, cols], end[row : row + n, cols]))
-        row += n
-    return parts

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from bench import gpu
+from bench import gpu_measure, gpu_report
 from bench.__main__ import main
 from bench.local_service import ROOT
 
@@ -38,7 +38,7 @@ def _report(off_vs_raw=1.1, thr1=100.0, thr16=450.0, p99_16=30.0, share=0.97):
     throughput = {
         f"{mode}_c{c}": {"requests_per_s": thr1 * (c if mode == "off" else 1), "p50": 4.0, "p99": 20.0,
                          "n": 50, "mean_batch_size": 1.0}
-        for mode in ("on", "off") for c in gpu.CONCURRENCY
+        for mode in ("on", "off") for c in gpu_measure.CONCURRENCY
     }  # fmt: skip
     throughput["on_c16"] |= {"requests_per_s": thr16, "p99": p99_16, "mean_batch_size": 9.5}
     report = {
@@ -47,7 +47,7 @@ def _report(off_vs_raw=1.1, thr1=100.0, thr16=450.0, p99_16=30.0, share=0.97):
         "latency": latency, "throughput": throughput,
         "fp16_agreement": {"cases": 78, "agree": round(share * 78), "share": share, "mismatches": []},
     }  # fmt: skip
-    report["targets"] = gpu.check_targets(report)
+    report["targets"] = gpu_report.check_targets(report)
     return report
 
 
@@ -61,13 +61,14 @@ def test_targets_are_checked_against_the_issue_limits():
 
 
 def test_the_table_names_the_device_and_every_measurement():
-    table = gpu.render_markdown(_report(share=0.9))
+    table = gpu_report.render_markdown(_report(share=0.9))
     assert "on NVIDIA L4" in table
     assert "| medium | 380 (1) | 5.00 / 12.00 ms" in table
     assert "| 16 | 1600.0, 20.0 ms | 450.0, 30.0 ms, 9.5 |" in table
     assert "| fp16 spans agreeing with fp32 | 0.9 | >= 0.95 | **no** |" in table
 
 
+@pytest.mark.slow
 def test_the_gpu_check_runs_end_to_end_on_cpu(tmp_path):
     out = tmp_path / "gpu"
     done = subprocess.run(
@@ -78,7 +79,7 @@ def test_the_gpu_check_runs_end_to_end_on_cpu(tmp_path):
     report = json.loads((out / "gpu.json").read_text())
     assert set(report["latency"]) == {"small", "medium", "large"}
     assert report["latency"]["large"]["windows"] > 1
-    assert set(report["throughput"]) == {f"{m}_c{c}" for m in ("on", "off") for c in gpu.CONCURRENCY}
+    assert set(report["throughput"]) == {f"{m}_c{c}" for m in ("on", "off") for c in gpu_measure.CONCURRENCY}
     assert report["throughput"]["off_c16"]["mean_batch_size"] == 1  # no batches with it off
     assert report["fp16_agreement"]["cases"] >= 60
     assert report["start_to_first_answer_s"][0] > 0

@@ -1,88 +1,27 @@
-"""Dynamic batching (service/batching.py): same answers as serial, isolation, max wait, drain.
+"""Dynamic batching (service/batching.py): rows back to their requests, isolation, max wait, drain.
 
 The Batcher is driven directly with a stand-in forward pass where the test must know exactly
-which rows went where, and with real tiny checkpoints (the golden file's) where the answers
-matter. The app tests run the real Flask app with BATCHING on.
+which rows went where; the app tests run the real Flask app with BATCHING on. Batched answers
+equal serial ones on the golden cases: tests/service/qa/test_qa_batching_golden.py.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
-import math
-import random
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
-from golden_compare import GOLDEN, SCORE_ATOL, SCORE_RTOL
-from service_helpers import GatedBackend
+from service_helpers import POISON, EchoForward, GatedBackend, make_batcher, request_arrays, run_together
 
 from bench.headers import parse_server_timing, timing_params
 from service.app import create_app
-from service.batching import Batcher, split_rows, stack_windows
+from service.batching import Batcher
 from service.errors import NotReadyError, OverloadedError
-from service.model import QAModel
-from service.spans import DecodeOptions
-from service.tokenization import Padding
-
-POISON = -1
-
-
-class EchoForward:
-    """start logits = input ids, end logits = attention mask; raises on a POISON id.
-
-    Each request can then check it got its own rows back at its own width.
-    """
-
-    def __init__(self, gate: threading.Event | None = None) -> None:
-        self.calls: list[int] = []  # rows per call
-        self.gate = gate
-        self.entered = threading.Semaphore(0)
-
-    def __call__(self, arrays):
-        self.entered.release()
-        if self.gate is not None:
-            assert self.gate.wait(30), "test never opened the gate"
-        self.calls.append(arrays["input_ids"].shape[0])
-        if (arrays["input_ids"] == POISON).any():
-            raise ValueError("poisoned window")
-        return arrays["input_ids"].astype(np.float32), arrays["attention_mask"].astype(np.float32)
-
-
-def request_arrays(rows: int, width: int, first_id: int) -> dict[str, np.ndarray]:
-    ids = np.arange(first_id, first_id + rows * width, dtype=np.int64).reshape(rows, width)
-    return {"input_ids": ids, "attention_mask": np.ones_like(ids)}
-
-
-def make_batcher(forward, **kwargs) -> tuple[Batcher, ThreadPoolExecutor]:
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="inference")
-    options = {"max_wait_s": 0.05, "max_windows": 8, "timeout_s": 30.0, "padding": Padding()} | kwargs
-    return Batcher(forward, submit=pool.submit, **options), pool
-
-
-def run_together(batcher: Batcher, requests: list[dict[str, np.ndarray]]) -> list:
-    """Every request announced first, then submitted from its own thread: they batch."""
-    tickets = [batcher.reserve() for _ in requests]
-    entered = [t.__enter__() for t in tickets]
-    results: list = [None] * len(requests)
-
-    def go(i: int) -> None:
-        try:
-            results[i] = entered[i].run(requests[i])
-        except Exception as exc:
-            results[i] = exc
-        finally:
-            tickets[i].__exit__(None, None, None)
-
-    threads = [threading.Thread(target=go, args=(i,)) for i in range(len(requests))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    return results
+from service.qa.model import QAModel
+from service.qa.tokenization import Padding, split_rows, stack_windows
 
 
 @pytest.mark.parametrize("side", ["right", "left"])
@@ -208,52 +147,6 @@ def test_a_stopped_runner_fails_requests_at_once_instead_of_hanging():
     batcher = Batcher(EchoForward(), submit=pool.submit, max_wait_s=0, max_windows=4, timeout_s=30)
     with pytest.raises(NotReadyError):
         batcher.run(request_arrays(1, 2, 1))
-
-
-# --- real models: the golden cases ------------------------------------------------------------
-
-GOLDEN_DATA = json.loads(GOLDEN.read_text(encoding="utf-8"))
-
-
-@pytest.fixture(scope="module")
-def golden_models(tmp_path_factory):
-    from bench.fake_model import make_fake_qa_model
-
-    models = {}
-    for entry in GOLDEN_DATA["models"]:
-        out = tmp_path_factory.mktemp(f"golden-{entry['arch']}")
-        make_fake_qa_model(out, preset=entry["preset"], arch=entry["arch"], seed=entry["seed"])
-        models[entry["arch"]] = (QAModel.load(out, num_threads=1, max_question_tokens=200), entry["cases"])
-    return models
-
-
-def _spans_and_scores(prediction):
-    return [(a.answer, a.start, a.end) for a in prediction.answers], [a.score for a in prediction.answers]
-
-
-@pytest.mark.parametrize("arch", ["distilbert", "bert", "roberta"])
-def test_batched_answers_equal_serial_answers_on_the_golden_cases(golden_models, arch):
-    model, cases = golden_models[arch]
-    serial = [model.predict(c["question"], c["context"], DecodeOptions(**c["options"])) for c in cases]
-    rng = random.Random(f"batching-{arch}")  # noqa: S311 - reproducible test orders
-    sizes = set()
-    for _ in range(3):  # random arrival orders, random batch bounds
-        order = rng.sample(range(len(cases)), len(cases))
-        batcher, pool = make_batcher(
-            model.forward, max_wait_s=2.0, max_windows=rng.randint(2, 12), padding=model.tokenizer.padding
-        )
-        prepared = [model.prepare(cases[i]["question"], cases[i]["context"]) for i in order]
-        results = run_together(batcher, [p.windows.arrays for p in prepared])
-        pool.shutdown()
-        for i, p, (start, end, info) in zip(order, prepared, results, strict=True):
-            sizes.add(info.size)
-            got = model.decode(p, start, end, DecodeOptions(**cases[i]["options"]))
-            spans, scores = _spans_and_scores(got)
-            want_spans, want_scores = _spans_and_scores(serial[i])
-            assert spans == want_spans, cases[i]["id"]
-            for mine, theirs in zip(scores, want_scores, strict=True):
-                assert math.isclose(mine, theirs, rel_tol=SCORE_RTOL, abs_tol=SCORE_ATOL), cases[i]["id"]
-    assert max(sizes) > 2  # requests really shared forward passes
 
 
 # --- the app -------------------------------------------------------------------------------------
