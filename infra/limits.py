@@ -56,6 +56,12 @@ MAX_INSTANCES_CEILING = 1000  # per-service cap in the console; real ceiling is 
 GPU_TYPES = ("nvidia-l4",)
 GPU_RESOURCE = "nvidia.com/gpu"  # the extended resource a container limits and a node taint name
 GPU_RUNTIMES = ("torch",)  # the ONNX image runs on CPU only
+# Regions with Cloud Run L4 GPUs (cloud.google.com/run/docs/configuring/services/gpu, 2026-11;
+# the list grows: add a region here once Cloud Run offers GPUs there).
+GPU_REGIONS = ("us-central1", "us-east4", "europe-west1", "europe-west4", "asia-southeast1", "asia-south1")
+# Dynamic batching (service/batching.py): what the service accepts.
+MAX_BATCH_WINDOWS = service_bounds.MAX_BATCH_WINDOWS
+BATCH_MAX_WAIT_MS = service_bounds.BATCH_MAX_WAIT_MS
 
 # --- image builds ------------------------------------------------------------------------------
 BUILDERS = ("docker", "cloudbuild")

@@ -33,7 +33,6 @@ DEFAULT_INTRA_OP_SPINNING = True
 DEFAULT_BATCHING = False
 # Longest a queued request waits for a request that is still tokenizing to join its batch.
 DEFAULT_BATCH_MAX_WAIT_MS = 5.0
-BATCH_MAX_WAIT_MS_RANGE = (0.0, 1000.0)
 
 
 class SettingsError(ValueError):
@@ -110,7 +109,9 @@ class Settings:
             max_body_bytes=_int(env, "MAX_BODY_BYTES", 1_048_576, 1024, 1 << 30),
             max_queue=_int(env, "MAX_QUEUE", 4, 0, 4096),
             queue_timeout_s=_float(env, "QUEUE_TIMEOUT_S", 30.0, 0.001, 3600.0),
-            max_batch_windows=_int(env, "MAX_BATCH_WINDOWS", DEFAULT_MAX_BATCH_WINDOWS[runtime], 1, 1024),
+            max_batch_windows=_int(
+                env, "MAX_BATCH_WINDOWS", DEFAULT_MAX_BATCH_WINDOWS[runtime], *bounds.MAX_BATCH_WINDOWS
+            ),
             log_level=_choice(env, "LOG_LEVEL", "INFO", LOG_LEVELS),
             runtime=runtime,
             precision=manifest.precision if manifest else "fp32",
@@ -118,7 +119,7 @@ class Settings:
             intra_op_spinning=_bool(env, "INTRA_OP_SPINNING", DEFAULT_INTRA_OP_SPINNING),
             batching=_bool(env, "BATCHING", DEFAULT_BATCHING),
             batch_max_wait_ms=_float(
-                env, "BATCH_MAX_WAIT_MS", DEFAULT_BATCH_MAX_WAIT_MS, *BATCH_MAX_WAIT_MS_RANGE, unit="ms"
+                env, "BATCH_MAX_WAIT_MS", DEFAULT_BATCH_MAX_WAIT_MS, *bounds.BATCH_MAX_WAIT_MS, unit="ms"
             ),
         )
 

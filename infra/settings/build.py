@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from infra import limits
 from infra.limits import Cpu
 from infra.settings import checks, parse
+from infra.settings.derive import derive
 from infra.settings.parse import RawConfig
 from infra.settings.schema import (
     BUILDERS,
@@ -38,7 +39,9 @@ from infra.settings.schema import (
 
 def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: str) -> Settings:
     """Parse and validate raw config strings (as `pulumi.Config` returns them)."""
-    r = RawConfig(raw)
+    filled = derive(raw)  # what a GPU needs, where the stack left it unset
+    picked_for_gpu = {k for k, v in filled.items() if raw.get(k) != v} if filled.get("gpu") else set()
+    r = RawConfig(filled, derived=frozenset(picked_for_gpu))
     if not project:
         r.problems.append("gcp:project: not set — run `pulumi config set gcp:project YOUR_PROJECT`")
     if not region:
@@ -83,6 +86,8 @@ def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: 
     )
     checks.check_invokers(r, access)
     checks.check_runtime(r, model, service)
+    if service.gpu and platform == "cloudrun":
+        checks.check_gpu_region(r, region, service.gpu)
 
     deletion_protection = r.flag("deletionProtection")
     gke = _gke_settings(r, region)
@@ -102,8 +107,8 @@ def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: 
     )
     if platform == "knative":
         checks.check_knative(r, settings)
-    if r.problems:
-        raise SettingsError(r.problems)
+    if problems := r.all_problems():
+        raise SettingsError(problems)
     return settings
 
 
@@ -147,6 +152,12 @@ def _service_settings(r: RawConfig, platform: str) -> ServiceSettings:
         ),
         max_context_chars=r.integer("maxContextChars", *limits.MAX_CONTEXT_CHARS),
         log_level=r.choice("logLevel", LOG_LEVELS),
+        batching=r.flag("batching"),
+        batch_max_wait_ms=r.integer("batchMaxWaitMs", *limits.BATCH_MAX_WAIT_MS),
+        max_batch_windows=r.integer(
+            "maxBatchWindows", 0, limits.MAX_BATCH_WINDOWS[1], ": 0 keeps the service's default"
+        ),
+        gpu_zonal_redundancy=r.flag("gpuZonalRedundancy"),
     )
     if service.min_instances > service.max_instances:
         r.fail("minInstances", service.min_instances, f"at most maxInstances ({service.max_instances})")

@@ -72,6 +72,16 @@ def check_fractional_cpu(r: RawConfig, service: ServiceSettings) -> None:
         r.fail("executionEnvironment", service.execution_environment, f"gen1 {fractional}")
 
 
+def check_gpu_region(r: RawConfig, region: str, gpu: str) -> None:
+    if region and region not in limits.GPU_REGIONS:
+        r.fail(
+            "gcp:region",
+            region,
+            f"a region with Cloud Run {gpu} GPUs: {', '.join(limits.GPU_REGIONS)} "
+            "(if Cloud Run added yours, add it to GPU_REGIONS in infra/limits.py)",
+        )
+
+
 def check_gpu(r: RawConfig, service: ServiceSettings, cpu_known: bool) -> None:
     gpu = service.gpu
     if gpu not in limits.GPU_TYPES:
