@@ -11,7 +11,8 @@ service (`python -m service`: gunicorn, Flask, torch backend, DEVICE=cuda, fp16)
 * fp16 span agreement with fp32 on the golden cases (tests/service/qa/golden_qa_4x.json);
 * process start -> first answer, and GPU memory (nvidia-smi per process, torch's peak here).
 
-It writes gpu.json and gpu.md (a short table) under --out and prints the table. Without CUDA it
+It writes gpu.json, gpu.md (a short table) and the servers' logs under --out (six files: the
+models it generates go to --work) and prints the table. Without CUDA it
 stops at once with one line. `--device cpu --quick` runs every step on the CPU with a tiny
 model (fp16 on CPU kernels stands in for the GPU's), to check the script itself.
 The measurements are in bench/gpu_measure.py, the targets and the table in bench/gpu_report.py.
@@ -40,6 +41,7 @@ from bench.local_service import ROOT, LocalService
 from bench.studies.common import build_payloads
 
 DEFAULT_OUT = ROOT / "bench" / "out" / "gpu"
+DEFAULT_WORK = ROOT / "bench" / "out" / "gpu-work"
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,8 @@ def add_gpu(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--device", choices=("cuda", "cpu"), default="cuda", help="default cuda")
     p.add_argument("--quick", action="store_true", help="tiny model, few samples (checks the script)")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR", help=f"default {DEFAULT_OUT}")
+    p.add_argument("--work", type=Path, default=DEFAULT_WORK, metavar="DIR",
+                   help=f"generated models, kept for a rerun (default {DEFAULT_WORK})")  # fmt: skip
     p.set_defaults(handler=cmd_gpu)
 
 
@@ -85,8 +89,9 @@ def cmd_gpu(args: argparse.Namespace) -> int:
     torch = require_device(args.device)
     plan = QUICK if args.quick else FULL
     args.out.mkdir(parents=True, exist_ok=True)
+    args.work.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    report = run(torch, args.device, plan, args.out)
+    report = run(torch, args.device, plan, args.out, args.work)
     report["wall_s"] = round(time.perf_counter() - t0, 1)
     (args.out / "gpu.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     table = render_markdown(report)
@@ -96,12 +101,12 @@ def cmd_gpu(args: argparse.Namespace) -> int:
     return 0
 
 
-def run(torch, device: str, plan: Plan, out: Path) -> dict:
+def run(torch, device: str, plan: Plan, out: Path, work: Path) -> dict:
     from bench.coldstart import time_start  # noqa: PLC0415
     from bench.fake_model import make_fake_qa_model  # noqa: PLC0415
     from service.qa.tokenization import QATokenizer  # noqa: PLC0415
 
-    model_dir = out / f"model-{plan.preset}"
+    model_dir = work / f"model-{plan.preset}"
     if not (model_dir / "model.safetensors").is_file():
         log(f"generating the {plan.preset} checkpoint")
         make_fake_qa_model(model_dir, preset=plan.preset)
@@ -144,7 +149,7 @@ def run(torch, device: str, plan: Plan, out: Path) -> dict:
     finally:
         for server in servers.values():
             server.stop()
-    agreement = fp16_agreement(torch, device, out)
+    agreement = fp16_agreement(torch, device, work)
     log("fp16 agreement done")
     report = {
         "command": "python -m bench gpu"

@@ -21,7 +21,7 @@ def test_without_cuda_it_stops_at_once_with_one_line(capsys, tmp_path):
     torch = pytest.importorskip("torch")
     if torch.cuda.is_available():
         pytest.skip("this machine has a GPU")  # CI and this project's machines have none
-    assert main(["gpu", "--out", str(tmp_path)]) == 2
+    assert main(["gpu", "--out", str(tmp_path), "--work", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
     assert err.startswith("python -m bench gpu: error: no CUDA device: torch ")
@@ -72,7 +72,8 @@ def test_the_table_names_the_device_and_every_measurement():
 def test_the_gpu_check_runs_end_to_end_on_cpu(tmp_path):
     out = tmp_path / "gpu"
     done = subprocess.run(
-        [sys.executable, "-m", "bench", "gpu", "--device", "cpu", "--quick", "--out", str(out)],
+        [sys.executable, "-m", "bench", "gpu", "--device", "cpu", "--quick", "--out", str(out),
+         "--work", str(tmp_path / "work")],
         check=False, cwd=ROOT, capture_output=True, text=True, timeout=900,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
@@ -84,3 +85,11 @@ def test_the_gpu_check_runs_end_to_end_on_cpu(tmp_path):
     assert report["fp16_agreement"]["cases"] >= 60
     assert report["start_to_first_answer_s"][0] > 0
     assert (out / "gpu.md").read_text().strip() in done.stdout
+    # What comes back from a device run: the report, the table and the logs, no models.
+    assert sorted(p.name for p in out.iterdir()) == [
+        "gpu.json",
+        "gpu.md",
+        "server-off.log",
+        "server-on.log",
+        "start-0.log",
+    ]
