@@ -56,9 +56,6 @@ MAX_INSTANCES_CEILING = 1000  # per-service cap in the console; real ceiling is 
 GPU_TYPES = ("nvidia-l4",)
 GPU_RESOURCE = "nvidia.com/gpu"  # the extended resource a container limits and a node taint name
 GPU_RUNTIMES = ("torch",)  # the ONNX image runs on CPU only
-# Regions with Cloud Run L4 GPUs (cloud.google.com/run/docs/configuring/services/gpu, 2026-11;
-# the list grows: add a region here once Cloud Run offers GPUs there).
-GPU_REGIONS = ("us-central1", "us-east4", "europe-west1", "europe-west4", "asia-southeast1", "asia-south1")
 # Dynamic batching (service/batching.py): what the service accepts.
 MAX_BATCH_WINDOWS = service_bounds.MAX_BATCH_WINDOWS
 BATCH_MAX_WAIT_MS = service_bounds.BATCH_MAX_WAIT_MS
@@ -67,6 +64,13 @@ BATCH_MAX_WAIT_MS = service_bounds.BATCH_MAX_WAIT_MS
 BUILDERS = ("docker", "cloudbuild")
 GPU_MIN_CPU = 4
 GPU_MIN_MEMORY_MIB = 16 * 1024
+
+# cloud.google.com/run/docs/configuring/services/memory-limits, …/about-execution-environments
+# (checked 2026-12): the second generation needs at least 512 MiB; the first allows 128 MiB.
+GEN2_MIN_MEMORY_MIB = 512
+# cloud.google.com/kubernetes-engine/docs/concepts/release-channels (checked 2026-12); EXTENDED
+# keeps a minor version for up to 24 months.
+GKE_RELEASE_CHANNELS = ("RAPID", "REGULAR", "STABLE", "EXTENDED")
 
 # --- Knative -----------------------------------------------------------------------------------
 KNATIVE_DEFAULT_MAX_REVISION_TIMEOUT_SECONDS = 600
