@@ -143,6 +143,9 @@ def model_service_spec(settings: Settings, image: Any) -> ModelServiceSpec:
             num_threads=service.cpu.whole,
             max_context_chars=service.max_context_chars,
             log_level=service.log_level,
+            batching=service.batching,
+            batch_max_wait_ms=service.batch_max_wait_ms,
+            max_batch_windows=service.max_batch_windows,
         ),
         startup_probe=startup_probe(service.model_load_seconds),
         liveness_probe=liveness_probe(),
@@ -151,6 +154,7 @@ def model_service_spec(settings: Settings, image: Any) -> ModelServiceSpec:
         cpu_always_allocated=service.cpu_always_allocated,
         execution_environment=service.execution_environment,
         gpu=service.gpu,
+        gpu_zonal_redundancy=service.gpu_zonal_redundancy,
     )
 
 

@@ -54,6 +54,7 @@ class ModelServiceSpec:
     cpu_always_allocated: bool
     execution_environment: str
     gpu: str = ""
+    gpu_zonal_redundancy: bool = False
     port: int = CONTAINER_PORT
 
     @property
@@ -69,13 +70,18 @@ def service_env(
     num_threads: int,
     max_context_chars: int,
     log_level: str,
+    batching: bool = False,
+    batch_max_wait_ms: int = 0,
+    max_batch_windows: int = 0,
 ) -> tuple[tuple[str, str], ...]:
     """Environment of the container; the service validates each of these at start-up (its bounds
     are in service/bounds.py, and infra.limits keeps the stack inside them).
 
-    PORT is absent on purpose: Cloud Run and Knative both set it from the container port.
+    PORT is absent on purpose: Cloud Run and Knative both set it from the container port. The
+    batching variables appear only where they differ from the service's defaults (off; its
+    runtime's MAX_BATCH_WINDOWS), so a CPU stack's revision is what it was before batching.
     """
-    return (
+    env = [
         ("MODEL_ID", model_id),
         ("MODEL_REVISION", model_revision),
         ("CONCURRENCY", str(concurrency)),
@@ -83,7 +89,12 @@ def service_env(
         ("NUM_THREADS", str(num_threads)),
         ("MAX_CONTEXT_CHARS", str(max_context_chars)),
         ("LOG_LEVEL", log_level),
-    )
+    ]
+    if batching:
+        env += [("BATCHING", "1"), ("BATCH_MAX_WAIT_MS", str(batch_max_wait_ms))]
+    if max_batch_windows:
+        env.append(("MAX_BATCH_WINDOWS", str(max_batch_windows)))
+    return tuple(env)
 
 
 def startup_probe(model_load_seconds: int) -> Probe:

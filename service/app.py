@@ -8,20 +8,22 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import Flask, Response, g, jsonify, request
 
 from service import lifecycle, metric_names
 from service.admission import Admission
+from service.batching import Batcher, BatchInfo
 from service.errors import BodyTooLargeError, NotReadyError, body_too_large_message, error_response
 from service.inference import InferenceRunner
 from service.lifecycle import READY, ServiceState
 from service.metrics import ServiceMetrics
 from service.openapi import build_openapi
-from service.qa.model import QAModel
+from service.qa.model import Prediction, QAModel
 from service.settings import Settings
 from service.validation import check_content_type, parse_predict
 
@@ -40,6 +42,23 @@ class QAExtension:
     admission: Admission
     runner: InferenceRunner
     metrics: ServiceMetrics
+    batcher: Batcher | None = None  # made for the loaded model when settings.batching is on
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def batcher_for(self, model: QAModel) -> Batcher:
+        with self._lock:
+            if self.batcher is None:
+                self.batcher = Batcher(
+                    model.forward,
+                    submit=self.runner.submit,
+                    max_wait_s=self.settings.batch_max_wait_ms / 1000,
+                    max_windows=model.max_batch_windows,
+                    timeout_s=self.settings.queue_timeout_s,
+                    padding=model.tokenizer.padding,
+                )
+                # SIGTERM: queued batches run at once instead of waiting for company.
+                self.state.on_drain(self.batcher.begin_drain)
+            return self.batcher
 
 
 def create_app(
@@ -56,7 +75,7 @@ def create_app(
         settings=settings,
         state=state,
         admission=admission,
-        runner=InferenceRunner(settings.concurrency),
+        runner=InferenceRunner(settings.inference_threads),
         metrics=ServiceMetrics(state, admission, runtime=settings.runtime, precision=settings.precision),
     )
     app = Flask("service")
@@ -92,10 +111,12 @@ def _register_hooks(app: Flask, ext: QAExtension) -> None:
     def _finish(response: Response) -> Response:
         total_ms = (time.perf_counter() - g.get("t0", time.perf_counter())) * 1000
         timings = {"inference": 0.0, **g.get("timings", {}), "total": total_ms}
+        params = g.get("timing_params", {})
         response.headers["X-Instance-Id"] = state.instance_id
         response.headers["X-Instance-Request-Count"] = str(g.get("number", state.served))
         response.headers["Server-Timing"] = ", ".join(
-            f"{name};dur={value:.3f}" for name, value in timings.items()
+            f"{name};dur={value:.3f}" + "".join(f";{k}={v}" for k, v in params.get(name, {}).items())
+            for name, value in timings.items()
         )
         response.headers["Cache-Control"] = "no-store"
         extra = g.get("log", {})
@@ -164,21 +185,37 @@ def _register_predict(app: Flask, ext: QAExtension) -> None:
         if model is None:
             raise NotReadyError(f"model {settings.model_id} is {state.phase}; retry shortly")
         with admission.slot() as queue_ms:
-            if getattr(model.backend, "thread_affine", True):  # torch: its OpenMP team's thread
+            batch = None
+            if settings.batching:
+                prediction, batch = _predict_batched(ext.batcher_for(model), model, req)
+            elif getattr(model.backend, "thread_affine", True):  # torch: its OpenMP team's thread
                 prediction = runner.call(model.predict, req.question, req.context, req.options)
             else:  # ONNX Runtime: the session owns its threads; no hand-off to pay for
                 prediction = model.predict(req.question, req.context, req.options)
         g.timings = {"queue": queue_ms, **prediction.timings_ms}
+        if batch is not None:
+            g.timing_params = {"batch": {"size": batch.size, "windows": batch.windows}}
         g.log = {
             "windows": prediction.windows,
             "tokens": prediction.tokens,
             "question_tokens": prediction.question_tokens,
             "context_chars": len(req.context),
         }
+        if batch is not None:
+            g.log["batch_size"] = batch.size
         body: dict[str, object] = prediction.best.as_dict()
         if req.options.top_k > 1:
             body["answers"] = [a.as_dict() for a in prediction.answers]
         return jsonify(body)
+
+
+def _predict_batched(batcher: Batcher, model: QAModel, req) -> tuple[Prediction, BatchInfo]:
+    """Tokenize and decode on this thread; the forward pass is shared with whoever else came."""
+    with batcher.reserve() as ticket:
+        prepared = model.prepare(req.question, req.context)
+        starts, ends, batch = ticket.run(prepared.windows.arrays)
+    timings = {"batch": batch.wait_ms, "inference": batch.forward_ms}
+    return model.decode(prepared, starts, ends, req.options, timings), batch
 
 
 def _log_request(response: Response, timings: dict[str, float], extra: dict) -> None:

@@ -10,3 +10,5 @@ NUM_THREADS = (1, 1024)
 MAX_CONTEXT_CHARS = (1, 10_000_000)
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LABEL_MAX_CHARS = 200  # MODEL_ID and MODEL_REVISION: printable text, reported in /ready and logs
+MAX_BATCH_WINDOWS = (1, 1024)  # rows of one forward pass (one request's windows, or a batch's)
+BATCH_MAX_WAIT_MS = (0, 1000)  # BATCHING: longest wait for a request still tokenizing

@@ -152,6 +152,7 @@ class ServiceState:
         self._served = 0
         self._lock = threading.Lock()
         self._on_failure: Callable[[], None] | None = None
+        self._on_drain: list[Callable[[], None]] = []
         self.loaded = threading.Event()  # set when loading ended, either way
 
     def next_request_number(self) -> int:
@@ -221,10 +222,21 @@ class ServiceState:
         if failed:
             callback()
 
+    def on_drain(self, callback: Callable[[], None]) -> None:
+        """Run `callback` at SIGTERM (the batcher stops waiting for company then)."""
+        with self._lock:
+            self._on_drain.append(callback)
+            draining = self.phase == DRAINING
+        if draining:
+            callback()
+
     def begin_drain(self) -> None:
         """SIGTERM: report not-ready; requests already accepted still complete."""
         with self._lock:
             previous, self.phase = self.phase, DRAINING
+            callbacks = list(self._on_drain)
+        for callback in callbacks:
+            callback()
         log.info(
             "draining: not ready any more, finishing in-flight requests", extra={"previous_phase": previous}
         )

@@ -28,6 +28,11 @@ DEFAULT_MAX_BATCH_WINDOWS = {"torch": 2, "onnx": 2}
 # ONNX Runtime intra-op spinning (session.intra_op.allow_spinning): on, as it was faster at every
 # request size under the real server (service/README.md, "Intra-op spinning").
 DEFAULT_INTRA_OP_SPINNING = True
+# Dynamic batching (service/batching.py). Off unless asked for: a GPU stack turns it on; on
+# this project's 2-vCPU CPU benchmark it did not pay (service/README.md, "Dynamic batching").
+DEFAULT_BATCHING = False
+# Longest a queued request waits for a request that is still tokenizing to join its batch.
+DEFAULT_BATCH_MAX_WAIT_MS = 5.0
 
 
 class SettingsError(ValueError):
@@ -61,6 +66,15 @@ class Settings:
     precision: str = "fp32"
     device: str = "auto"  # torch only: auto = CUDA + fp16 when a GPU is present
     intra_op_spinning: bool = DEFAULT_INTRA_OP_SPINNING  # onnx only
+    # Dynamic batching: requests' windows share forward passes of at most max_batch_windows
+    # rows; `concurrency` requests are admitted at once, forward passes run one at a time.
+    batching: bool = DEFAULT_BATCHING
+    batch_max_wait_ms: float = DEFAULT_BATCH_MAX_WAIT_MS
+
+    @property
+    def inference_threads(self) -> int:
+        """Threads that call the model: one per slot, or one for the batcher's forward passes."""
+        return 1 if self.batching else self.concurrency
 
     @property
     def gunicorn_threads(self) -> int:
@@ -95,12 +109,18 @@ class Settings:
             max_body_bytes=_int(env, "MAX_BODY_BYTES", 1_048_576, 1024, 1 << 30),
             max_queue=_int(env, "MAX_QUEUE", 4, 0, 4096),
             queue_timeout_s=_float(env, "QUEUE_TIMEOUT_S", 30.0, 0.001, 3600.0),
-            max_batch_windows=_int(env, "MAX_BATCH_WINDOWS", DEFAULT_MAX_BATCH_WINDOWS[runtime], 1, 1024),
+            max_batch_windows=_int(
+                env, "MAX_BATCH_WINDOWS", DEFAULT_MAX_BATCH_WINDOWS[runtime], *bounds.MAX_BATCH_WINDOWS
+            ),
             log_level=_choice(env, "LOG_LEVEL", "INFO", LOG_LEVELS),
             runtime=runtime,
             precision=manifest.precision if manifest else "fp32",
             device=device,
             intra_op_spinning=_bool(env, "INTRA_OP_SPINNING", DEFAULT_INTRA_OP_SPINNING),
+            batching=_bool(env, "BATCHING", DEFAULT_BATCHING),
+            batch_max_wait_ms=_float(
+                env, "BATCH_MAX_WAIT_MS", DEFAULT_BATCH_MAX_WAIT_MS, *bounds.BATCH_MAX_WAIT_MS, unit="ms"
+            ),
         )
 
     @property
@@ -130,7 +150,9 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -
     return value
 
 
-def _float(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+def _float(
+    env: Mapping[str, str], name: str, default: float, low: float, high: float, *, unit: str = "seconds"
+) -> float:
     raw = _raw(env, name)
     if raw is None:
         return default
@@ -138,10 +160,12 @@ def _float(env: Mapping[str, str], name: str, default: float, low: float, high: 
         value = float(raw)
     except ValueError:
         raise SettingsError(
-            f"{name}={raw!r} is not valid: expected a number of seconds from {low} to {high}"
+            f"{name}={raw!r} is not valid: expected a number of {unit} from {low:g} to {high:g}"
         ) from None
     if not low <= value <= high:  # also rejects nan
-        raise SettingsError(f"{name}={raw!r} is not valid: expected a number of seconds from {low} to {high}")
+        raise SettingsError(
+            f"{name}={raw!r} is not valid: expected a number of {unit} from {low:g} to {high:g}"
+        )
     return value
 
 

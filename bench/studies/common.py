@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.coldstart import time_start
+from bench.headers import parse_server_timing
 from bench.local_service import LocalService, ServiceStartError
 from bench.stats import percentile
 
@@ -136,12 +137,7 @@ class Client:
         status, headers, data, elapsed = self.request("POST", "/predict", body)
         if status != 200:
             raise RuntimeError(f"HTTP {status}: {data[:200]!r}")
-        timing = {}
-        for part in headers.get("server-timing", "").split(","):
-            name, _, dur = part.strip().partition(";dur=")
-            if dur:
-                timing[name] = float(dur)
-        return elapsed, timing, json.loads(data)
+        return elapsed, parse_server_timing(headers.get("server-timing")), json.loads(data)
 
 
 def start_server(model_dir: Path, env: dict[str, str], log_path: Path) -> tuple[subprocess.Popen, int]:

@@ -95,9 +95,9 @@ def template_args(
             max_instance_count=spec.max_instances,
         ),
         node_selector=run.ServiceTemplateNodeSelectorArgs(accelerator=spec.gpu) if spec.gpu else None,
-        # Zonal redundancy needs GPU quota for a standby zone as well; one zone is the default
-        # that fits a fresh project's quota.
-        gpu_zonal_redundancy_disabled=True if spec.gpu else None,
+        # Always explicit with a GPU: Cloud Run's own default is redundancy on, which draws on a
+        # quota of its own that a fresh project lacks (docs/gpu.md).
+        gpu_zonal_redundancy_disabled=(not spec.gpu_zonal_redundancy) if spec.gpu else None,
     )
 
 

@@ -14,6 +14,7 @@ from infra.rollout import keys as rollout_keys
 from infra.rollout.checks import rollout_problems
 from infra.rollout.traffic import MAX_CANDIDATE_PERCENT
 from infra.settings import checks, parse
+from infra.settings.derive import derive
 from infra.settings.monitoring import monitoring_settings
 from infra.settings.parse import RawConfig
 from infra.settings.schema import (
@@ -44,7 +45,9 @@ from infra.settings.schema import (
 
 def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: str) -> Settings:
     """Parse and validate raw config strings (as `pulumi.Config` returns them)."""
-    r = RawConfig(raw)
+    filled = derive(raw)  # what a GPU needs, where the stack left it unset
+    picked_for_gpu = {k for k, v in filled.items() if raw.get(k) != v} if filled.get("gpu") else set()
+    r = RawConfig(filled, derived=frozenset(picked_for_gpu))
     if not project:
         r.problems.append("gcp:project: not set — run `pulumi config set gcp:project YOUR_PROJECT`")
     if not region:
@@ -121,8 +124,8 @@ def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: 
     )
     if platform == "knative":
         checks.check_knative(r, settings)
-    if r.problems:
-        raise SettingsError(r.problems)
+    if problems := r.all_problems():
+        raise SettingsError(problems)
     return settings
 
 
@@ -184,6 +187,12 @@ def _service_settings(r: RawConfig, platform: str) -> ServiceSettings:
         ),
         max_context_chars=r.integer("maxContextChars", *limits.MAX_CONTEXT_CHARS),
         log_level=r.choice("logLevel", LOG_LEVELS),
+        batching=r.flag("batching"),
+        batch_max_wait_ms=r.integer("batchMaxWaitMs", *limits.BATCH_MAX_WAIT_MS),
+        max_batch_windows=r.integer(
+            "maxBatchWindows", 0, limits.MAX_BATCH_WINDOWS[1], ": 0 keeps the service's default"
+        ),
+        gpu_zonal_redundancy=r.flag("gpuZonalRedundancy"),
     )
     if service.min_instances > service.max_instances:
         r.fail("minInstances", service.min_instances, f"at most maxInstances ({service.max_instances})")

@@ -28,14 +28,22 @@ T = TypeVar("T")
 class RawConfig:
     """Parses raw config strings, collecting every problem instead of stopping at the first."""
 
-    def __init__(self, raw: Mapping[str, str]):
+    def __init__(self, raw: Mapping[str, str], derived: frozenset[str] = frozenset()):
         self.raw = raw
         self.problems: list[str] = []
+        # Keys the stack left unset and settings/derive.py filled in: a problem with one of
+        # those is a consequence of another key's value, reported only when nothing else is.
+        self.derived = derived
+        self.consequences: list[str] = []
 
     def fail(self, key: str, value: object, valid: str) -> None:
         # As typed: Unicode stays itself (ensure_ascii=False), control characters show as \n, \t.
         shown = json.dumps(value, ensure_ascii=False, default=str)
-        self.problems.append(f"{key}: {shown} is not valid — {valid}")
+        line = f"{key}: {shown} is not valid — {valid}"
+        (self.consequences if key in self.derived else self.problems).append(line)
+
+    def all_problems(self) -> list[str]:
+        return self.problems or self.consequences
 
     def _get(self, key: str, parse: Callable[[str], T], valid: str, fallback: T) -> T:
         if key not in self.raw:

@@ -95,6 +95,11 @@ class ServiceSettings:
     model_load_seconds: int
     max_context_chars: int
     log_level: str
+    # Dynamic batching; max_batch_windows 0 leaves the service's default for its runtime.
+    batching: bool = False
+    batch_max_wait_ms: int = 0
+    max_batch_windows: int = 0
+    gpu_zonal_redundancy: bool = False  # Cloud Run: standby GPU capacity in another zone
 
 
 @dataclass(frozen=True)
@@ -225,6 +230,10 @@ CONFIG_KEYS = (
     "startupCpuBoost",
     "cpuAlwaysAllocated",
     "gpu",
+    "gpuZonalRedundancy",
+    "batching",
+    "batchMaxWaitMs",
+    "maxBatchWindows",
     "executionEnvironment",
     "modelLoadSeconds",
     "maxContextChars",

@@ -31,6 +31,16 @@ class NoContextTokensError(ValueError):
     """The context holds nothing the tokenizer keeps (e.g. only control characters)."""
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """One request, tokenized: what the forward pass and the decoding need."""
+
+    context: str
+    windows: Windows
+    question_tokens: int
+    tokenize_ms: float
+
+
 @dataclass
 class Prediction:
     answers: list[Answer]
@@ -117,7 +127,14 @@ class QAModel:
         return self.predict(WARMUP_QUESTION, WARMUP_CONTEXT)
 
     def predict(self, question: str, context: str, options: DecodeOptions | None = None) -> Prediction:
-        options = options or DecodeOptions()
+        prepared = self.prepare(question, context)
+        t0 = time.perf_counter()
+        starts, ends = self.forward(prepared.windows.arrays)
+        inference_ms = (time.perf_counter() - t0) * 1000
+        return self.decode(prepared, starts, ends, options, {"inference": inference_ms})
+
+    def prepare(self, question: str, context: str) -> Prepared:
+        """Check and tokenize one request into its padded windows (no model call)."""
         t0 = time.perf_counter()
         question_tokens = self.tokenizer.count_tokens(question)
         if question_tokens > self.max_question_tokens:
@@ -128,11 +145,20 @@ class QAModel:
         windows = self.tokenizer.windows(question, context, self.input_names)
         if not _has_context(windows):
             raise NoContextTokensError("context contains no text the model can read")
-        t1 = time.perf_counter()
+        return Prepared(context, windows, question_tokens, (time.perf_counter() - t0) * 1000)
 
-        starts, ends = self._forward(windows.arrays)
-        t2 = time.perf_counter()
-
+    def decode(
+        self,
+        prepared: Prepared,
+        starts: np.ndarray,
+        ends: np.ndarray,
+        options: DecodeOptions | None = None,
+        timings_ms: dict[str, float] | None = None,
+    ) -> Prediction:
+        """Best answers from the logits of `prepared`'s windows ([windows, its own width])."""
+        options = options or DecodeOptions()
+        t0 = time.perf_counter()
+        windows = prepared.windows
         width = windows.arrays["input_ids"].shape[1]
         left = self.tokenizer.info.padding_side == "left"
         rows = []
@@ -141,7 +167,7 @@ class QAModel:
             desired = (1 - windows.p_mask[row, cols]) & windows.arrays["attention_mask"][row, cols]
             rows.append((starts[row, cols], ends[row, cols], desired))
         answers = best_answers(
-            context,
+            prepared.context,
             encodings=windows.encodings,
             start_logits=[r[0] for r in rows],
             end_logits=[r[1] for r in rows],
@@ -149,20 +175,19 @@ class QAModel:
             question_first=windows.question_first,
             options=options,
         )
-        t3 = time.perf_counter()
         return Prediction(
             answers=answers,
             windows=windows.count,
             tokens=windows.tokens,
-            question_tokens=question_tokens,
+            question_tokens=prepared.question_tokens,
             timings_ms={
-                "tokenize": (t1 - t0) * 1000,
-                "inference": (t2 - t1) * 1000,
-                "decode": (t3 - t2) * 1000,
+                "tokenize": prepared.tokenize_ms,
+                **(timings_ms or {}),
+                "decode": (time.perf_counter() - t0) * 1000,
             },
         )
 
-    def _forward(self, arrays: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    def forward(self, arrays: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """All windows as one padded batch, split only past max_batch_windows (memory)."""
         total = arrays["input_ids"].shape[0]
         if total <= self.max_batch_windows:

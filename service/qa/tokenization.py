@@ -4,13 +4,14 @@ No torch or transformers import here (nor in service/qa/spans.py): an ONNX Runti
 be able to serve without either. The windowing reproduces what the transformers 4.x
 question-answering pipeline asked its fast tokenizer for: `tokenizer(question, context,
 truncation="only_second", max_length=384, stride=128, return_overflowing_tokens=True,
-return_offsets_mapping=True)`, one feature per window, no padding.
+return_offsets_mapping=True)`, one feature per window, no padding. `stack_windows` /
+`split_rows` put several requests' windows into one padded batch and back (service/batching.py).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -75,6 +76,17 @@ def _token_text(value: object) -> str | None:
 
 
 @dataclass(frozen=True)
+class Padding:
+    """How windows of different widths are stacked: the tokenizer's side and pad value per input."""
+
+    side: str = "right"  # "left" or "right"
+    values: dict[str, int] = field(default_factory=lambda: {"input_ids": 0})
+
+    def value(self, name: str) -> int:
+        return self.values.get(name, 0)  # attention_mask / token_type_ids pad with 0
+
+
+@dataclass(frozen=True)
 class Windows:
     """The windows of one (question, context) pair, ready for a backend."""
 
@@ -136,6 +148,10 @@ class QATokenizer:
         )
         self.cls_token_id = self._token_id(self.info.cls_token)
         self.pad_token_id = self._token_id(self.info.pad_token) or 0
+
+    @property
+    def padding(self) -> Padding:
+        return Padding(self.info.padding_side, {"input_ids": self.pad_token_id})
 
     def _token_id(self, token: str | None) -> int | None:
         return self._counter.token_to_id(token) if token else None
@@ -207,3 +223,33 @@ def uses_token_type_ids(model_dir: Path, tokenizer: QATokenizer, accepted: tuple
     except (OSError, ValueError):
         return False
     return int(config.get("type_vocab_size", 0) or 0) > 1
+
+
+def stack_windows(requests: list[dict[str, np.ndarray]], padding: Padding) -> dict[str, np.ndarray]:
+    """The requests' windows as one array per input, padded to the longest window."""
+    width = max(arrays["input_ids"].shape[1] for arrays in requests)
+    rows = sum(arrays["input_ids"].shape[0] for arrays in requests)
+    stacked = {}
+    for name in requests[0]:
+        out = np.full((rows, width), padding.value(name), dtype=requests[0][name].dtype)
+        row = 0
+        for arrays in requests:
+            n, w = arrays[name].shape
+            cols = slice(width - w, width) if padding.side == "left" else slice(0, w)
+            out[row : row + n, cols] = arrays[name]
+            row += n
+        stacked[name] = out
+    return stacked
+
+
+def split_rows(
+    start: np.ndarray, end: np.ndarray, shapes: list[tuple[int, int]], side: str
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each request's (start, end) logits back from the batch's, at its own width."""
+    width = start.shape[1]
+    parts, row = [], 0
+    for n, w in shapes:
+        cols = slice(width - w, width) if side == "left" else slice(0, w)
+        parts.append((start[row : row + n, cols], end[row : row + n, cols]))
+        row += n
+    return parts

@@ -62,15 +62,25 @@ class TorchBackend:
     # threads (service/inference.py).
     thread_affine = True
 
-    def __init__(self, model_dir: Path, *, num_threads: int, device: str = "auto", cuda=None) -> None:
+    def __init__(
+        self,
+        model_dir: Path,
+        *,
+        num_threads: int,
+        device: str = "auto",
+        cuda=None,
+        placement: tuple[torch.device, torch.dtype] | None = None,
+    ) -> None:
+        """`placement` overrides the (device, dtype) choice: (cpu, float16) stands in for a GPU's
+        fp16 path where there is none (tests, `python -m bench gpu --device cpu`)."""
         _quiet_transformers()
         torch.set_num_threads(num_threads)
-        self.device, self.dtype = select_device(device, cuda)
+        self.device, self.dtype = placement or select_device(device, cuda)
         self.model = AutoModelForQuestionAnswering.from_pretrained(
             str(model_dir), local_files_only=True, use_safetensors=True
         )
         self.model.eval()
-        if self.device.type == "cuda":
+        if self.device.type != "cpu" or self.dtype != torch.float32:
             self.model.to(self.device, dtype=self.dtype)
         accepted = inspect.signature(self.model.forward).parameters
         self.input_names = tuple(name for name in KNOWN_INPUTS if name in accepted)

@@ -223,7 +223,7 @@ def test_cloud_run_rules_stay_with_cloud_run():
     with pytest.raises(SettingsError, match=r'^cpu: "3" is not valid — 0\.08…1'):
         make_settings(cpu="3")
     with pytest.raises(SettingsError, match=r"^cpuAlwaysAllocated: false is not valid — true with gpu"):
-        make_settings(gpu="nvidia-l4", cpu="4", memory="16Gi")
+        make_settings(gpu="nvidia-l4", cpuAlwaysAllocated="false")
 
 
 def test_node_room_follows_gke_reservations():

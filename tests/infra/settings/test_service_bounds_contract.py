@@ -64,6 +64,12 @@ def _dimensions() -> list[dict[str, str]]:
         *_cloud_run_sizes(),
         GPU,
         {**GPU, "concurrency": str(limits.CONCURRENCY_MAX)},
+        {"gpu": "nvidia-l4"},  # everything else derived from it
+        # Dynamic batching: its bounds, on a CPU and with a GPU.
+        {"batching": "true", "batchMaxWaitMs": str(limits.BATCH_MAX_WAIT_MS[0])},
+        {"batching": "true", "batchMaxWaitMs": str(limits.BATCH_MAX_WAIT_MS[1])},
+        {"maxBatchWindows": str(limits.MAX_BATCH_WINDOWS[0])},
+        {"gpu": "nvidia-l4", "maxBatchWindows": str(limits.MAX_BATCH_WINDOWS[1])},
         # Knative: any CPU quantity that fits the node, GPUs on the GPU pool.
         {"platform": "knative", "cpu": "500m", "memory": "1Gi"},
         {"platform": "knative", "cpu": "3", "memory": "12Gi", "concurrency": str(limits.CONCURRENCY_MAX)},
@@ -121,6 +127,11 @@ def test_every_bound_of_every_setting_renders_an_env_the_service_accepts(overrid
     assert settings.max_context_chars == int(env["MAX_CONTEXT_CHARS"])
     assert settings.log_level == env["LOG_LEVEL"]
     assert (settings.model_id, settings.model_revision) == (env["MODEL_ID"], env["MODEL_REVISION"])
+    assert settings.batching == (env.get("BATCHING") == "1")
+    if settings.batching:
+        assert settings.batch_max_wait_ms == float(env["BATCH_MAX_WAIT_MS"])
+    if "MAX_BATCH_WINDOWS" in env:
+        assert settings.max_batch_windows == int(env["MAX_BATCH_WINDOWS"])
 
 
 def test_sampled_combinations_that_pass_the_checks_start_the_service(model_dir):
@@ -140,9 +151,9 @@ def test_sampled_combinations_that_pass_the_checks_start_the_service(model_dir):
 def test_the_service_reads_every_env_the_spec_renders(model_dir):
     """A rendered variable the service ignored would make the bounds above meaningless: each one,
     set to something invalid, must stop the service."""
-    env = _env({})
+    env = _env({"gpu": "nvidia-l4"})  # a GPU stack renders every variable, the batching ones too
     assert env is not None
-    invalid = {"MODEL_ID": "\x00", "MODEL_REVISION": "\x00", "LOG_LEVEL": "LOUD"}
+    invalid = {"MODEL_ID": "\x00", "MODEL_REVISION": "\x00", "LOG_LEVEL": "LOUD", "BATCHING": "maybe"}
     for name in env:
         with pytest.raises(ServiceSettingsError, match=name):
             ServiceSettings.from_env({**env, name: invalid.get(name, "-1"), "MODEL_DIR": str(model_dir)})
@@ -154,6 +165,8 @@ def test_stack_limits_are_never_looser_than_the_service():
     assert limits.MAX_CONTEXT_CHARS[1] <= service_bounds.MAX_CONTEXT_CHARS[1]
     assert set(limits.LOG_LEVELS) <= set(service_bounds.LOG_LEVELS)
     assert service_bounds.NUM_THREADS[1] >= limits.CPU_QUANTITY_MAX  # the CPU is NUM_THREADS
+    assert limits.BATCH_MAX_WAIT_MS == service_bounds.BATCH_MAX_WAIT_MS
+    assert limits.MAX_BATCH_WINDOWS == service_bounds.MAX_BATCH_WINDOWS
 
 
 def test_more_threads_than_the_service_takes_fail_in_one_line():
@@ -189,9 +202,12 @@ def test_both_platforms_render_the_same_env_for_the_same_settings(platform):
 def test_sweep_covers_every_rendered_variable():
     """The sweep above varies each env var the spec renders (a new one must join it)."""
     swept = set(itertools.chain.from_iterable(_dimensions()))
-    rendered = _env({})
+    rendered = _env({"gpu": "nvidia-l4"})
     assert rendered is not None
     by_setting = {
+        "BATCHING": "batching",
+        "BATCH_MAX_WAIT_MS": "batchMaxWaitMs",
+        "MAX_BATCH_WINDOWS": "maxBatchWindows",
         "MODEL_ID": "modelId",
         "MODEL_REVISION": "modelRevision",
         "CONCURRENCY": "concurrency",

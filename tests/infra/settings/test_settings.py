@@ -52,7 +52,7 @@ def test_invokers_parse_from_json_list():
         ({"memory": "lots"}, 'memory: "lots" is not valid — a size like 512Mi, 3Gi or 4G'),
         ({"cpu": "4", "memory": "1Gi"}, 'memory: "1Gi" is not valid — with cpu 4 use 2Gi…16Gi'),
         ({"cpu": "8", "memory": "33Gi"}, 'memory: "33Gi" is not valid — with cpu 8 use 4Gi…32Gi'),
-        ({"concurrency": "0"}, "concurrency: 0 is not valid — a whole number 1…256"),
+        ({"concurrency": "-1"}, "concurrency: -1 is not valid — a whole number 1…256"),
         # Cloud Run allows 1000, the service's own bound is lower: the tighter one applies.
         (
             {"concurrency": "300"},
@@ -95,7 +95,7 @@ def test_invokers_parse_from_json_list():
             'memory: "8Gi" is not valid — at least 16Gi with gpu nvidia-l4',
         ),
         (
-            {"gpu": "nvidia-l4", "cpu": "4", "memory": "16Gi", "runtime": "torch"},
+            {"gpu": "nvidia-l4", "cpuAlwaysAllocated": "false"},  # set by the stack: kept, and refused
             "cpuAlwaysAllocated: false is not valid — true with gpu nvidia-l4",
         ),
         (
@@ -147,18 +147,18 @@ def test_each_invalid_setting_fails_with_one_line_naming_key_value_and_fix(overr
 
 def test_several_problems_are_all_reported_one_per_line():
     with pytest.raises(SettingsError) as caught:
-        make_settings(cpu="3", concurrency="0", public="maybe")
+        make_settings(cpu="3", concurrency="-1", public="maybe")
     assert [p.split(":")[0] for p in caught.value.problems] == ["cpu", "concurrency", "public"]
     assert str(caught.value).count("\n") == 2
 
 
 def test_missing_project_and_key_are_reported():
     raw = default_raw()
-    del raw["cpu"]
+    del raw["timeoutSeconds"]
     with pytest.raises(SettingsError) as caught:
         build_settings(raw, project="", region="us-central1", stack="x")
     assert caught.value.problems[0].startswith("gcp:project: not set — run `pulumi config set gcp:project")
-    assert any(p.startswith("cpu: not set") for p in caught.value.problems)
+    assert any(p.startswith("timeoutSeconds: not set") for p in caught.value.problems)
 
 
 @pytest.mark.parametrize(
@@ -184,7 +184,7 @@ def test_valid_cpu_memory_pairs_pass(cpu, memory):
 
 def test_gpu_needs_four_vcpu():
     with pytest.raises(SettingsError) as caught:
-        make_settings(gpu="nvidia-l4", memory="8Gi", cpuAlwaysAllocated="true", runtime="torch")
+        make_settings(gpu="nvidia-l4", cpu="2", memory="8Gi")
     assert caught.value.problems == [
         'cpu: "2" is not valid — at least 4 with gpu nvidia-l4',
         'memory: "8Gi" is not valid — at least 16Gi with gpu nvidia-l4',

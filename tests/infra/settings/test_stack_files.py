@@ -87,8 +87,9 @@ def test_scalar_resolution_edges():
 
 def test_defaults_come_from_pulumi_yaml_and_stack_values_win(root):
     got = values(root, "config:\n  serverless-qa:cpu: '4'\n")
-    assert got["cpu"] == "4" and got["memory"] == "3Gi" and got["invokers"] == "[]"
-    assert got["public"] == "false" and got["concurrency"] == "1"
+    assert got["cpu"] == "4" and got["timeoutSeconds"] == "60" and got["invokers"] == "[]"
+    assert got["public"] == "false" and got["maxInstances"] == "3"
+    assert got["memory"] == ""  # the "unset" sentinel settings/derive.py fills in
     config = resolve(stack(root, "config:\n  gcp:region: europe-west4\n"), root=root)
     assert config.values["gcp:region"] == "europe-west4"
     assert config.origins["gcp:region"] == "Pulumi.t.yaml:2"
@@ -193,8 +194,8 @@ def test_an_empty_value_is_an_error_that_quotes_nothing_the_user_did_not_write(r
 
 
 def test_an_empty_file_or_config_section_is_the_defaults(root):
-    assert values(root, "")["cpu"] == "2"
-    assert values(root, "config:\n")["cpu"] == "2"
+    assert values(root, "")["serviceName"] == "qa"
+    assert values(root, "config:\n")["serviceName"] == "qa"
 
 
 # --- malformed files: FILE:LINE: problem, one line -------------------------------------------------
@@ -244,10 +245,11 @@ def test_project_schema_and_provider_values(root):
 
 
 def test_a_default_of_the_wrong_type_is_refused(root):
-    text = (root / "Pulumi.yaml").read_text().replace('default: "2"', "default: 2", 1)
+    text = (root / "Pulumi.yaml").read_text().replace("default: qa", "default: 2", 1)
     (root / "Pulumi.yaml").write_text(text)
     with pytest.raises(
-        StackConfigError, match=r"Pulumi.yaml:\d+: serverless-qa:cpu: default '2' is not of type string"
+        StackConfigError,
+        match=r"Pulumi.yaml:\d+: serverless-qa:serviceName: default '2' is not of type string",
     ):
         stack_files.read_project(root)
 
