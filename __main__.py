@@ -13,6 +13,7 @@ from infra.components.gke import GkeCluster
 from infra.components.identity import RuntimeIdentity
 from infra.components.image import ModelImage
 from infra.components.knative import KnativeInstall, KnativeModelService, knative_curl_example
+from infra.components.monitoring import ServiceMonitoring
 from infra.components.project_services import ProjectServices
 from infra.components.registry import ArtifactRepository
 from infra.rollout import keys as rollout
@@ -33,8 +34,10 @@ image = ModelImage("model-image", plan.image_args(settings, repository_url), opt
 identity = RuntimeIdentity("runtime", plan.identity_args(settings), opts=needs_apis)
 spec = plan.model_service_spec(settings, image.ref)
 
+kubernetes_provider = None
 if settings.platform == "knative":
     gke = GkeCluster("gke", plan.cluster_args(settings), opts=needs_apis)
+    kubernetes_provider = gke.provider
     knative = KnativeInstall("knative", plan.install_args(settings, gke.provider), opts=needs_apis)
     service = KnativeModelService(
         name,
@@ -54,6 +57,13 @@ if settings.platform == "knative":
 else:
     service = CloudRunModelService(name, plan.cloud_run_args(settings, spec, identity.email), opts=needs_apis)
     curl = service.url.apply(lambda url: curl_example(url, public))
+
+if settings.monitoring.enabled:
+    ServiceMonitoring(
+        f"{name}-monitoring",
+        plan.monitoring_args(settings, spec, url=service.url, kubernetes_provider=kubernetes_provider),
+        opts=pulumi.ResourceOptions(depends_on=[*apis.resources, service]),
+    )
 
 pulumi.export("url", service.url)
 pulumi.export("image", image.ref)

@@ -16,6 +16,7 @@ from policy.rules import (
     gke_nodes,
     iam,
     knative_service,
+    monitoring,
     project_services,
     rollout,
 )
@@ -35,6 +36,7 @@ RULES: tuple[AnyRule, ...] = (
     *gke_nodes.RULES,
     *knative_service.RULES,
     *rollout.RULES,
+    *monitoring.RULES,
 )
 
 BY_NAME: dict[str, AnyRule] = {rule.name: rule for rule in RULES}

@@ -14,6 +14,7 @@ AREAS = {
     "gke": "GKE and Knative",
     "knative": "GKE and Knative",
     "rollout": "Rollouts",
+    "monitoring": "Monitoring and cost",
 }
 BEGIN, END = "<!-- rules:begin -->", "<!-- rules:end -->"
 

@@ -14,7 +14,7 @@ from infra import limits
 from infra.components import child_options, type_token
 from infra.components.rollout import content_revision, rollout_phase
 from infra.rollout.traffic import CANDIDATE_TAG, RolloutArgs, cloud_run_traffic, tag_url
-from infra.spec import ModelServiceSpec, Probe
+from infra.spec import CONTAINER_NAME, ModelServiceSpec, Probe
 
 run = gcp.cloudrunv2
 INVOKER_ROLE = "roles/run.invoker"
@@ -59,7 +59,7 @@ def template_args(
     """The revision template: everything that, when changed, rolls out a new revision (named
     `revision`: `content_revision` of these same inputs)."""
     container = run.ServiceTemplateContainerArgs(
-        name="model",
+        name=CONTAINER_NAME,
         image=spec.image,
         ports=run.ServiceTemplateContainerPortsArgs(container_port=spec.port, name="http1"),
         envs=[run.ServiceTemplateContainerEnvArgs(name=k, value=v) for k, v in spec.env],

@@ -14,6 +14,7 @@ from infra.rollout import keys as rollout_keys
 from infra.rollout.checks import rollout_problems
 from infra.rollout.traffic import MAX_CANDIDATE_PERCENT
 from infra.settings import checks, parse
+from infra.settings.monitoring import monitoring_settings
 from infra.settings.parse import RawConfig
 from infra.settings.schema import (
     BUILDERS,
@@ -102,6 +103,7 @@ def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: 
     deletion_protection = r.flag("deletionProtection")
     gke = _gke_settings(r, region, platform)
     knative = _knative_settings(r)
+    monitoring = monitoring_settings(r, service)
     settings = Settings(
         project=project,
         region=region,
@@ -115,6 +117,7 @@ def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: 
         gke=gke,
         knative=knative,
         rollout=_rollout_settings(r, service.name),
+        monitoring=monitoring,
     )
     if platform == "knative":
         checks.check_knative(r, settings)

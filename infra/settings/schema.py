@@ -159,6 +159,22 @@ class RolloutSettings:
 
 
 @dataclass(frozen=True)
+class MonitoringSettings:
+    enabled: bool
+    alert_emails: tuple[str, ...]
+    availability_goal: float
+    latency_goal: float
+    latency_threshold_ms: int
+    period_days: int
+    billing_account: str  # "" for none
+    monthly_budget: int  # 0 for none
+
+    @property
+    def budget(self) -> bool:
+        return bool(self.billing_account) and self.monthly_budget > 0
+
+
+@dataclass(frozen=True)
 class Settings:
     project: str
     region: str
@@ -172,6 +188,7 @@ class Settings:
     gke: GkeSettings
     knative: KnativeSettings
     rollout: RolloutSettings
+    monitoring: MonitoringSettings
 
     @property
     def labels(self) -> dict[str, str]:
@@ -217,6 +234,14 @@ CONFIG_KEYS = (
     "invokers",
     "ingress",
     "deletionProtection",
+    "monitoring",
+    "alertEmails",
+    "sloAvailabilityGoal",
+    "sloLatencyGoal",
+    "sloLatencyThresholdMs",
+    "sloPeriodDays",
+    "billingAccount",
+    "monthlyBudget",
     "gkeLocation",
     "gkeReleaseChannel",
     "gkeMachineType",

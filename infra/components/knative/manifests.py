@@ -5,11 +5,11 @@ tested without Pulumi, and what the install and service components declare.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from infra import limits
-from infra.spec import EXAMPLE_REQUEST, ModelServiceSpec, Probe
+from infra.spec import CONTAINER_NAME, EXAMPLE_REQUEST, ModelServiceSpec, Probe
 
 API_VERSION = "serving.knative.dev/v1"
 SERVING_NAMESPACE = "knative-serving"
@@ -137,7 +137,7 @@ def knative_service_manifest(
         # Only reachable from inside the cluster (http://NAME.NAMESPACE.svc.cluster.local).
         metadata_labels[VISIBILITY_LABEL] = "cluster-local"
     container: dict[str, Any] = {
-        "name": "model",
+        "name": CONTAINER_NAME,
         "image": spec.image,
         "ports": [{"name": "http1", "containerPort": spec.port}],
         "env": [{"name": k, "value": v} for k, v in spec.env],
@@ -189,9 +189,12 @@ def knative_service_manifest(
     }
 
 
-def network_policy_spec(namespace: str, ingress_namespace: str) -> dict[str, Any]:
+def network_policy_spec(
+    namespace: str, ingress_namespace: str, extra_ingress: Sequence[dict[str, Any]] = ()
+) -> dict[str, Any]:
     """Only Knative (activator, autoscaler) and the gateway reach the model pods (Dataplane V2
-    enforces it); every caller, in or out of the cluster, comes through the gateway."""
+    enforces it); every caller, in or out of the cluster, comes through the gateway.
+    `extra_ingress`: further rules, e.g. a metrics scraper on the metrics port only."""
     return {
         "podSelector": {},
         "policyTypes": ["Ingress"],
@@ -201,7 +204,8 @@ def network_policy_spec(namespace: str, ingress_namespace: str) -> dict[str, Any
                     {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": ns}}}
                     for ns in (SERVING_NAMESPACE, ingress_namespace, namespace)
                 ]
-            }
+            },
+            *extra_ingress,
         ],
     }
 

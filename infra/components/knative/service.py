@@ -42,6 +42,7 @@ class KnativeModelServiceArgs:
     target: int = 0
     labels: dict[str, str] = field(default_factory=dict)
     rollout: RolloutArgs = field(default_factory=RolloutArgs)
+    extra_ingress: tuple[dict[str, Any], ...] = ()  # NetworkPolicy rules beyond Knative's own
 
 
 class KnativeModelService(pulumi.ComponentResource):
@@ -98,7 +99,7 @@ class KnativeModelService(pulumi.ComponentResource):
         policy = k8s.networking.v1.NetworkPolicy(
             f"{name}-network-policy",
             metadata={"name": f"{spec.name}-ingress", "namespace": namespace, "labels": dict(args.labels)},
-            spec=network_policy_spec(args.namespace, args.gateway_namespace),
+            spec=network_policy_spec(args.namespace, args.gateway_namespace, args.extra_ingress),
             opts=kube(),
         )
         self.new_revision = content_revision(
