@@ -4,7 +4,6 @@ candidate. Faults a real process does not produce on demand (5xx, slowness) come
 
 from __future__ import annotations
 
-import statistics
 import time
 from contextlib import ExitStack
 
@@ -62,14 +61,15 @@ def test_a_candidate_answering_5xx_is_held(services):
 
 
 def test_a_three_times_slower_candidate_is_held(services):
-    # 3× the serving revision's own latency, as the client sees it through the same proxy hop.
+    # At least 3× the serving revision's latency, as the client sees it through the same proxy hop:
+    # twice the slowest of a dozen answers, since this shared machine's latency drifts a lot.
     with FaultProxy(services["serving"].url) as serving, requests.Session() as session:
         times = []
         for payload in GOLDEN_PAYLOADS * 4:
             started = time.perf_counter()
             session.post(serving.url + "/predict", json=payload, timeout=30)
             times.append(time.perf_counter() - started)
-    verdict = gate(services, "good", delay_s=2 * statistics.median(times))
+    verdict = gate(services, "good", delay_s=2 * max(times))
     assert not verdict.passed
     assert verdict.reason.startswith("too slow: candidate p50 ") and "budget 2×" in verdict.reason
 
