@@ -23,7 +23,7 @@ PULUMI_ENV = command -v pulumi >/dev/null || { \
 	    export PULUMI_CONFIG_PASSPHRASE=""; fi; fi; \
 	pulumi stack select "$(STACK)" --create >/dev/null
 
-.PHONY: help install test test-fast lint fmt serve render stack preview up destroy bench lock clean
+.PHONY: help install test test-fast lint fmt serve render stack preview up destroy rollout rollback bench lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -76,6 +76,12 @@ up: install ## pulumi up for STACK
 
 destroy: install ## pulumi destroy for STACK (prod keeps deletion protection until you turn it off)
 	@$(PULUMI_ENV); pulumi destroy --stack "$(STACK)"
+
+rollout: install ## gated rollout of STACK: candidate at 0 %, gate, [STEPS=10,50 SOAK=5m] canary steps, promote (docs/rollout.md)
+	@$(PULUMI_ENV); $(PY) -m infra rollout "$(STACK)" $(if $(STEPS),--steps "$(STEPS)") $(if $(SOAK),--soak "$(SOAK)")
+
+rollback: install ## put STACK's traffic back on the previous revision (or drop the candidate's share)
+	@$(PULUMI_ENV); $(PY) -m infra rollback "$(STACK)"
 
 bench: install ## ~20 s local load test, report + plots in bench/out/demo [URL= PRESET= RPS= DURATION= FROM_ZERO=1 SCALE_OUT_AT=]
 	$(PY) -m bench demo $(if $(URL),--url "$(URL)") --preset "$(or $(PRESET),tiny)" \
