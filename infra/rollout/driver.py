@@ -13,23 +13,23 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pulumi import automation as auto
 
 from infra.rollout.orchestrate import StackError
+from infra.settings.project_file import read_project, to_config_string
 
 INSTALL_URL = "https://www.pulumi.com/docs/iac/download-install/"
 
 
 def project_defaults(work_dir: Path) -> tuple[str, dict[str, str]]:
-    """The project name and its `config:` defaults from Pulumi.yaml (keys without prefix)."""
-    project = yaml.safe_load((work_dir / "Pulumi.yaml").read_text(encoding="utf-8"))
-    defaults = {}
-    for key, schema in (project.get("config") or {}).items():
-        if isinstance(schema, dict) and "default" in schema:
-            value = schema["default"]
-            defaults[key] = str(value).lower() if isinstance(value, bool) else str(value)
-    return project["name"], defaults
+    """The project name and its `config:` defaults (keys without prefix), as the CLI reads them."""
+    project = read_project(work_dir)
+    defaults = {
+        key: to_config_string(declaration["default"])
+        for key, declaration in project.schema.items()
+        if "default" in declaration
+    }
+    return project.name, defaults
 
 
 def error_line(error: Exception) -> str:

@@ -46,6 +46,9 @@ def _config(stack: str) -> dict:
 
 
 def _text(value: object) -> str:
+    """A config value as the CLI prints it: lists and maps as compact JSON, booleans lower-case."""
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
