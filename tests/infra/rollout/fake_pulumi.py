@@ -46,7 +46,12 @@ def _config(stack: str) -> dict:
 
 
 def _text(value: object) -> str:
-    return str(value).lower() if isinstance(value, bool) else str(value)
+    """A config value as the CLI prints it: booleans lowercase, lists and maps as JSON."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (list, dict)):
+        return json.dumps(value)
+    return str(value)
 
 
 def _now() -> str:
