@@ -20,6 +20,7 @@ import matplotlib.pyplot as plt
 
 from bench import records as rec
 from bench.stats import median, percentile
+from bench.target import target_line
 
 TIMELINE = "latency_timeline.png"
 DISTRIBUTION = "latency_distribution.png"
@@ -268,7 +269,8 @@ def _title(what: str, report: Mapping) -> str:
         else ""
     )
     where = run.get("url", "")
-    return f"{what} — {where}" + (f" ({mode}, {run.get('duration_s')} s)" if mode else "")
+    heading = f"{what} — {where}" + (f" ({mode}, {run.get('duration_s')} s)" if mode else "")
+    return f"{heading}\n{target_line(run.get('target'))}"
 
 
 def write_plots(records: Sequence[rec.RequestRecord], report: Mapping, out_dir: Path) -> list[Path]:

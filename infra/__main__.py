@@ -2,7 +2,7 @@
 
 python -m infra render STACK [--format json|yaml|markdown] [--set key=value ...]
 python -m infra diff BASE.json HEAD.json [--stack NAME]
-python -m infra config-table [--write README.md]
+python -m infra config-table [--write docs/configuration.md]
 """
 
 from __future__ import annotations
@@ -36,12 +36,14 @@ def main(argv: list[str] | None = None) -> int:
     diff.add_argument("head", type=Path, help="render of the head commit")
     diff.add_argument("--stack", default="", help="stack name for the heading")
     table = commands.add_parser("config-table", help="markdown table of every config key")
-    table.add_argument("--write", type=Path, metavar="README", help="replace the table in this file")
+    table.add_argument(
+        "--write", type=Path, metavar="FILE", help="replace the table in this file (docs/configuration.md)"
+    )
     args = parser.parse_args(argv)
 
     if args.command == "config-table":
         if args.write:
-            docs.update_readme(args.write)
+            docs.update_doc(args.write)
         else:
             sys.stdout.write(docs.config_table())
         return 0

@@ -77,6 +77,7 @@ def _register_hooks(app: Flask, ext: QAExtension) -> None:
         g.t0 = time.perf_counter()
         g.timings = {}
         g.log = {}
+        g.ready_age_ms = state.ready_age_ms()
         if request.path in PROBES:
             g.number = state.served
         else:
@@ -88,6 +89,8 @@ def _register_hooks(app: Flask, ext: QAExtension) -> None:
         timings = {"inference": 0.0, **g.get("timings", {}), "total": total_ms}
         response.headers["X-Instance-Id"] = state.instance_id
         response.headers["X-Instance-Request-Count"] = str(g.get("number", state.served))
+        if (ready_age := g.get("ready_age_ms")) is not None:
+            response.headers["X-Instance-Ready-Age-Ms"] = f"{ready_age:.1f}"
         response.headers["Server-Timing"] = ", ".join(
             f"{name};dur={value:.3f}" for name, value in timings.items()
         )
