@@ -1,4 +1,4 @@
-"""The response headers the harness reads (the service's contract, see DESIGN.md)."""
+"""The response headers the harness reads (the service's contract: service/README.md, "Response headers")."""
 
 from __future__ import annotations
 

@@ -132,3 +132,15 @@ def test_linked_files_exist():
 def test_readme_links_the_table_homes():
     for home in ("docs/configuration.md", "docs/knative.md", "policy/README.md"):
         assert f"]({home})" in README, home
+
+
+SOURCES = [p for pattern in ("**/*.py", "**/*.yaml", "**/Makefile", "**/Dockerfile", "**/*.toml")
+           for p in ROOT.glob(pattern) if not {".venv", "models", ".pulumi-state"} & set(p.relative_to(ROOT).parts)]  # fmt: skip
+
+
+def test_no_issue_numbers_in_code_config_or_comments():
+    # Tracker numbers go stale and mean nothing to a reader; the README and docs say what and why.
+    pattern = re.compile(r"[Ii]ssues? #?\d+|(?<![\w&/\"'])#\d+\b(?![0-9a-fA-F])")
+    found = [f"{p.relative_to(ROOT)}:{n}: {line.strip()}" for p in SOURCES
+             for n, line in enumerate(p.read_text(errors="replace").splitlines(), 1) if pattern.search(line)]  # fmt: skip
+    assert not found, "\n".join(found)

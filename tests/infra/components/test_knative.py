@@ -254,6 +254,7 @@ def _model_service(settings, workload_pool="proj.svc.id.goog"):
     return declare(program)
 
 
+@pytest.mark.slow  # declares a whole Knative stack
 def test_model_service_runs_as_the_runtime_identity_through_workload_identity():
     declared = _model_service(make_settings(platform="knative"))
     account = declared["qa-account"].inputs
@@ -281,6 +282,7 @@ def test_model_service_runs_as_the_runtime_identity_through_workload_identity():
     assert declared.outputs["revision"] == "qa-00001"
 
 
+@pytest.mark.slow  # declares the whole Knative model service
 def test_network_policy_lets_only_knative_and_the_gateway_in():
     spec = _model_service(make_settings(platform="knative"))["qa-network-policy"].inputs["spec"]
     assert spec["podSelector"] == {} and spec["policyTypes"] == ["Ingress"]
