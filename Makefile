@@ -76,11 +76,14 @@ up: install ## build the image and deploy STACK to Google Cloud [STACK=dev]
 destroy: install ## delete what STACK deployed (prod: turn deletionProtection off first) [STACK=dev]
 	@$(PULUMI_ENV); pulumi destroy --stack "$(STACK)"
 
+# make bench: without URL, a generated model baked for RUNTIME/PRECISION (default onnx fp32).
+BENCH_OPTS = $(strip $(if $(URL),--url "$(URL)") --preset "$(or $(PRESET),tiny)" \
+	$(if $(RUNTIME),--runtime "$(RUNTIME)") $(if $(PRECISION),--precision "$(PRECISION)") \
+	$(if $(RPS),--rps "$(RPS)") --duration "$(or $(DURATION),20)" $(if $(FROM_ZERO),--from-zero) \
+	$(if $(SCALE_OUT_AT),--scale-out-at "$(SCALE_OUT_AT)"))
+
 bench: install ## 20 s load test of a local (or URL) service: report + plots [URL= RPS= DURATION= ...]
-	$(PY) -m bench demo $(if $(URL),--url "$(URL)") --preset "$(or $(PRESET),tiny)" \
-	  $(if $(RUNTIME),--runtime "$(RUNTIME)") $(if $(PRECISION),--precision "$(PRECISION)") \
-	  $(if $(RPS),--rps "$(RPS)") --duration "$(or $(DURATION),20)" $(if $(FROM_ZERO),--from-zero) \
-	  $(if $(SCALE_OUT_AT),--scale-out-at "$(SCALE_OUT_AT)")
+	$(PY) -m bench demo $(BENCH_OPTS)
 
 serve: install ## run the service on this machine, as the image does [MODEL_DIR=models/qa PORT=8080]
 	@test -n "$(MODEL_DIR)" || { echo "set MODEL_DIR: make serve MODEL_DIR=DIR; make DIR with" \

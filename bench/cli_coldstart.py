@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -86,8 +87,8 @@ def plot(result: dict, path: Path) -> Path:
     hist.yaxis.get_major_locator().set_params(integer=True)
     for ax in (dots, hist):
         ax.grid(True, alpha=0.3)
-    fig.suptitle(f"Local cold start, {len(runs)} runs — {result['model']}\n"
-                 f"{target.target_line(result.get('target'))}", fontsize=10)  # fmt: skip
+    label = textwrap.fill(target.target_line(result.get("target")), width=100)
+    fig.suptitle(f"Local cold start, {len(runs)} runs — {result['model']}\n{label}", fontsize=10)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
