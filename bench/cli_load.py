@@ -229,6 +229,14 @@ def _verdict(report: dict) -> int:
             file=sys.stderr,
         )
         return 1
+    refused = sum(counts.get(status, 0) for status in ("429", "503"))
+    if refused:
+        print(
+            f"{refused} request(s) got 429/503: the service was at capacity (an instance runs "
+            "CONCURRENCY requests and lets MAX_QUEUE more wait). Lower --rps or --concurrency, "
+            "or let the platform add instances (maxInstances)",
+            file=sys.stderr,
+        )
     if report["requests"]["ok"] == 0 and set(counts) & {"401", "403"}:
         print(
             "every request was refused (401/403): pass --token or set "
