@@ -31,14 +31,16 @@ help: ## list these targets
 
 install: $(VENV)/.installed ## set up .venv with the pinned dependencies (safe to rerun)
 
+# Progress goes to stderr, so that a first `make render … > file` still writes only the render.
+# A torch wheel already on this machine (offline CI) first, else PyTorch's CPU index.
 $(VENV)/.installed: requirements-dev.txt service/requirements*.txt constraints.txt
-	test -x $(PY) || python3 -m venv $(VENV)
-	$(PIP) install -q --upgrade pip
-	# A wheel already on this machine (offline CI) first, else PyTorch's CPU index.
-	$(PIP) install -q --no-deps --no-index torch==$(TORCH_VERSION) 2>/dev/null \
-	  || $(PIP) install -q --no-deps --index-url $(TORCH_INDEX) torch==$(TORCH_VERSION)
-	$(PIP) install -q -r requirements-dev.txt -c constraints.txt
-	touch $@
+	@echo "make install: setting up $(VENV) (pinned, CPU-only torch)" >&2
+	@test -x $(PY) || python3 -m venv $(VENV) >&2
+	@$(PIP) install -q --upgrade pip >&2
+	@$(PIP) install -q --no-deps --no-index torch==$(TORCH_VERSION) >&2 2>/dev/null \
+	  || $(PIP) install -q --no-deps --index-url $(TORCH_INDEX) torch==$(TORCH_VERSION) >&2
+	@$(PIP) install -q -r requirements-dev.txt -c constraints.txt >&2
+	@touch $@
 
 test: install ## every check CI runs: lint, all tests, the policy pack on every stack
 	$(VENV)/bin/ruff check .
@@ -62,7 +64,7 @@ fmt: install ## fix code style (ruff)
 	$(VENV)/bin/ruff format .
 
 render: install ## show what STACK would deploy, offline [STACK=dev FORMAT=markdown|json|yaml]
-	$(PY) -m infra render $(STACK) --format $(or $(FORMAT),markdown)
+	@$(PY) -m infra render $(STACK) --format $(or $(FORMAT),markdown)
 
 stack: ## select STACK for `pulumi config set`, creating it the first time [STACK=dev]
 	@$(PULUMI_ENV); echo "selected stack $(STACK)"
