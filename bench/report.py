@@ -163,10 +163,11 @@ def _started_during_run(first: rec.RequestRecord) -> bool:
     header, that we saw its first request at all)."""
     if first.instance_request_count != 1:
         return False
-    if first.instance_ready_age_ms is None or first.overhead_ms is None or first.sent_s is None:
+    if first.instance_ready_age_ms is None or first.sent_s is None:
         return True
-    # It arrived at most `overhead` after it was sent, and the instance was ready `age` before.
-    return first.sent_s * 1000 + first.overhead_ms - first.instance_ready_age_ms > 0
+    # It arrived between sending and `overhead` later, so it became ready at the earliest
+    # `sent − age`; only a surely positive time (or a wait for the start) counts.
+    return bool(first.waited_for_startup) or first.sent_s * 1000 - first.instance_ready_age_ms > 0
 
 
 def _instances(records: Sequence[rec.RequestRecord]) -> dict:

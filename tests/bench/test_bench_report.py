@@ -127,6 +127,16 @@ def test_an_instance_that_became_ready_during_the_run_without_anyone_waiting_sta
     assert report["instances"]["per_instance"][0]["started_during_run"] is True
 
 
+def test_an_instance_ready_just_before_the_run_did_not_start_in_it():
+    # Ready 50 ms before t = 0; its first request, sent at 0.35 s, spent 200 ms outside the app
+    # (a slow client), so the arrival time alone cannot place the start after t = 0.
+    first = ok(1, 0.35, 215, "B", 1, 15, 12)
+    first.instance_ready_age_ms = 400.0
+    report = build_report([first])
+    assert report["cold_starts"]["count"] == 0
+    assert report["instances"]["started_during_run"] == 0
+
+
 def test_report_is_labelled_with_what_was_measured():
     target = {"runtime": "onnx", "precision": "int8", "model": "m@abc", "cpu": "AMD EPYC (2 CPUs; AVX-512)"}
     text = render_markdown(build_report([ok(0, 0, 20)], {"target": target}))
