@@ -293,6 +293,7 @@ def test_network_policy_lets_only_knative_and_the_gateway_in():
     assert sources == ["knative-serving", "kourier-system", "qa"]
 
 
+@pytest.mark.slow  # declares the whole Knative install
 def test_install_pins_the_release_and_tunes_config():
     settings = make_settings(platform="knative", knativeInitialScale="0", timeoutSeconds="120")
 
