@@ -25,10 +25,11 @@ PULUMI_ENV = command -v pulumi >/dev/null || { \
 
 .PHONY: help install test test-fast lint fmt serve render stack preview up destroy rollout rollback bench lock clean
 
-help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+help: ## list these targets
+	@awk -F':.*## ' '/^[a-z-]+:.*## / { name[++n] = $$1; text[n] = $$2; if (length($$1) > w) w = length($$1) } \
+	  END { for (i = 1; i <= n; i++) printf "  make %-" w "s  %s\n", name[i], text[i] }' $(MAKEFILE_LIST)
 
-install: $(VENV)/.installed ## create .venv with the pinned dependencies (idempotent)
+install: $(VENV)/.installed ## set up .venv with the pinned dependencies (safe to rerun)
 
 # Progress goes to stderr, so that a first `make render … > file` still writes only the render.
 # A torch wheel already on this machine (offline CI) first, else PyTorch's CPU index.
@@ -41,7 +42,7 @@ $(VENV)/.installed: requirements-dev.txt service/requirements*.txt constraints.t
 	@$(PIP) install -q -r requirements-dev.txt -c constraints.txt >&2
 	@touch $@
 
-test: install ## the whole offline suite: lint, unit/integration tests, policy checks (what CI runs)
+test: install ## every check CI runs: lint, all tests, the policy pack on every stack
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest -q
@@ -49,32 +50,32 @@ test: install ## the whole offline suite: lint, unit/integration tests, policy c
 	@status=0; for file in Pulumi.*.yaml; do stack=$${file#Pulumi.}; stack=$${stack%.yaml}; \
 	  $(PY) -m policy check "$$stack" || status=1; done; exit $$status
 
-test-fast: install ## the inner loop: ruff + the unit tests, skipping `slow` ones (processes, servers, exports)
+test-fast: install ## lint + the quick tests (skips those that start servers or processes)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest -q -m "not slow"
 
-lint: install ## ruff check + format check
+lint: install ## check code style (ruff)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-fmt: install ## apply ruff's fixes and formatting
+fmt: install ## fix code style (ruff)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-render: install ## offline render of a stack: make render STACK=dev [FORMAT=json|yaml|markdown]
+render: install ## show what STACK would deploy, offline [STACK=dev FORMAT=markdown|json|yaml]
 	@$(PY) -m infra render $(STACK) --format $(or $(FORMAT),markdown)
 
-stack: ## select STACK with the Pulumi CLI, creating it on first use (then `pulumi config set …` works)
+stack: ## select STACK for `pulumi config set`, creating it the first time [STACK=dev]
 	@$(PULUMI_ENV); echo "selected stack $(STACK)"
 
-preview: install ## pulumi preview for STACK (real Pulumi CLI and GCP credentials)
+preview: install ## show what `make up` would change in Google Cloud [STACK=dev]
 	@$(PULUMI_ENV); pulumi preview --stack "$(STACK)" --diff
 
-up: install ## pulumi up for STACK
+up: install ## build the image and deploy STACK to Google Cloud [STACK=dev]
 	@$(PULUMI_ENV); pulumi up --stack "$(STACK)"
 
-destroy: install ## pulumi destroy for STACK (prod keeps deletion protection until you turn it off)
+destroy: install ## delete what STACK deployed (prod: turn deletionProtection off first) [STACK=dev]
 	@$(PULUMI_ENV); pulumi destroy --stack "$(STACK)"
 
 rollout: install ## gated rollout of STACK: candidate at 0 %, gate, [STEPS=10,50 SOAK=5m] canary steps, promote (docs/rollout.md)
@@ -83,24 +84,28 @@ rollout: install ## gated rollout of STACK: candidate at 0 %, gate, [STEPS=10,50
 rollback: install ## put STACK's traffic back on the previous revision (or drop the candidate's share)
 	@$(PULUMI_ENV); $(PY) -m infra rollback "$(STACK)"
 
-bench: install ## ~20 s local load test, report + plots in bench/out/demo [URL= PRESET= RPS= DURATION= FROM_ZERO=1 SCALE_OUT_AT=]
-	$(PY) -m bench demo $(if $(URL),--url "$(URL)") --preset "$(or $(PRESET),tiny)" \
-	  --rps "$(or $(RPS),10)" --duration "$(or $(DURATION),20)" $(if $(FROM_ZERO),--from-zero) \
-	  $(if $(SCALE_OUT_AT),--scale-out-at "$(SCALE_OUT_AT)")
+# make bench: without URL, a generated model baked for RUNTIME/PRECISION (default onnx fp32).
+BENCH_OPTS = $(strip $(if $(URL),--url "$(URL)") --preset "$(or $(PRESET),tiny)" \
+	$(if $(RUNTIME),--runtime "$(RUNTIME)") $(if $(PRECISION),--precision "$(PRECISION)") \
+	$(if $(RPS),--rps "$(RPS)") --duration "$(or $(DURATION),20)" $(if $(FROM_ZERO),--from-zero) \
+	$(if $(SCALE_OUT_AT),--scale-out-at "$(SCALE_OUT_AT)"))
 
-serve: install ## run the service locally, as in the image (gunicorn): make serve MODEL_DIR=models/qa [PORT=8080]
-	@test -n "$(MODEL_DIR)" || { echo "set MODEL_DIR: make serve MODEL_DIR=DIR (make one with" \
-	  "python -m service.bake --source HUB_ID --out DIR, or python -m bench.fake_model DIR)" >&2; exit 2; }
+bench: install ## 20 s load test of a local (or URL) service: report + plots [URL= RPS= DURATION= ...]
+	$(PY) -m bench demo $(BENCH_OPTS)
+
+serve: install ## run the service on this machine, as the image does [MODEL_DIR=models/qa PORT=8080]
+	@test -n "$(MODEL_DIR)" || { echo "set MODEL_DIR: make serve MODEL_DIR=DIR; make DIR with" \
+	  "$(PY) -m service.bake --source HUB_ID_OR_CHECKPOINT --out DIR (README: Run it locally)" >&2; exit 2; }
 	MODEL_DIR="$(MODEL_DIR)" $(if $(PORT),PORT="$(PORT)") $(PY) -m service
 
 .PHONY: bench-serving
-bench-serving: install ## service speed/memory (distilbert-base shapes): STUDY=runtimes|spinning|batching (bench/out/runtimes), else the torch serving study (bench/out/serving)
+bench-serving: install ## speed and memory studies of the service [STUDY=runtimes|spinning|batching]
 	$(if $(STUDY),$(PY) -m bench.studies.runtimes --study "$(STUDY)" $(if $(filter runtimes,$(STUDY)),--site-packages),$(PY) -m bench.studies.serving)
 
-lock: install ## re-pin constraints.txt from the current .venv
+lock: install ## re-pin constraints.txt to what .venv has installed
 	{ echo "# Full transitive pin set (pip freeze of a working .venv). Update with \`make lock\`."; \
 	  $(PIP) freeze --exclude-editable | grep -v -i '^torch==' ; echo "torch==$(TORCH_VERSION)"; } > constraints.txt
 
-clean: ## remove caches (keeps .venv and Pulumi state)
+clean: ## remove caches (keeps .venv, models and Pulumi state)
 	rm -rf .pytest_cache .ruff_cache
 	find . -name __pycache__ -prune -exec rm -rf {} +

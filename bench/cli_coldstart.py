@@ -10,12 +10,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
+from bench import target
 from bench.cli_common import CliError, parse_env, positive_int
-from bench.demo import PRESETS, ensure_model
+from bench.demo import PRESETS
+from bench.models import ensure_baked
 from bench.stats import PERCENTILE_METHOD, summarize
+from service.bake.manifest import PRECISIONS, RUNTIMES
 
 DEFAULT_OUT = Path("bench/out/coldstart")
 PLOT = "coldstart.png"
@@ -31,6 +35,9 @@ def add_coldstart(commands: argparse._SubParsersAction) -> None:
     model.add_argument("--model-dir", type=Path, help="checkpoint to serve")
     model.add_argument("--preset", choices=PRESETS, default="distilbert-base",
                        help="generate a random-weight model (default distilbert-base)")  # fmt: skip
+    p.add_argument("--runtime", choices=RUNTIMES, default="onnx",
+                   help="bake the generated model for this runtime (default onnx, as the image)")  # fmt: skip
+    p.add_argument("--precision", choices=PRECISIONS, default="fp32", help="default fp32 (int8: onnx only)")
     p.add_argument("--runs", type=positive_int, default=5, help="fresh processes to time (default 5)")
     p.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                    help="extra environment for the service (repeatable), e.g. OMP_NUM_THREADS=2")  # fmt: skip
@@ -51,6 +58,7 @@ def render_markdown(result: dict) -> str:
     runs = ", ".join(f"{v:.2f}" for v in result["runs_s"])
     return (
         f"## Cold start: process start → first answer ({result['model']})\n\n"
+        f"{target.target_line(result.get('target'))}\n\n"
         f"| runs | min | p50 | p90 | max | mean |\n|---|---|---|---|---|---|\n"
         f"| {s['count']} | {s['min']:.2f} s | {s['p50']:.2f} s | {s['p90']:.2f} s | {s['max']:.2f} s "
         f"| {s['mean']:.2f} s |\n\nEach run (s): {runs}\n"
@@ -79,7 +87,8 @@ def plot(result: dict, path: Path) -> Path:
     hist.yaxis.get_major_locator().set_params(integer=True)
     for ax in (dots, hist):
         ax.grid(True, alpha=0.3)
-    fig.suptitle(f"Local cold start, {len(runs)} runs — {result['model']}", fontsize=11)
+    label = textwrap.fill(target.target_line(result.get("target")), width=100)
+    fig.suptitle(f"Local cold start, {len(runs)} runs — {result['model']}\n{label}", fontsize=10)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
@@ -92,14 +101,14 @@ def cmd_coldstart(args: argparse.Namespace) -> int:
     except ImportError as exc:
         raise CliError(f"bench/coldstart.py (the start-up timer) is not available: {exc}") from None
     env = parse_env(args.env)
-    model = args.model_dir or ensure_model(args.preset)
+    model = args.model_dir or ensure_baked(args.preset, args.runtime, args.precision)
     if not (Path(model) / "config.json").is_file():
         raise CliError(f"{model} has no config.json: not a checkpoint directory")
     print(f"timing {args.runs} fresh start(s) of the service on {model} …", file=sys.stderr)
     seconds = list(measure_start(Path(model), args.runs, env=env or None))
     if not seconds:
         raise CliError("measure_start returned no timings")
-    result = {"model": str(model), **summary(seconds)}
+    result = {"model": str(model), "target": target.from_model_dir(Path(model)), **summary(seconds)}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "coldstart.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     plot(result, args.out / PLOT)

@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import auth, plots, records
+from bench import auth, plots, records, target
 from bench.cli_common import CliError, non_negative_float, positive_float, positive_int, seconds
 from bench.load import ARRIVALS, LoadConfig, LoadResult, predict_url, run_load
 from bench.payloads import PayloadError, load_payloads
@@ -130,10 +130,12 @@ def add_report(commands: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_report)
 
 
-def run_info(result: LoadResult) -> dict:
+def run_info(result: LoadResult, measured: dict | None = None) -> dict:
+    """The run's settings, and what it measured (bench.target) for the report's heading."""
     cfg = result.config
     return {
         "url": predict_url(cfg.url),
+        "target": measured or {},
         "mode": cfg.mode,
         "rps": cfg.rps,
         "concurrency": cfg.concurrency,
@@ -207,11 +209,12 @@ def cmd_load(args: argparse.Namespace) -> int:
     config = dataclasses.replace(config, headers={**headers, **auth.auth_headers(token)})
     if token:
         print(f"auth: identity token from {source}", file=sys.stderr)
+    measured = target.describe(args.url, config.headers)  # before the load: /ready is cheap
     result = run_load(config, progress=not args.quiet)
     args.out.mkdir(parents=True, exist_ok=True)
     records.write_csv(args.out / "requests.csv", result.records)
     rule = ColdStartRule(args.cold_window, args.cold_threshold_ms)
-    report = analyse(result.records, run_info(result), args.out, rule, not args.no_plots)
+    report = analyse(result.records, run_info(result, measured), args.out, rule, not args.no_plots)
     print(render_markdown(report))
     print(f"wrote {args.out / 'requests.csv'} and {args.out / 'report.json'}", file=sys.stderr)
     return _verdict(report)
@@ -226,6 +229,14 @@ def _verdict(report: dict) -> int:
             file=sys.stderr,
         )
         return 1
+    refused = sum(counts.get(status, 0) for status in ("429", "503"))
+    if refused:
+        print(
+            f"{refused} request(s) got 429/503: the service was at capacity (an instance runs "
+            "CONCURRENCY requests and lets MAX_QUEUE more wait). Lower --rps or --concurrency, "
+            "or let the platform add instances (maxInstances)",
+            file=sys.stderr,
+        )
     if report["requests"]["ok"] == 0 and set(counts) & {"401", "403"}:
         print(
             "every request was refused (401/403): pass --token or set "

@@ -1,7 +1,8 @@
 """`python -m bench demo` (what `make bench` runs): a short load test against a local service.
 
-Without `--url` it generates a random-weight checkpoint (bench/fake_model.py; cached under
-models/), starts `python -m service` on it, runs the load, prints the report and
+Without `--url` it generates a random-weight checkpoint (bench/fake_model.py), bakes it for
+`--runtime`/`--precision` (default onnx fp32, as the image; cached under models/), starts
+`python -m service` on it, runs the load, prints the report and
 writes the plots. `--from-zero` and `--scale-out-at S` imitate Cloud Run starting instances
 under load: requests go through a front-end proxy that gives each instance at most its
 concurrency (CONCURRENCY, default 1) and queues the rest; with `--from-zero` the service
@@ -17,17 +18,21 @@ import sys
 import threading
 from pathlib import Path
 
-from bench import cli_load, records
+from bench import cli_load, records, target
 from bench.cli_common import CliError, non_negative_float, parse_env, positive_float, seconds
 from bench.load import LoadConfig, run_load
 from bench.local_service import LocalService, ServiceStartError
-from bench.models import ensure_model
+from bench.models import ensure_baked
 from bench.payloads import load_payloads
 from bench.proxy import FrontEndProxy
 from bench.report import ColdStartRule, render_markdown
+from service.bake.manifest import PRECISIONS, RUNTIMES
 
 DEFAULT_OUT = Path("bench/out/demo")
 PRESETS = ("tiny", "distilbert-base")
+# One local instance and no scale-out: the demo's rate stays well below what it serves, so the
+# report shows latency, not the overload path (a 503 + Retry-After once MAX_QUEUE requests wait).
+DEFAULT_RPS = 5.0
 
 
 def add_demo(commands: argparse._SubParsersAction) -> None:
@@ -38,8 +43,12 @@ def add_demo(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--url", help="load-test this running service instead of starting one")
     p.add_argument("--preset", choices=PRESETS, default="tiny",
                    help="model to generate (default tiny; distilbert-base: realistic timings)")  # fmt: skip
-    p.add_argument("--model-dir", type=Path, help="serve this checkpoint instead of generating one")
-    p.add_argument("--rps", type=positive_float, default=10.0, help="open-loop rate (default 10)")
+    p.add_argument("--runtime", choices=RUNTIMES, default="onnx",
+                   help="bake the generated model for this runtime (default onnx, as the image)")  # fmt: skip
+    p.add_argument("--precision", choices=PRECISIONS, default="fp32", help="default fp32 (int8: onnx only)")
+    p.add_argument("--model-dir", type=Path, help="serve this model directory instead of generating one")
+    p.add_argument("--rps", type=positive_float, default=DEFAULT_RPS,
+                   help=f"open-loop rate (default {DEFAULT_RPS:g}: within one local instance)")  # fmt: skip
     p.add_argument("--duration", type=seconds, default=20.0, metavar="S", help="default 20 s")
     p.add_argument("--from-zero", action="store_true",
                    help="start the service with the load (scale from zero): first requests wait")  # fmt: skip
@@ -55,16 +64,17 @@ def add_demo(commands: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_demo)
 
 
-def _load(args: argparse.Namespace, url: str) -> int:
+def _load(args: argparse.Namespace, url: str, measured: dict | None = None) -> int:
     try:
         config = LoadConfig(url=url, duration_s=args.duration, rps=args.rps, grace_s=args.grace,
                             payloads=load_payloads(args.payload))  # fmt: skip
     except ValueError as exc:  # PayloadError included
         raise CliError(str(exc)) from None
+    measured = measured or target.describe(url)
     result = run_load(config, progress=not args.quiet)
     args.out.mkdir(parents=True, exist_ok=True)
     records.write_csv(args.out / "requests.csv", result.records)
-    report = cli_load.analyse(result.records, cli_load.run_info(result), args.out, ColdStartRule())
+    report = cli_load.analyse(result.records, cli_load.run_info(result, measured), args.out, ColdStartRule())
     print(render_markdown(report))
     print(f"wrote {args.out}/requests.csv, report.json and plots", file=sys.stderr)
     return 0 if report["requests"]["ok"] else 1
@@ -75,7 +85,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return _load(args, args.url)
     if args.scale_out_at is not None and args.scale_out_at >= args.duration:
         raise CliError(f"--scale-out-at {args.scale_out_at:g} must be within --duration {args.duration:g}")
-    model = args.model_dir or ensure_model(args.preset)
+    model = args.model_dir or ensure_baked(args.preset, args.runtime, args.precision)
     if not (Path(model) / "config.json").is_file():
         raise CliError(f"{model} has no config.json: not a checkpoint directory")
     env = parse_env(args.env)
@@ -84,7 +94,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     try:
         with LocalService(model, args.out / "logs" / "service-1.log", env) as service:
             print(f"service ready in {service.wait_ready():.1f} s at {service.url}", file=sys.stderr)
-            return _load(args, service.url)
+            return _load(args, service.url, target.from_model_dir(model))
     except ServiceStartError as exc:
         raise CliError(str(exc)) from None
 
@@ -121,7 +131,7 @@ def _through_front_end(args: argparse.Namespace, model: Path, env: dict[str, str
             for timer in starters:
                 timer.daemon = True
                 timer.start()
-            return _load(args, proxy.url)
+            return _load(args, proxy.url, target.from_model_dir(model))
         finally:
             for timer in starters:
                 timer.cancel()

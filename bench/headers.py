@@ -1,4 +1,4 @@
-"""The response headers the harness reads (the service's contract, see DESIGN.md)."""
+"""The response headers the harness reads (the service's contract: service/README.md, "Response headers")."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 INSTANCE_ID = "X-Instance-Id"
 INSTANCE_REQUEST_COUNT = "X-Instance-Request-Count"
+INSTANCE_READY_AGE = "X-Instance-Ready-Age-Ms"
 SERVER_TIMING = "Server-Timing"
 
 # One metric of a Server-Timing header: `name;dur=12.5;desc="…"` (W3C Server Timing).
@@ -52,12 +53,21 @@ def parse_count(value: str | None) -> int | None:
         return None
 
 
+def parse_ms(value: str | None) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
 def instance_fields(headers: Mapping[str, str]) -> dict[str, object]:
     """The RequestRecord fields that come from a response's headers."""
     timing = parse_server_timing(headers.get(SERVER_TIMING))
     return {
         "instance_id": headers.get(INSTANCE_ID, "") or "",
         "instance_request_count": parse_count(headers.get(INSTANCE_REQUEST_COUNT)),
+        "instance_ready_age_ms": parse_ms(headers.get(INSTANCE_READY_AGE)),
         "server_total_ms": timing.get("total"),
         "server_inference_ms": timing.get("inference"),
+        "server_queue_ms": timing.get("queue"),
     }

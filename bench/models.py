@@ -1,16 +1,20 @@
 """Generated checkpoints under models/ (git-ignored): one per preset, built once and reused.
 
-The demo (`make bench`) and the studies (bench/studies/) share them; bench/fake_model.py makes
-them (torch: imported only when a checkpoint must be generated).
+The demo (`make bench`), the cold-start timer and the studies (bench/studies/) share them;
+bench/fake_model.py makes the checkpoint (torch: imported only when one must be generated) and
+`ensure_baked` bakes it with `python -m service.bake` for a runtime and precision, exactly as
+the image's build stage does, so local numbers are the default runtime's unless asked otherwise.
 """
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "models"
+MANIFEST = "service_manifest.json"  # written by service.bake once a bake completed
 
 
 def ensure_model(preset: str = "distilbert-base", root: Path = MODELS) -> Path:
@@ -22,3 +26,16 @@ def ensure_model(preset: str = "distilbert-base", root: Path = MODELS) -> Path:
 
         make_fake_qa_model(path, preset=preset)
     return path
+
+
+def ensure_baked(preset: str, runtime: str = "onnx", precision: str = "fp32", root: Path = MODELS) -> Path:
+    """models/<preset>-<runtime>-<precision>: the preset's checkpoint baked by service.bake."""
+    out = root / f"{preset}-{runtime}-{precision}"
+    if not (out / MANIFEST).is_file():
+        source = ensure_model(preset, root)
+        print(f"baking {out.name} (python -m service.bake) …", file=sys.stderr)
+        command = [sys.executable, "-m", "service.bake", "--source", str(source), "--out", str(out),
+                   "--runtime", runtime, "--precision", precision, "--model-id", f"{preset}-random",
+                   "--skip-verify"]  # fmt: skip
+        subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    return out

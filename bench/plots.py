@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -20,6 +21,7 @@ import matplotlib.pyplot as plt
 
 from bench import records as rec
 from bench.stats import median, percentile
+from bench.target import target_line
 
 TIMELINE = "latency_timeline.png"
 DISTRIBUTION = "latency_distribution.png"
@@ -120,7 +122,7 @@ def plot_timeline(records: Sequence[rec.RequestRecord], report: Mapping, path: P
             color=COLORS["cold"],
             edgecolors="black",
             linewidths=0.6,
-            label=f"cold start: a new instance's 1st request ({len(cold)})",
+            label=f"cold start: waited for a new instance ({len(cold)})",
             zorder=5,
         )
     starts, medians = _bucket_medians(ok, width, span)
@@ -268,7 +270,8 @@ def _title(what: str, report: Mapping) -> str:
         else ""
     )
     where = run.get("url", "")
-    return f"{what} — {where}" + (f" ({mode}, {run.get('duration_s')} s)" if mode else "")
+    heading = f"{what} — {where}" + (f" ({mode}, {run.get('duration_s')} s)" if mode else "")
+    return heading + "\n" + textwrap.fill(target_line(run.get("target")), width=110)
 
 
 def write_plots(records: Sequence[rec.RequestRecord], report: Mapping, out_dir: Path) -> list[Path]:

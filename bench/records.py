@@ -36,6 +36,9 @@ class RequestRecord:
     server_inference_ms: float | None = None  # Server-Timing inference: the model's share
     sent_epoch: float | None = None  # wall clock at send, to match against server logs
     error: str = ""
+    # Appended after the first columns so older requests.csv files still read.
+    instance_ready_age_ms: float | None = None  # X-Instance-Ready-Age-Ms: instance ready this long
+    server_queue_ms: float | None = None  # Server-Timing queue: waiting for a model slot in the app
 
     @property
     def overhead_ms(self) -> float | None:
@@ -43,6 +46,17 @@ class RequestRecord:
         if self.latency_ms is None or self.server_total_ms is None:
             return None
         return self.latency_ms - self.server_total_ms
+
+    @property
+    def waited_for_startup(self) -> bool | None:
+        """The instance became ready while this request was on its way (None: no header).
+
+        The instance's ready age at arrival is below the time the request spent outside the
+        app, so the instance was not ready when the request was sent.
+        """
+        if self.instance_ready_age_ms is None or self.overhead_ms is None:
+            return None
+        return self.instance_ready_age_ms < self.overhead_ms
 
     @property
     def tally_key(self) -> str:
@@ -59,6 +73,8 @@ _FLOATS = {
     "server_total_ms",
     "server_inference_ms",
     "sent_epoch",
+    "instance_ready_age_ms",
+    "server_queue_ms",
 }
 
 

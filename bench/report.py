@@ -8,9 +8,12 @@ Definitions (also written into every report under "definitions"):
 * Latency percentiles are over successful (2xx) requests, client side (send → body read),
   nearest-rank (see `bench.stats`).
 * Throughput = successful responses / the run's window, t = 0 to the last response.
-* Cold start = the request an instance answered first (`X-Instance-Request-Count: 1`): the
-  instance started during the run. An instance whose first answer we saw had a higher count
-  was already running ("pre-existing": a min instance, or earlier traffic).
+* Cold start = the request an instance answered first (`X-Instance-Request-Count: 1`) that
+  waited for the instance to start: the instance's ready age when the request arrived
+  (`X-Instance-Ready-Age-Ms`) is below the time the request spent outside the app. A first
+  request that found its instance long ready (a min instance, a local server started before
+  the run) is not one. Without the age header every first request counts. An instance whose
+  first answer we saw had a higher count was already running (a min instance, earlier traffic).
 * Start-up delayed = a request among an instance's first `cold_window` requests whose
   excess exceeds `cold_threshold_ms`, where excess is the larger of
   (overhead − median warm overhead) and (server total − median warm server total),
@@ -18,9 +21,10 @@ Definitions (also written into every report under "definitions"):
   queueing for an instance that is still starting). "Warm" = requests past an instance's
   first `cold_window`. This catches requests that waited for a container to start, and
   first requests that were slow inside the app (lazy loading, first-call compilation).
-* Split: mean client latency = mean inference + mean app overhead (server total −
-  inference: HTTP, tokenization, decoding) + mean outside-app time (latency − server
-  total), over successful requests that carry both Server-Timing metrics.
+* Split: mean client latency = mean inference + mean queue (Server-Timing `queue`: waiting
+  in the app for a model slot) + mean app overhead (server total − inference − queue: HTTP,
+  tokenization, decoding) + mean outside-app time (latency − server total), over successful
+  requests that carry the inference and total metrics.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from pathlib import Path
 
 from bench import records as rec
 from bench.stats import PERCENTILE_METHOD, median, summarize
+from bench.target import target_line
 
 DEFAULT_COLD_WINDOW = 10
 DEFAULT_COLD_THRESHOLD_MS = 250.0
@@ -84,8 +89,10 @@ def instance_position(records: Sequence[rec.RequestRecord]) -> dict[int, int]:
 def analyse_cold_starts(records: Sequence[rec.RequestRecord], rule: ColdStartRule = ColdStartRule()) -> dict:
     answered = [r for r in records if r.status is not None and r.instance_id]
     position = instance_position(answered)
-    # Only the service's own counter can tell a new instance from one that was already up.
-    first_events = [_event(r, r.instance_id, 1) for r in answered if r.instance_request_count == 1]
+    # Only the service's own counter can tell a new instance from one that was already up, and
+    # only its ready age whether that first request waited for the start-up.
+    firsts = [r for r in answered if r.instance_request_count == 1]
+    first_events = [_event(r, r.instance_id, 1) for r in firsts if r.waited_for_startup is not False]
 
     ok = [r for r in answered if r.outcome == rec.OK]
     warm = [r for r in ok if position[r.seq] > rule.window] or ok
@@ -106,6 +113,7 @@ def analyse_cold_starts(records: Sequence[rec.RequestRecord], rule: ColdStartRul
     delayed.sort(key=lambda e: (e["sent_s"] or 0.0, e["seq"]))
     return {
         "count": len(first_events),
+        "first_requests_on_ready_instances": sum(r.waited_for_startup is False for r in firsts),
         "events": first_events,
         "latency_ms": _rounded(summarize(e["latency_ms"] for e in first_events)),
         "startup_delayed": {
@@ -146,7 +154,20 @@ def _event(r: rec.RequestRecord, instance: str, position: int) -> dict:
         "latency_ms": _round(r.latency_ms),
         "server_total_ms": _round(r.server_total_ms),
         "overhead_ms": _round(r.overhead_ms),
+        "instance_ready_age_ms": _round(r.instance_ready_age_ms),
     }
+
+
+def _started_during_run(first: rec.RequestRecord) -> bool:
+    """The instance's first request shows it became ready after t = 0 (or, without the age
+    header, that we saw its first request at all)."""
+    if first.instance_request_count != 1:
+        return False
+    if first.instance_ready_age_ms is None or first.sent_s is None:
+        return True
+    # It arrived between sending and `overhead` later, so it became ready at the earliest
+    # `sent − age`; only a surely positive time (or a wait for the start) counts.
+    return bool(first.waited_for_startup) or first.sent_s * 1000 - first.instance_ready_age_ms > 0
 
 
 def _instances(records: Sequence[rec.RequestRecord]) -> dict:
@@ -159,6 +180,7 @@ def _instances(records: Sequence[rec.RequestRecord]) -> dict:
     for instance, items in rows.items():
         first_seen = min(r.sent_s or 0.0 for r in items)
         lowest = min(position[r.seq] for r in items)
+        first = min(items, key=lambda r: position[r.seq])
         counted = any(r.instance_request_count is not None for r in items)
         table.append(
             {
@@ -167,7 +189,7 @@ def _instances(records: Sequence[rec.RequestRecord]) -> dict:
                 "ok": sum(r.outcome == rec.OK for r in items),
                 "first_seen_s": _round(first_seen, 3),
                 "first_request_count": lowest if counted else None,
-                "started_during_run": counted and lowest == 1,
+                "started_during_run": counted and _started_during_run(first),
                 "p50_latency_ms": _round(
                     median([r.latency_ms for r in items if r.outcome == rec.OK and r.latency_ms is not None])
                 ),
@@ -193,10 +215,12 @@ def _split(ok: Sequence[rec.RequestRecord]) -> dict:
     n = len(timed)
     latency = sum(r.latency_ms for r in timed) / n  # type: ignore[misc]
     inference = sum(r.server_inference_ms for r in timed) / n  # type: ignore[misc]
+    queue = sum(r.server_queue_ms or 0.0 for r in timed) / n
     total = sum(r.server_total_ms for r in timed) / n  # type: ignore[misc]
     parts = {
         "inference": inference,
-        "app_overhead": total - inference,
+        "queue": queue,
+        "app_overhead": total - inference - queue,
         "outside_app": latency - total,
     }
     return {
@@ -225,7 +249,10 @@ def build_report(
             "percentiles": PERCENTILE_METHOD,
             "latency": "client side, send → whole body read, successful (2xx) requests only",
             "throughput": "successful responses / window (t = 0 to the last response)",
-            "cold_start": "first request an instance answered (X-Instance-Request-Count = 1)",
+            "cold_start": (
+                "first request an instance answered (X-Instance-Request-Count = 1) that waited "
+                "for its start-up (X-Instance-Ready-Age-Ms below the time outside the app)"
+            ),
             "startup_delayed": (
                 f"among an instance's first {rule.window} requests: excess over warm "
                 f"medians of (latency − server total) or server total > "
@@ -250,6 +277,7 @@ def build_report(
         "latency_ms_all_answered": _rounded(summarize(r.latency_ms for r in records if r.status is not None)),
         "server_total_ms": _rounded(summarize(r.server_total_ms for r in ok)),
         "server_inference_ms": _rounded(summarize(r.server_inference_ms for r in ok)),
+        "server_queue_ms": _rounded(summarize(r.server_queue_ms for r in ok)),
         "outside_app_ms": _rounded(summarize(r.overhead_ms for r in ok)),
         "split": _split(ok),
         "schedule_lag_ms": _rounded(summarize(lags)),
@@ -291,6 +319,8 @@ def render_markdown(report: Mapping) -> str:
         + (f", at most {run['max_requests']} requests" if run.get("max_requests") else "")
         + f" — started {run.get('started_at', '?')}",
         "",
+        target_line(run.get("target")),
+        "",
     ]
 
     lines += ["### Requests", ""]
@@ -319,6 +349,7 @@ def render_markdown(report: Mapping) -> str:
         ("client latency", "latency_ms"),
         ("server total", "server_total_ms"),
         ("inference", "server_inference_ms"),
+        ("queue in the app", "server_queue_ms"),
         ("outside the app", "outside_app_ms"),
     ):
         s = report[key]
@@ -331,9 +362,10 @@ def render_markdown(report: Mapping) -> str:
         lines += [
             "",
             f"Where the mean {_fmt(split['mean_latency_ms'])} ms goes: inference "
-            f"{_fmt(mean['inference'])} ms ({_fmt(share['inference'])} %), app overhead "
-            f"{_fmt(mean['app_overhead'])} ms ({_fmt(share['app_overhead'])} %), network and "
-            f"queueing outside the app {_fmt(mean['outside_app'])} ms "
+            f"{_fmt(mean['inference'])} ms ({_fmt(share['inference'])} %), waiting for a model "
+            f"slot in the app {_fmt(mean.get('queue'))} ms ({_fmt(share.get('queue'))} %), app "
+            f"overhead {_fmt(mean['app_overhead'])} ms ({_fmt(share['app_overhead'])} %), network "
+            f"and queueing outside the app {_fmt(mean['outside_app'])} ms "
             f"({_fmt(share['outside_app'])} %).",
         ]
 
@@ -344,7 +376,14 @@ def render_markdown(report: Mapping) -> str:
         "### Instances and cold starts",
         "",
         f"{inst['seen']} instance(s) answered; {inst['started_during_run']} started during the "
-        f"run. Cold starts (first request of a new instance): {cold['count']}. Requests "
+        f"run. Cold starts (first request of a new instance, waiting for its start-up): "
+        f"{cold['count']}"
+        + (
+            f" ({ready} first request(s) found their instance already ready)"
+            if (ready := cold.get("first_requests_on_ready_instances"))
+            else ""
+        )
+        + ". Requests "
         f"delayed by a start-up (excess > {delayed['threshold_ms']:g} ms among an instance's "
         f"first {delayed['window']}): {delayed['count']}, of which "
         f"{delayed['of_which_cold_starts']} cold start(s).",

@@ -2,7 +2,7 @@
 
 python -m infra render STACK [--format json|yaml|markdown] [--set key=value ...]
 python -m infra diff BASE.json HEAD.json [--stack NAME]
-python -m infra config-table [--write README.md]
+python -m infra config-table [--write docs/configuration.md]
 python -m infra rollout STACK [--steps 10,50] [--soak 5m]   (real Pulumi CLI: docs/rollout.md)
 python -m infra rollback STACK
 python -m infra monitoring-tables [--write docs/observability.md]
@@ -42,7 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     diff.add_argument("head", type=Path, help="render of the head commit")
     diff.add_argument("--stack", default="", help="stack name for the heading")
     table = commands.add_parser("config-table", help="markdown table of every config key")
-    table.add_argument("--write", type=Path, metavar="README", help="replace the table in this file")
+    table.add_argument(
+        "--write", type=Path, metavar="FILE", help="replace the table in this file (docs/configuration.md)"
+    )
     tables = commands.add_parser("monitoring-tables", help="dashboard layout and alert table (markdown)")
     tables.add_argument("--write", type=Path, metavar="DOC", help="replace the tables in this file")
     rollouts.add_commands(commands)
@@ -53,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
 
     generated = {
         "monitoring-tables": (reference.update, reference.tables),
-        "config-table": (docs.update_readme, docs.config_table),
+        "config-table": (docs.update_doc, docs.config_table),
     }
     if args.command in generated:
         update, text = generated[args.command]

@@ -102,6 +102,7 @@ def _register_hooks(app: Flask, ext: QAExtension) -> None:
         g.t0 = time.perf_counter()
         g.timings = {}
         g.log = {}
+        g.ready_age_ms = state.ready_age_ms()
         if request.path in PROBES:
             g.number = state.served
         else:
@@ -114,6 +115,8 @@ def _register_hooks(app: Flask, ext: QAExtension) -> None:
         params = g.get("timing_params", {})
         response.headers["X-Instance-Id"] = state.instance_id
         response.headers["X-Instance-Request-Count"] = str(g.get("number", state.served))
+        if (ready_age := g.get("ready_age_ms")) is not None:
+            response.headers["X-Instance-Ready-Age-Ms"] = f"{ready_age:.1f}"
         response.headers["Server-Timing"] = ", ".join(
             f"{name};dur={value:.3f}" + "".join(f";{k}={v}" for k, v in params.get(name, {}).items())
             for name, value in timings.items()

@@ -9,7 +9,7 @@ a bad value stops start-up here with one line on stderr.
 
 from gunicorn.arbiter import Arbiter
 
-from service import lifecycle
+from service import lifecycle, linger
 
 # Settings checked (exit 2 with one line if bad) while the imports for loading run.
 _settings = lifecycle.start_master()
@@ -59,6 +59,11 @@ def post_fork(server, worker):
 def post_worker_init(worker):
     """Wire the app's state to the worker: failed load -> stop; SIGTERM -> not ready."""
     lifecycle.attach_worker(worker.wsgi.extensions["qa"].state, Arbiter.WORKER_BOOT_ERROR)
+
+
+def post_request(worker, req, environ, resp):
+    """After the response is sent: read what is left of an unread body (service/linger.py)."""
+    linger.after_request(req, environ)
 
 
 def worker_exit(server, worker):

@@ -148,6 +148,7 @@ class ServiceState:
         self.phase = LOADING
         self.load_error: str | None = None
         self.created = time.monotonic()
+        self.ready_at: float | None = None  # monotonic time the model became ready
         self._count = itertools.count(1)
         self._served = 0
         self._lock = threading.Lock()
@@ -169,6 +170,15 @@ class ServiceState:
     def ready(self) -> bool:
         return self.phase == READY
 
+    def ready_age_ms(self) -> float | None:
+        """How long this instance has been ready, or None before it first was.
+
+        A client compares it with the time its request spent outside the app: a request that
+        arrived sooner after the instance became ready than it had been on its way waited for
+        the start-up (a cold start); one that found the instance long ready did not.
+        """
+        return None if self.ready_at is None else (time.monotonic() - self.ready_at) * 1000
+
     def set_model(self, model: QAModel) -> None:
         """Warm up and publish a model (synchronously): the first request pays no lazy set-up."""
         t0 = time.perf_counter()
@@ -178,6 +188,7 @@ class ServiceState:
             self.model = model
             if self.phase == LOADING:
                 self.phase = READY
+                self.ready_at = time.monotonic()
         self.loaded.set()
         log.info(
             "model ready",

@@ -38,6 +38,10 @@ def build_openapi(model_id: str, model_revision: str, max_context_chars: int) ->
             "schema": {"type": "integer"},
             "description": "1 for the first non-probe request this process served",
         },
+        "X-Instance-Ready-Age-Ms": {
+            "schema": {"type": "number"},
+            "description": "ms since this process became ready, when the request arrived (absent before)",
+        },
         "Server-Timing": {
             "schema": {"type": "string"},
             "description": (

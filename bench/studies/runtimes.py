@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.local_service import peak_rss_mb
-from bench.models import MODELS, ROOT, ensure_model
+from bench.models import ROOT, ensure_baked
 from bench.studies.common import (
     TARGETS,
     Client,
@@ -72,19 +72,6 @@ class Config:
     @property
     def spinning(self) -> bool:
         return self.env.get("INTRA_OP_SPINNING", "1") not in ("0", "false")
-
-
-def ensure_baked(runtime: str, precision: str) -> Path:
-    """models/distilbert-base-<runtime>-<precision>, baked by service.bake.bootstrap from the fake model."""
-    source = ensure_model()
-    out = MODELS / f"distilbert-base-{runtime}-{precision}"
-    if not (out / "service_manifest.json").is_file():
-        print(f"baking {out.name} ...", file=sys.stderr)
-        command = [sys.executable, "-m", "service.bake", "--source", str(source), "--out", str(out),
-                   "--runtime", runtime, "--precision", precision, "--model-id", "distilbert-base-random",
-                   "--skip-verify"]  # fmt: skip
-        subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-    return out
 
 
 def configs_for(study: str) -> list[Config]:
@@ -309,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     threads = args.threads or available_cpus()
     configs = configs_for(args.study)
     for c in configs:
-        c.model_dir = ensure_baked(c.runtime, c.precision)
+        c.model_dir = ensure_baked("distilbert-base", c.runtime, c.precision)
     sizes = None
     if args.site_packages:
         sizes = {rt: site_packages_mb(rt, Path(tempfile.gettempdir())) for rt in ("onnx", "torch")}

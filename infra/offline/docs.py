@@ -1,6 +1,8 @@
-"""The README's table of config keys, generated from Pulumi.yaml so docs and code cannot drift.
+"""The table of config keys in docs/configuration.md, generated from Pulumi.yaml so docs and
+code cannot drift.
 
-`python -m infra config-table --write README.md` refreshes it; a test fails when it is stale.
+`python -m infra config-table --write docs/configuration.md` refreshes it; a test fails when it
+is stale.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from pathlib import Path
 from infra.settings import stack_files
 
 START, END = "<!-- config-table:start -->", "<!-- config-table:end -->"
+CONFIG_DOC = stack_files.ROOT / "docs" / "configuration.md"
 
 
 def config_table(root: Path = stack_files.ROOT) -> str:
@@ -34,12 +37,13 @@ def config_table(root: Path = stack_files.ROOT) -> str:
     return "\n".join(lines) + "\n"
 
 
-def readme_table(readme: Path) -> str:
-    text = readme.read_text()
+def table_in(doc: Path = CONFIG_DOC) -> str:
+    """The table currently between the markers of `doc`."""
+    text = doc.read_text()
     return text[text.index(START) + len(START) : text.index(END)].strip("\n") + "\n"
 
 
-def update_readme(readme: Path) -> None:
-    head, rest = readme.read_text().split(START, 1)
+def update_doc(doc: Path = CONFIG_DOC) -> None:
+    head, rest = doc.read_text().split(START, 1)
     tail = rest.split(END, 1)[1]
-    readme.write_text(f"{head}{START}\n{config_table()}{END}{tail}")
+    doc.write_text(f"{head}{START}\n{config_table()}{END}{tail}")

@@ -65,7 +65,10 @@ def test_load_writes_csv_report_and_plots_then_report_rebuilds_them(capsys, tmp_
         "--out", str(out), "--quiet",
     )  # fmt: skip
     assert code == 0, err
-    assert "## Load test:" in stdout and "Cold starts (first request of a new instance): 2" in stdout
+    assert (
+        "## Load test:" in stdout
+        and "Cold starts (first request of a new instance, waiting for its start-up): 2" in stdout
+    )
     rows = rec.read_csv(out / "requests.csv")
     assert len(rows) == 8
     report = json.loads((out / "report.json").read_text())

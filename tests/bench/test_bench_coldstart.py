@@ -37,7 +37,20 @@ def test_coldstart_reports_the_distribution(capsys, tmp_path, fake_timer):
     assert result["seconds"] == {"count": 4, "mean": 1.525, "min": 1.2, "p50": 1.4, "p90": 2.0,
                                  "p99": 2.0, "max": 2.0}  # fmt: skip
     assert (out / "coldstart.png").read_bytes().startswith(b"\x89PNG")
-    assert "| 4 | 1.20 s | 1.40 s | 2.00 s | 2.00 s | 1.52 s |" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "| 4 | 1.20 s | 1.40 s | 2.00 s | 2.00 s | 1.52 s |" in printed
+    # No bake manifest, no torch weights: it says it does not know the runtime, never guesses.
+    assert "Measured: runtime unknown, precision unknown" in printed
+    assert result["target"]["runtime"] == "unknown"
+
+
+def test_coldstart_says_which_runtime_it_timed(capsys, tmp_path, fake_timer):
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "config.json").write_text("{}")
+    (model / "model.safetensors").write_bytes(b"")  # a checkpoint without a manifest: torch
+    assert main(["coldstart", "--model-dir", str(model), "--runs", "1", "--out", str(tmp_path / "o")]) == 0
+    assert "Measured: runtime torch, precision fp32" in capsys.readouterr().out
 
 
 def test_coldstart_argument_errors(capsys, tmp_path, fake_timer):

@@ -82,8 +82,66 @@ def test_network_inference_split_adds_up():
     split = build_report(rows)["split"]
     # means: latency 80, inference 40, app 50 − 40 = 10, outside the app 80 − 50 = 30
     assert split["mean_latency_ms"] == 80.0
-    assert split["mean_ms"] == {"inference": 40.0, "app_overhead": 10.0, "outside_app": 30.0}
-    assert split["share_pct"] == {"inference": 50.0, "app_overhead": 12.5, "outside_app": 37.5}
+    assert split["mean_ms"] == {"inference": 40.0, "queue": 0.0, "app_overhead": 10.0, "outside_app": 30.0}
+    assert split["share_pct"] == {"inference": 50.0, "queue": 0.0, "app_overhead": 12.5, "outside_app": 37.5}
+
+
+def test_queue_time_in_the_app_is_not_app_overhead():
+    rows = [ok(0, 0, 100, "A", 1, 60, 20), ok(1, 1, 60, "A", 2, 40, 20)]
+    rows[0].server_queue_ms, rows[1].server_queue_ms = 30.0, 10.0
+    report = build_report(rows)
+    # means: latency 80, inference 20, queue 20, app 50 − 20 − 20 = 10, outside 30
+    assert report["split"]["mean_ms"] == {"inference": 20.0, "queue": 20.0, "app_overhead": 10.0,
+                                          "outside_app": 30.0}  # fmt: skip
+    assert report["server_queue_ms"]["max"] == 30.0
+    assert "waiting for a model slot in the app 20.0 ms (25.0 %)" in render_markdown(report)
+
+
+def test_first_request_to_an_instance_that_was_already_ready_is_not_a_cold_start():
+    # A local server started before the run: its first request (count 1) found it ready for
+    # 2 s and spent 5 ms outside the app; instance B became ready while its request waited.
+    warm_first = ok(0, 0.0, 20, "A", 1, 15, 12)
+    warm_first.instance_ready_age_ms = 2000.0
+    rows = [warm_first, *(ok(i, i * 0.1, 20, "A", i + 1, 15, 12) for i in range(1, 5))]
+    waited = ok(10, 1.0, 1500, "B", 1, 15, 12)
+    waited.instance_ready_age_ms = 3.0  # ready 3 ms before it arrived, after 1485 ms on its way
+    report = build_report([*rows, waited])
+    cold = report["cold_starts"]
+    assert [e["seq"] for e in cold["events"]] == [10]
+    assert cold["first_requests_on_ready_instances"] == 1
+    by_id = {row["instance_id"]: row for row in report["instances"]["per_instance"]}
+    assert by_id["A"]["started_during_run"] is False
+    assert by_id["B"]["started_during_run"] is True
+    assert report["instances"]["started_during_run"] == 1
+    text = render_markdown(report)
+    assert "1 started during the run" in text
+    assert "(1 first request(s) found their instance already ready)" in text
+
+
+def test_an_instance_that_became_ready_during_the_run_without_anyone_waiting_started_in_it():
+    # Scale-out: B became ready 8 s into the run, its first request came 3 s later (no wait).
+    late = ok(5, 11.0, 20, "B", 1, 15, 12)
+    late.instance_ready_age_ms = 3000.0
+    report = build_report([late])
+    assert report["cold_starts"]["count"] == 0
+    assert report["instances"]["per_instance"][0]["started_during_run"] is True
+
+
+def test_an_instance_ready_just_before_the_run_did_not_start_in_it():
+    # Ready 50 ms before t = 0; its first request, sent at 0.35 s, spent 200 ms outside the app
+    # (a slow client), so the arrival time alone cannot place the start after t = 0.
+    first = ok(1, 0.35, 215, "B", 1, 15, 12)
+    first.instance_ready_age_ms = 400.0
+    report = build_report([first])
+    assert report["cold_starts"]["count"] == 0
+    assert report["instances"]["started_during_run"] == 0
+
+
+def test_report_is_labelled_with_what_was_measured():
+    target = {"runtime": "onnx", "precision": "int8", "model": "m@abc", "cpu": "AMD EPYC (2 CPUs; AVX-512)"}
+    text = render_markdown(build_report([ok(0, 0, 20)], {"target": target}))
+    assert "Measured: runtime onnx, precision int8, model m@abc; CPU AMD EPYC (2 CPUs; AVX-512)" in text
+    assert "runtime unknown, precision unknown" in render_markdown(build_report([ok(0, 0, 20)]))
 
 
 def test_without_instance_headers_nothing_is_called_a_cold_start():

@@ -134,6 +134,7 @@ def analyzer():
         process.wait(timeout=30)
 
 
+@pytest.mark.slow  # serves the pack in a process
 def test_the_pack_also_starts_from_a_relative_program_path():
     process, port = start_pack(".")
     try:
@@ -145,6 +146,7 @@ def test_the_pack_also_starts_from_a_relative_program_path():
         process.wait(timeout=30)
 
 
+@pytest.mark.slow  # serves the pack in a process
 def test_served_pack_describes_every_policy(analyzer):
     info = analyzer.GetAnalyzerInfo(empty_pb2.Empty(), timeout=30)
     assert info.name == PACK_NAME
@@ -152,6 +154,7 @@ def test_served_pack_describes_every_policy(analyzer):
     assert analyzer.GetPluginInfo(empty_pb2.Empty(), timeout=30).version
 
 
+@pytest.mark.slow  # serves the pack in a process
 def test_served_pack_reports_resource_violations_and_skips_unknowns(analyzer):
     bad = variant(SERVICE, {"template.containers.0.image": "us-docker.pkg.dev/p/r/qa:latest"})
     bad["template"]["serviceAccount"] = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # unknown in preview
@@ -167,6 +170,7 @@ def test_served_pack_reports_resource_violations_and_skips_unknowns(analyzer):
     assert "Fix: deploy the pushed image's repo digest" in reported["cloudrun-image-by-digest"].message
 
 
+@pytest.mark.slow  # serves the pack in a process
 def test_served_pack_checks_invoker_grants_against_the_stack(analyzer):
     parent = urn("serverless-qa:index:CloudRunModelService", "qa")
     service = analyzer_pb2.AnalyzerResource(

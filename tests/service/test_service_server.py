@@ -3,20 +3,26 @@
 Covers what only a real process shows: JSON log lines on stdout without request bodies,
 body limits through gunicorn's chunked decoding, overload answered with 503 instead of a
 hang, SIGTERM with requests in flight (they finish with 200, /ready turns 503, exit within
-9 s), and a model that cannot load stopping the server instead of crash-looping.
+9 s), a model that cannot load stopping the server instead of crash-looping, a 413 that a
+client sending its whole body first still reads, and the command line (--help, a port in use).
 """
 
 from __future__ import annotations
 
+import http.client
 import json
+import os
 import shutil
+import socket
+import subprocess
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-from service_helpers import SLOW_SITE, ServiceProcess
+from service_helpers import ROOT, SLOW_SITE, ServiceProcess, free_port
 
 pytestmark = pytest.mark.slow  # real gunicorn servers
 
@@ -156,3 +162,52 @@ def test_a_model_that_cannot_load_stops_the_server(tiny_model_dir, tmp_path):
     failure = next(r for r in records if r["message"] == "model failed to load")
     assert failure["severity"] == "CRITICAL"
     assert "stack_trace" in failure
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_a_client_that_sends_the_whole_body_first_reads_the_413(slow_server, chunked):
+    # Far over the 4 KiB cap and over what gunicorn drains by itself plus the socket buffers:
+    # without the lingering drain http.client's send fails with a broken pipe.
+    body = json.dumps({"context": "a " * 4_000_000, "question": "q"}).encode()
+    conn = http.client.HTTPConnection("127.0.0.1", slow_server.port, timeout=60)
+    try:
+        if chunked:
+            chunks = (body[i : i + 65536] for i in range(0, len(body), 65536))
+            conn.request("POST", "/predict", body=chunks, encode_chunked=True,
+                         headers={"Content-Type": "application/json"})  # fmt: skip
+        else:
+            conn.request("POST", "/predict", body=body, headers={"Content-Type": "application/json"})
+        response = conn.getresponse()
+        assert response.status == 413
+        assert "4096 bytes" in json.loads(response.read())["error"]
+    finally:
+        conn.close()
+    assert requests.post(slow_server.url + "/predict", json=SEED, timeout=30).status_code == 200
+
+
+def _run_service(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "service", *args], cwd=ROOT, env={**os.environ, **env},
+                          capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+
+
+def test_help_prints_usage_and_starts_nothing():
+    result = _run_service({"MODEL_DIR": "", "PORT": str(free_port())}, "--help")
+    assert result.returncode == 0
+    assert result.stdout.startswith("usage: python -m service")
+    assert "MODEL_DIR" in result.stdout and "Starting gunicorn" not in result.stdout + result.stderr
+    bad = _run_service({}, "--port", "9000")
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "--help" in bad.stderr
+
+
+def test_a_port_in_use_is_one_line_not_tracebacks(tiny_model_dir):
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        t0 = time.monotonic()
+        result = _run_service({"MODEL_DIR": str(tiny_model_dir), "PORT": str(port)})
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"error: port {port} is already in use (another server running?): stop it, or set PORT"
+    ]
+    assert "Traceback" not in result.stdout and time.monotonic() - t0 < 30  # gunicorn retries 5 s

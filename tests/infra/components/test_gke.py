@@ -171,6 +171,7 @@ def test_private_nodes_get_cloud_nat_in_their_own_vpc(gke):
     assert nat["logConfig"] == {"enable": True, "filter": "ERRORS_ONLY"}
 
 
+@pytest.mark.slow  # declares a whole cluster
 def test_public_nodes_need_no_nat():
     declared = declare(
         lambda: GkeCluster(
@@ -188,6 +189,7 @@ def test_public_nodes_need_no_nat():
     assert {r.parent for r in declared.registrations if r.name != "gke"} == {"gke"}
 
 
+@pytest.mark.slow  # declares a whole cluster
 def test_regional_cluster_and_deletion_protection_follow_the_stack():
     declared = declare(lambda: GkeCluster("gke", cluster_args(make_settings(platform="knative"))))
     cluster = declared["gke-cluster"].inputs

@@ -252,6 +252,7 @@ def _model_service(settings, workload_pool="proj.svc.id.goog"):
     return declare(program)
 
 
+@pytest.mark.slow  # declares a whole Knative stack
 def test_model_service_runs_as_the_runtime_identity_through_workload_identity():
     declared = _model_service(make_settings(platform="knative"))
     account = declared["qa-account"].inputs
@@ -281,6 +282,7 @@ def test_model_service_runs_as_the_runtime_identity_through_workload_identity():
     assert revision.startswith("qa-r") and declared.outputs["revision"] == revision
 
 
+@pytest.mark.slow  # declares the whole Knative model service
 def test_network_policy_lets_only_knative_and_the_gateway_in():
     spec = _model_service(make_settings(platform="knative"))["qa-network-policy"].inputs["spec"]
     assert spec["podSelector"] == {} and spec["policyTypes"] == ["Ingress"]
@@ -291,6 +293,7 @@ def test_network_policy_lets_only_knative_and_the_gateway_in():
     assert sources == ["knative-serving", "kourier-system", "qa"]
 
 
+@pytest.mark.slow  # declares the whole Knative install
 def test_install_pins_the_release_and_tunes_config():
     settings = make_settings(platform="knative", knativeInitialScale="0", timeoutSeconds="120")
 

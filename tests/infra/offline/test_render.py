@@ -309,6 +309,7 @@ def test_a_digest_the_user_gave_is_not_a_stand_in():
     assert "STAND-INS" not in rendering.to_yaml(result) and "STAND-INS" not in rendering.to_markdown(result)
 
 
+@pytest.mark.slow  # a render in a process
 def test_a_render_piped_into_a_reader_that_stops_early_ends_quietly():
     """`python -m infra render gke --format yaml | head`: the reader has gone before the write."""
     import subprocess

@@ -13,7 +13,7 @@ from infra_helpers import make_settings
 from infra import limits
 from infra.settings import CONFIG_KEYS, SettingsError
 
-README = Path(__file__).resolve().parents[3] / "README.md"  # holds the platform mapping table
+PLATFORM_DOC = Path(__file__).resolve().parents[3] / "docs" / "knative.md"  # the platform mapping table
 
 
 def knative(**overrides: str):
@@ -51,7 +51,7 @@ def test_a_zone_of_the_region_makes_a_zonal_cluster():
         {"cpu": "3", "memory": "3Gi"},
         {"cpu": "1500m", "memory": "12Gi"},
         {"cpu": "0.5", "memory": "2Gi", "concurrency": "4"},  # Cloud Run: 1 below 1 vCPU
-        # Ignored on Knative (documented in the README's mapping table), so both values are accepted.
+        # Ignored on Knative (documented in docs/knative.md's mapping table), so both values are accepted.
         {"startupCpuBoost": "false"},
         {"cpuAlwaysAllocated": "true"},
         {"cpuAlwaysAllocated": "false", "startupCpuBoost": "true"},
@@ -237,7 +237,7 @@ def test_node_room_follows_gke_reservations():
 
 
 def test_docs_map_every_setting_to_both_platforms():
-    text = README.read_text()
+    text = PLATFORM_DOC.read_text()
     table = text[text.index("| setting | Cloud Run") :].split("\n\n", 1)[0]
     rows = [line.split(" | ") for line in table.splitlines()[2:]]
     documented = {key for row in rows for key in re.findall(r"`(\w+)`", row[0])}

@@ -183,6 +183,7 @@ def test_gke_location_is_still_checked_where_there_is_a_cluster(capsys):
     assert problem.startswith('gkeLocation: "us-east1-b" is not valid — empty or us-central1')
 
 
+@pytest.mark.slow  # a whole render
 def test_the_extended_release_channel_is_accepted_on_both_sides(capsys):
     code, resources, _ = render(capsys, "gke", "gkeReleaseChannel=EXTENDED")
     assert code == 0
