@@ -3,6 +3,7 @@
 python -m infra render STACK [--format json|yaml|markdown] [--set key=value ...]
 python -m infra diff BASE.json HEAD.json [--stack NAME]
 python -m infra config-table [--write README.md]
+python -m infra image [--stack dev] [--runtime R] [--precision P] [--model-source S] ...
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import sys
 from pathlib import Path
 
 from infra import diff as diffing
-from infra import docs
+from infra import docs, local_image
 from infra import render as rendering
 from infra.settings import SettingsError
 from infra.stack_config import StackConfigError, parse_overrides
@@ -38,7 +39,19 @@ def main(argv: list[str] | None = None) -> int:
     diff.add_argument("--stack", default="", help="stack name for the heading")
     table = commands.add_parser("config-table", help="markdown table of every config key")
     table.add_argument("--write", type=Path, metavar="README", help="replace the table in this file")
+    image = commands.add_parser("image", help="build the service image locally (make image)")
+    image.add_argument("--stack", default="dev", help="stack whose build args to use (default dev)")
+    image.add_argument("--runtime", default="", help="override the stack's runtime")
+    image.add_argument("--precision", default="", help="override the stack's precision")
+    image.add_argument("--model-source", default="", help="a Hub model id or a checkpoint directory")
+    image.add_argument("--model-revision", default="", help="Hub revision, or a local checkpoint's label")
+    image.add_argument("--image", default="", help="NAME:TAG (default qa-service:RUNTIME-PRECISION)")
+    image.add_argument("--build-arg", dest="build_args", action="append", default=[], metavar="KEY=VALUE")
+    image.add_argument("--engine", choices=local_image.ENGINES, default="auto")
     args = parser.parse_args(argv)
+
+    if args.command == "image":
+        return _image(args)
 
     if args.command == "config-table":
         if args.write:
@@ -61,6 +74,26 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {line}", file=sys.stderr)
         return 2
     sys.stdout.write(rendering.format_rendering(result, args.format))
+    return 0
+
+
+def _image(args: argparse.Namespace) -> int:
+    given = (("runtime", args.runtime), ("precision", args.precision))
+    overrides = {key: value for key, value in given if value}
+    try:
+        reference = local_image.build(
+            stack=args.stack,
+            overrides=overrides,
+            model_source=args.model_source,
+            model_revision=args.model_revision,
+            image=args.image,
+            extra_args=local_image.parse_build_args(args.build_args),
+            engine=args.engine,
+        )
+    except (SettingsError, StackConfigError, local_image.ImageBuildError) as error:
+        print(f"error: {' '.join(str(error).split())}", file=sys.stderr)
+        return 2
+    print(reference)
     return 0
 
 
