@@ -152,14 +152,25 @@ def choose_engine(requested: str = "auto") -> str:
 
 
 def stand_in_base(real: str) -> str | None:
-    """A local image labelled as standing in for `real` (ignoring its digest), if any."""
+    """The local image labelled as standing in for `real` (ignoring its digest), if any.
+
+    Images built on it inherit the label, so the stand-in is the candidate with fewest layers."""
     wanted = real.split("@", 1)[0]
-    listing = subprocess.run(
+    names = subprocess.run(
         ["podman", "images", "--noheading", "--filter", f"label={STAND_IN_LABEL}={wanted}",
          "--format", "{{.Repository}}:{{.Tag}}"],
         capture_output=True, text=True, check=False,
     ).stdout.split()  # fmt: skip
-    return listing[0] if listing else None
+    names = [name for name in names if not name.startswith("<none>")]
+    if not names:
+        return None
+    inspected = subprocess.run(
+        ["podman", "image", "inspect", "--format", "{{len .RootFS.Layers}}", *names],
+        capture_output=True, text=True, check=False,
+    ).stdout.split()  # fmt: skip
+    if len(inspected) != len(names):
+        return names[0]
+    return min(zip(names, map(int, inspected), strict=True), key=lambda pair: pair[1])[0]
 
 
 def resolve_base(real: str) -> str:

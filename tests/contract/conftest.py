@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from contract_target import CONTRACT_ENV, Target
+from tests.contract.contract_target import CONTRACT_ENV, Target
 
 from bench.local_service import LocalService
 from service.manifest import describe

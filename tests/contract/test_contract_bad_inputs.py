@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from contract_target import MAX_BODY_BYTES
+from tests.contract.contract_target import MAX_BODY_BYTES
 
 pytestmark = pytest.mark.slow  # a real server process (or container) per target
 
