@@ -24,8 +24,10 @@ from pathlib import Path
 
 import requests
 
+from infra.spec import SCRATCH_DIR, SCRATCH_SIZE_MIB
+
 APP_UID = 10001  # service/Dockerfile's app user
-TMP_SIZE = "256m"
+TMP_SIZE = f"{SCRATCH_SIZE_MIB}m"
 STOP_GRACE_S = 9  # Cloud Run sends SIGKILL 10 s after SIGTERM
 
 
@@ -71,7 +73,7 @@ def platform_run_argv(
         f"--network={network}",
         f"--user={APP_UID}:{APP_UID}",
         "--read-only",
-        f"--tmpfs=/tmp:rw,nosuid,nodev,size={TMP_SIZE}",
+        f"--tmpfs={SCRATCH_DIR}:rw,nosuid,nodev,size={TMP_SIZE}",
         "--cap-drop=all",
         "--security-opt=no-new-privileges",
         f"--memory={memory_mib}m",

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from tests.contract.contract_target import CONTRACT_ENV, Target
 
 from bench.local_service import LocalService
 from service.manifest import describe
+from tests.contract.contract_target import CONTRACT_ENV, Target
 
 
 @pytest.fixture(scope="session")

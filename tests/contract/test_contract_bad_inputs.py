@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from tests.contract.contract_target import MAX_BODY_BYTES
 
 pytestmark = pytest.mark.slow  # a real server process (or container) per target
