@@ -188,6 +188,7 @@ def test_model_is_baked_at_build_time_from_pinned_build_args():
     assert 'then source=/tmp/model-src; else source="${MODEL_ID}"; fi' in run
     assert '--source "${source}" --revision "${MODEL_REVISION}"' in run
     assert '--model-id "${MODEL_ID}"' in run
+    assert "chmod -R u=rwX,go=rX /model" in run  # the app user (not root) must read every file
     assert '--runtime "${RUNTIME}" --precision "${PRECISION}"' in run
     assert "--out /model" in run
     runtime = stage("runtime")
