@@ -23,7 +23,7 @@ PULUMI_ENV = command -v pulumi >/dev/null || { \
 	    export PULUMI_CONFIG_PASSPHRASE=""; fi; fi; \
 	pulumi stack select "$(STACK)" --create >/dev/null
 
-.PHONY: help install test lint fmt serve render stack preview up destroy bench lock clean
+.PHONY: help install test test-fast lint fmt serve render stack preview up destroy bench lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -47,6 +47,11 @@ test: install ## the whole offline suite: lint, unit/integration tests, policy c
 	@# The policy pack on the offline render of every shipped stack: any mandatory violation fails.
 	@status=0; for file in Pulumi.*.yaml; do stack=$${file#Pulumi.}; stack=$${stack%.yaml}; \
 	  $(PY) -m policy check "$$stack" || status=1; done; exit $$status
+
+test-fast: install ## the inner loop: ruff + the unit tests, skipping `slow` ones (processes, servers, exports)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) -m pytest -q -m "not slow"
 
 lint: install ## ruff check + format check
 	$(VENV)/bin/ruff check .
@@ -78,10 +83,10 @@ bench: install ## ~20 s local load test, report + plots in bench/out/demo [URL= 
 
 serve: install ## run the service locally, as in the image (gunicorn): make serve MODEL_DIR=models/qa [PORT=8080]
 	@test -n "$(MODEL_DIR)" || { echo "set MODEL_DIR: make serve MODEL_DIR=DIR (make one with" \
-	  "python -m service.bootstrap --source HUB_ID --out DIR, or python -m bench.fake_model DIR)" >&2; exit 2; }
+	  "python -m service.bake --source HUB_ID --out DIR, or python -m bench.fake_model DIR)" >&2; exit 2; }
 	MODEL_DIR="$(MODEL_DIR)" $(if $(PORT),PORT="$(PORT)") $(PY) -m service
 
-# make image: the stack's build args (infra.spec.image_build_args) with these overrides;
+# make image: the stack's build args (infra.plan.image_build_args) with these overrides;
 # BUILD_ARGS='KEY=VALUE ...' passes any other Dockerfile arg. The last line is the image reference.
 IMAGE_OPTS = --stack "$(STACK)" $(if $(RUNTIME),--runtime "$(RUNTIME)") \
 	$(if $(PRECISION),--precision "$(PRECISION)") $(if $(MODEL_SOURCE),--model-source "$(MODEL_SOURCE)") \
@@ -96,8 +101,8 @@ image-test: install ## build onnx fp32/int8 + torch fp32 images from a generated
 	$(PY) -m pytest -q -m slow tests/image -p no:cacheprovider
 
 .PHONY: bench-serving
-bench-serving: install ## service speed/memory (distilbert-base shapes): STUDY=runtimes|spinning|batching (bench/out/runtimes), else issue 3's torch run (bench/out/serving)
-	$(if $(STUDY),$(PY) -m bench.runtimes --study "$(STUDY)" $(if $(filter runtimes,$(STUDY)),--site-packages),$(PY) -m bench.serving)
+bench-serving: install ## service speed/memory (distilbert-base shapes): STUDY=runtimes|spinning|batching (bench/out/runtimes), else the torch serving study (bench/out/serving)
+	$(if $(STUDY),$(PY) -m bench.studies.runtimes --study "$(STUDY)" $(if $(filter runtimes,$(STUDY)),--site-packages),$(PY) -m bench.studies.serving)
 
 lock: install ## re-pin constraints.txt from the current .venv
 	{ echo "# Full transitive pin set (pip freeze of a working .venv). Update with \`make lock\`."; \

@@ -95,9 +95,9 @@ def plot(result: dict, path: Path) -> Path:
 def cmd_image_coldstart(args: argparse.Namespace) -> int:
     from bench import containers  # noqa: PLC0415
     from bench.image_coldstart import measure, render_markdown  # noqa: PLC0415
-    from infra.stack_config import load_settings  # noqa: PLC0415
+    from infra.settings import settings_from_stack_files  # noqa: PLC0415
 
-    memory_mib = int(load_settings(args.stack).service.memory_mib)
+    memory_mib = int(settings_from_stack_files(args.stack).service.memory_mib)
     print(f"timing {args.runs} fresh container(s) of {args.image} …", file=sys.stderr)
     try:
         result = measure(args.image, args.runs, memory_mib, base=args.base)

@@ -2,9 +2,11 @@
 
 Each run starts a fresh container as the platform would (bench.containers.platform_run_argv),
 times `run` → the first 200 from POST /predict, then sends the ~380-token request a few times
-and reads the container cgroup's peak memory. Image size: total, gzip-compressed layers (what a
-registry stores and a node pulls), and the layers above the base, split into the runtime's
-site-packages, the model files and the rest (the service code, the user, metadata).
+and reads the container cgroup's peak memory (page cache included, as the cgroup counts it) and
+the gunicorn master's + worker's peak RSS (VmHWM, what bench.local_service reports locally).
+Image size: total, gzip-compressed layers (what a registry stores and a node pulls), and the
+layers above the base, split into the runtime's site-packages, the model files and the rest (the
+service code, the user, metadata).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 import requests
 
 from bench import containers
-from bench.local_service import free_port
+from bench.local_service import free_port, peak_rss_mb
 
 MEDIUM_REQUESTS = 5
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "config.json", "service_manifest.json")
@@ -26,9 +28,9 @@ SEED = {"question": "What am I?", "context": "Roses are red, violets are blue, s
 
 
 def medium_payload(tool: str, image: str) -> dict:
-    """The ~380-token request of bench.serving, tokenized with the image's own tokenizer."""
-    from bench.serving import build_payloads  # noqa: PLC0415 - tokenizers, only here
-    from service.tokenization import QATokenizer  # noqa: PLC0415
+    """The ~380-token request of bench.studies, tokenized with the image's own tokenizer."""
+    from bench.studies.common import build_payloads  # noqa: PLC0415 - tokenizers, only here
+    from service.qa.tokenization import QATokenizer  # noqa: PLC0415
 
     with tempfile.TemporaryDirectory(prefix="qa-tok-") as tmp:
         created = containers.run([tool, "create", image]).stdout.strip().splitlines()[-1]
@@ -51,7 +53,12 @@ def one_run(tool: str, image: str, memory_mib: int, medium: dict) -> dict:
             if response.status_code != 200:
                 status = f"{response.status_code} {response.text[:200]}"
                 raise containers.EngineError(f"~380-token request: {status}")
-        return {"start_to_first_answer_s": round(seconds, 3), "peak_memory_mib": container.peak_memory_mib()}
+        rss = peak_rss_mb(container.inspect()["State"]["Pid"])  # PID 1 is the gunicorn master
+        return {
+            "start_to_first_answer_s": round(seconds, 3),
+            "peak_memory_mib": container.peak_memory_mib(),
+            "peak_rss_mib": round(rss["master_mb"] + rss["worker_mb"], 1),
+        }
     finally:
         container.remove()
 
@@ -102,6 +109,7 @@ def measure(image: str, runs: int, memory_mib: int, base: str = "") -> dict:
         print(f"run {index + 1}/{runs}: {json.dumps(results[-1])}", file=sys.stderr)
     starts = [r["start_to_first_answer_s"] for r in results]
     peaks = [r["peak_memory_mib"] for r in results if r["peak_memory_mib"] is not None]
+    rss = [r["peak_rss_mib"] for r in results]
     return {
         "image": image,
         "runtime": labels.get("ai.model.runtime"),
@@ -115,6 +123,7 @@ def measure(image: str, runs: int, memory_mib: int, base: str = "") -> dict:
             "max": max(starts),
         },
         "peak_memory_mib_at_380_tokens": round(statistics.median(peaks), 1) if peaks else None,
+        "peak_rss_mib_at_380_tokens": round(statistics.median(rss), 1),
         "medium_tokens": medium["tokens"],
         "size": image_size(tool, image, base),
     }
@@ -125,11 +134,12 @@ def render_markdown(result: dict) -> str:
     peak = result["peak_memory_mib_at_380_tokens"]
     return (
         f"## Container cold start: {result['image']} ({result['runtime']} {result['precision']})\n\n"
-        "| runs | start → first answer p50 | min | max | peak memory (~380 tokens) | image | compressed "
-        "| above base | site-packages | model | rest above base |\n"
-        "|---|---|---|---|---|---|---|---|---|---|---|\n"
+        "| runs | start → first answer p50 | min | max | cgroup peak (~380 tokens) | processes' peak RSS "
+        "| image | compressed | above base | site-packages | model | rest above base |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|\n"
         f"| {len(result['runs'])} | {s['median']:.2f} s | {s['min']:.2f} s | {s['max']:.2f} s "
-        f"| {f'{peak:.0f} MiB' if peak is not None else 'n/a'} | {size['total_mb']} MB "
+        f"| {f'{peak:.0f} MiB' if peak is not None else 'n/a'} "
+        f"| {result['peak_rss_mib_at_380_tokens']:.0f} MiB | {size['total_mb']} MB "
         f"| {size['compressed_mb']} MB | {size['above_base_mb']} MB | {size['site_packages_mb']} MB "
         f"| {size['model_mb']} MB | {size['above_base_rest_mb']} MB |\n"
     )

@@ -12,11 +12,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from infra import diff as diffing
-from infra import docs, local_image
-from infra import render as rendering
-from infra.settings import SettingsError
-from infra.stack_config import StackConfigError, parse_overrides
+from infra import local_image
+from infra.offline import diff as diffing
+from infra.offline import docs
+from infra.offline import render as rendering
+from infra.settings import SettingsError, StackConfigError, parse_overrides
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,11 +4,11 @@
         [--model-source HUB_ID_OR_DIR] [--model-revision REV] [--image NAME:TAG]
         [--build-arg KEY=VALUE ...] [--engine auto|docker|buildah]
 
-The build args come from `infra.spec.image_build_args` on the stack's settings (with the options
-as overrides), the same function `infra/image.py` gets them from, so a local image bakes what
-`pulumi up` would. Docker is used where a daemon answers, else buildah (images land in the
-storage podman runs from). A directory as --model-source is baked like a Hub checkpoint, from a
-temporary copy of the context with the directory in model-src/ (see service/Dockerfile).
+The build args come from `infra.plan.image_build_args` on the stack's settings (with the options
+as overrides), the function the deployed image's args (infra/components/image.py) come from, so
+a local image bakes what `pulumi up` would. Docker is used where a daemon answers, else buildah
+(images land in the storage podman runs from). A directory as --model-source is baked like a
+Hub checkpoint, from a temporary copy of the context with it in model-src/ (service/Dockerfile).
 
 With buildah the build gets the machine's package sources without keeping them: pip's merged
 configuration and every local path it names (CA bundle, find-links, file:// indexes, constraint
@@ -229,10 +229,10 @@ def build_command(plan: BuildPlan) -> list[str]:
 
 
 def stack_build_args(stack: str, overrides: Mapping[str, str]) -> dict[str, str]:
-    from infra.spec import image_build_args  # noqa: PLC0415 - loads the settings machinery
-    from infra.stack_config import load_settings  # noqa: PLC0415
+    from infra.plan import image_build_args  # noqa: PLC0415 - loads the settings machinery
+    from infra.settings import settings_from_stack_files  # noqa: PLC0415
 
-    return image_build_args(load_settings(stack, dict(overrides)))
+    return image_build_args(settings_from_stack_files(stack, dict(overrides)))
 
 
 def parse_build_args(pairs: Iterable[str]) -> dict[str, str]:

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra import limits
-from infra.settings import Settings
 
 CONTAINER_PORT = 8080
 READY_PATH = "/ready"  # 503 until the model is loaded and warmed: gates traffic
@@ -65,20 +64,28 @@ class ModelServiceSpec:
         return dict(self.env)
 
 
-def service_env(settings: Settings) -> tuple[tuple[str, str], ...]:
-    """Environment of the container; the service validates each of these at start-up.
+def service_env(
+    *,
+    model_id: str,
+    model_revision: str,
+    concurrency: int,
+    num_threads: int,
+    max_context_chars: int,
+    log_level: str,
+) -> tuple[tuple[str, str], ...]:
+    """Environment of the container; the service validates each of these at start-up (its bounds
+    are in service/bounds.py, and infra.limits keeps the stack inside them).
 
     PORT is absent on purpose: Cloud Run and Knative both set it from the container port.
     """
-    service = settings.service
     return (
-        ("MODEL_ID", settings.model.id),
-        ("MODEL_REVISION", settings.model.revision),
-        ("CONCURRENCY", str(service.concurrency)),
+        ("MODEL_ID", model_id),
+        ("MODEL_REVISION", model_revision),
+        ("CONCURRENCY", str(concurrency)),
         # One inference thread per vCPU; the container cannot see cgroup limits reliably on gen1.
-        ("NUM_THREADS", str(service.cpu.whole)),
-        ("MAX_CONTEXT_CHARS", str(service.max_context_chars)),
-        ("LOG_LEVEL", service.log_level),
+        ("NUM_THREADS", str(num_threads)),
+        ("MAX_CONTEXT_CHARS", str(max_context_chars)),
+        ("LOG_LEVEL", log_level),
     )
 
 
@@ -107,40 +114,6 @@ def readiness_probe() -> Probe:
         timeout_seconds=1,
         failure_threshold=3,
     )
-
-
-def model_service_spec(settings: Settings, image: Any) -> ModelServiceSpec:
-    service = settings.service
-    return ModelServiceSpec(
-        name=service.name,
-        image=image,
-        cpu=service.cpu.text,
-        memory=service.memory,
-        concurrency=service.concurrency,
-        min_instances=service.min_instances,
-        max_instances=service.max_instances,
-        timeout_seconds=service.timeout_seconds,
-        env=service_env(settings),
-        startup_probe=startup_probe(service.model_load_seconds),
-        liveness_probe=liveness_probe(),
-        readiness_probe=readiness_probe(),
-        startup_cpu_boost=service.startup_cpu_boost,
-        cpu_always_allocated=service.cpu_always_allocated,
-        execution_environment=service.execution_environment,
-        gpu=service.gpu,
-    )
-
-
-def image_build_args(settings: Settings) -> dict[str, str]:
-    """Build args of service/Dockerfile (and infra/cloudbuild.yaml): what gets baked in."""
-    return {
-        "MODEL_ID": settings.model.id,
-        "MODEL_REVISION": settings.model.revision,
-        "RUNTIME": settings.model.runtime,
-        "PRECISION": settings.model.precision,
-        # Always passed: Cloud Build would substitute an unset variable with "" (ALLOW_LOOSE).
-        "TORCH_INDEX": TORCH_INDEX_CUDA if settings.service.gpu else TORCH_INDEX_CPU,
-    }
 
 
 EXAMPLE_REQUEST = (

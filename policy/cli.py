@@ -72,9 +72,8 @@ def load_render(path: str) -> list[Resource]:
 def render_stack(stack: str, pairs: Sequence[str]) -> list[Resource]:
     # Imported here: `--render` needs neither Pulumi nor the program (fast, and usable where
     # only the render JSON is at hand).
-    from infra.render import render  # noqa: PLC0415
-    from infra.settings import SettingsError  # noqa: PLC0415
-    from infra.stack_config import StackConfigError, parse_overrides  # noqa: PLC0415
+    from infra.offline.render import render  # noqa: PLC0415
+    from infra.settings import SettingsError, StackConfigError, parse_overrides  # noqa: PLC0415
 
     try:
         rendering = render(stack, parse_overrides(pairs))

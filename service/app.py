@@ -2,7 +2,7 @@
 
 `create_app(settings=None, model=None)`: settings default to the environment; pass a loaded
 `QAModel` (tests) or let the app load `settings.model_dir` on its inference thread while
-/health already answers. Gunicorn runs `service.app:create_app()` (service/gunicorn.conf.py).
+/health already answers (service/lifecycle.py). Gunicorn runs `service.app:create_app()`.
 """
 
 from __future__ import annotations
@@ -11,18 +11,17 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 
 from flask import Flask, Response, g, jsonify, request
 
-from service import prefetch
+from service import lifecycle
 from service.admission import Admission
 from service.errors import BodyTooLargeError, NotReadyError, body_too_large_message, error_response
-from service.model import QAModel
+from service.inference import InferenceRunner
+from service.lifecycle import READY, ServiceState
 from service.openapi import build_openapi
-from service.runner import InferenceRunner
-from service.settings import Settings, SettingsError
-from service.state import READY, ServiceState
+from service.qa.model import QAModel
+from service.settings import Settings
 from service.validation import check_content_type, parse_predict
 
 log = logging.getLogger("service.requests")
@@ -38,24 +37,6 @@ class QAExtension:
     state: ServiceState
     admission: Admission
     runner: InferenceRunner
-
-
-def _default_loader(settings: Settings) -> Callable[[], QAModel]:
-    if settings.model_dir is None:
-        raise SettingsError("MODEL_DIR is not set: expected the directory of the model to serve")
-    prefetched = prefetch.take(settings)  # ONNX: loading since the fork (service/prefetch.py)
-    if prefetched is not None:
-        return prefetched
-    return partial(
-        QAModel.load,
-        settings.model_dir,
-        num_threads=settings.num_threads,
-        max_question_tokens=settings.max_question_tokens,
-        max_batch_windows=settings.max_batch_windows,
-        backend=None,  # the manifest in MODEL_DIR decides (service/manifest.py)
-        device=settings.device,
-        allow_spinning=settings.intra_op_spinning,
-    )
 
 
 def create_app(
@@ -84,7 +65,7 @@ def create_app(
     if model is not None:
         ext.runner.call(ext.state.set_model, model)  # warm up where requests will run
     else:
-        ext.state.start_loading(loader or _default_loader(settings), ext.runner)
+        ext.state.start_loading(loader or lifecycle.model_loader(settings), ext.runner)
     return app
 
 
@@ -170,7 +151,7 @@ def _register_predict(app: Flask, ext: QAExtension) -> None:
         with admission.slot() as queue_ms:
             if getattr(model.backend, "thread_affine", True):  # torch: its OpenMP team's thread
                 prediction = runner.call(model.predict, req.question, req.context, req.options)
-            else:  # ONNX Runtime: the session owns its threads; skip the hand-off (~0.4 ms)
+            else:  # ONNX Runtime: the session owns its threads; no hand-off to pay for
                 prediction = model.predict(req.question, req.context, req.options)
         g.timings = {"queue": queue_ms, **prediction.timings_ms}
         g.log = {

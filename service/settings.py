@@ -13,24 +13,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from service import manifest as manifests
-from service.bootstrap import METADATA_FILE  # written next to the weights
+from service import bounds
+from service.bake import manifest as manifests
+from service.bake.manifest import METADATA_FILE
 from service.cpus import available_cpus
 
-# MODEL_ID / MODEL_REVISION override what service/bootstrap.py wrote into METADATA_FILE.
+# MODEL_ID / MODEL_REVISION override what service/bake/bootstrap.py wrote into METADATA_FILE.
 REQUIRED_MODEL_FILES = ("config.json", "tokenizer.json")
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_LEVELS = bounds.LOG_LEVELS
 DEVICES = ("auto", "cpu", "cuda")
-# MAX_BATCH_WINDOWS by runtime (service/README.md, "Speed and memory"). torch: on
-# DistilBERT-base a 2,800-token context (11 windows) peaked at ~635 MB RSS in batches of 2,
-# ~670-700 MB of 4 and ~850 MB in one batch of 11, and bigger batches were not faster on CPU.
-# onnx, measured the same way: one batch of all 11 windows peaks at 466 MB (int8) / 667 MB
-# (fp32), over the target of half torch's peak, and is not faster; batches of 2 peak at
-# 212 / 473 MB and were as fast as 4 or 11 (int8) or faster (fp32). Same default, own numbers.
+# MAX_BATCH_WINDOWS by runtime: the smallest batch that was as fast as bigger ones on CPU, for
+# the least activation memory (measurements and the command: service/README.md, "Speed and memory").
 DEFAULT_MAX_BATCH_WINDOWS = {"torch": 2, "onnx": 2}
-# ONNX Runtime intra-op spinning (session.intra_op.allow_spinning), measured under the real
-# server on 2 vCPUs (service/README.md, "Intra-op spinning"): on is faster at every size
-# (25 tokens: 21.8 vs 30.1 ms int8, 34.9 vs 44.1 ms fp32), so on by default.
+# ONNX Runtime intra-op spinning (session.intra_op.allow_spinning): on, as it was faster at every
+# request size under the real server (service/README.md, "Intra-op spinning").
 DEFAULT_INTRA_OP_SPINNING = True
 
 
@@ -60,7 +56,7 @@ class Settings:
     # DEFAULT_MAX_BATCH_WINDOWS.
     max_batch_windows: int = 2
     log_level: str = "INFO"
-    # From MODEL_DIR's manifest (service/manifest.py); a directory without one is torch/fp32.
+    # From MODEL_DIR's manifest (service/bake/manifest.py); a directory without one is torch/fp32.
     runtime: str = "torch"
     precision: str = "fp32"
     device: str = "auto"  # torch only: auto = CUDA + fp16 when a GPU is present
@@ -92,9 +88,9 @@ class Settings:
             or (manifest.revision if manifest else None)
             or meta.get("revision")
             or "unknown",
-            concurrency=_int(env, "CONCURRENCY", 1, 1, 256),
-            num_threads=_int(env, "NUM_THREADS", available_cpus(), 1, 1024),
-            max_context_chars=_int(env, "MAX_CONTEXT_CHARS", 50_000, 1, 10_000_000),
+            concurrency=_int(env, "CONCURRENCY", 1, *bounds.CONCURRENCY),
+            num_threads=_int(env, "NUM_THREADS", available_cpus(), *bounds.NUM_THREADS),
+            max_context_chars=_int(env, "MAX_CONTEXT_CHARS", 50_000, *bounds.MAX_CONTEXT_CHARS),
             max_question_tokens=_int(env, "MAX_QUESTION_TOKENS", 64, 1, 4096),
             max_body_bytes=_int(env, "MAX_BODY_BYTES", 1_048_576, 1024, 1 << 30),
             max_queue=_int(env, "MAX_QUEUE", 4, 0, 4096),
@@ -181,8 +177,10 @@ def _manifest(env: Mapping[str, str], model_dir: Path | None) -> manifests.Manif
 
 def _label(env: Mapping[str, str], name: str) -> str | None:
     raw = _raw(env, name)
-    if raw is not None and (len(raw) > 200 or not raw.isprintable()):
-        raise SettingsError(f"{name} is not valid: expected printable text of at most 200 chars")
+    if raw is not None and (len(raw) > bounds.LABEL_MAX_CHARS or not raw.isprintable()):
+        raise SettingsError(
+            f"{name} is not valid: expected printable text of at most {bounds.LABEL_MAX_CHARS} chars"
+        )
     return raw
 
 
@@ -192,7 +190,7 @@ def _model_dir(env: Mapping[str, str], required: bool) -> Path | None:
         if required:
             raise SettingsError(
                 "MODEL_DIR is not set: expected a directory with config.json, tokenizer.json and "
-                "weights (create one with `python -m service.bootstrap --source ID --out DIR`)"
+                "weights (create one with `python -m service.bake --source ID --out DIR`)"
             )
         return None
     path = Path(raw)
@@ -202,7 +200,7 @@ def _model_dir(env: Mapping[str, str], required: bool) -> Path | None:
     if missing:
         raise SettingsError(
             f"MODEL_DIR={raw!r} is not valid: {', '.join(missing)} missing (a directory written "
-            "by `python -m service.bootstrap` or `save_pretrained` with a fast tokenizer)"
+            "by `python -m service.bake` or `save_pretrained` with a fast tokenizer)"
         )
     return path
 

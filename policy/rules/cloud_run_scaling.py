@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from infra.limits import GPU_RESOURCE
 from policy import tokens
 from policy.rule import Level, Rule
 from policy.rules.cloud_run_template import containers, label
@@ -51,7 +52,7 @@ def _has_gpu(inputs: Mapping[str, Any]) -> Any:
         limits = get(container, "resources.limits")
         if is_unknown(limits):
             return UNKNOWN
-        if isinstance(limits, Mapping) and limits.get("nvidia.com/gpu") not in (None, "", "0", 0):
+        if isinstance(limits, Mapping) and limits.get(GPU_RESOURCE) not in (None, "", "0", 0):
             return True
     return False
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bench.local_service import LocalService
-from service.manifest import describe
+from service.bake.manifest import describe
 from tests.contract.contract_target import CONTRACT_ENV, Target
 
 

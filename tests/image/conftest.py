@@ -17,7 +17,7 @@ from image_helpers import VARIANTS, build_image, start_container
 
 from bench import containers
 from infra.local_image import checkpoint_digest
-from infra.stack_config import load_settings
+from infra.settings import settings_from_stack_files
 from tests.contract.contract_target import Target
 
 STACK = "dev"  # the memory cap is this stack's
@@ -44,7 +44,7 @@ def engine() -> str:
 
 @pytest.fixture(scope="session")
 def memory_mib() -> int:
-    return int(load_settings(STACK).service.memory_mib)
+    return int(settings_from_stack_files(STACK).service.memory_mib)
 
 
 @pytest.fixture(scope="session")

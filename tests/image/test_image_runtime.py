@@ -16,7 +16,7 @@ import requests
 from image_helpers import build_derived, start_container
 
 from bench import containers
-from service.manifest import DEFAULT_MODEL_FILE
+from service.bake.manifest import DEFAULT_MODEL_FILE
 
 pytestmark = pytest.mark.slow
 

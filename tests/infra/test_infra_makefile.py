@@ -17,6 +17,9 @@ exit 0
 """
 
 
+pytestmark = pytest.mark.slow  # each test runs make (a process)
+
+
 def make(target: str, tmp_path: Path, **env: str) -> tuple[subprocess.CompletedProcess, list[str]]:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)

@@ -2,7 +2,7 @@
 
 `runtime` is parametrized: every test that uses `served_model_dir`, `qa_model`, `settings` or
 `client` runs once on the torch backend and once on the ONNX Runtime backend, each from a
-directory baked by service.bootstrap (with its manifest), so both runtimes pass the same tests.
+directory baked by service.bake.bootstrap (with its manifest), so both runtimes pass the same tests.
 """
 
 from __future__ import annotations
@@ -12,10 +12,12 @@ from pathlib import Path
 import pytest
 
 from service.app import create_app
-from service.model import QAModel
+from service.qa.model import QAModel
 from service.settings import Settings
 
-RUNTIMES = ("torch", "onnx")
+# The ONNX half needs an export (seconds, once per session): `slow`, so `make test-fast` runs
+# these tests on torch only and `make test` on both.
+RUNTIMES = ("torch", pytest.param("onnx", marks=pytest.mark.slow))
 
 
 @pytest.fixture(scope="session", params=RUNTIMES)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 
 from service.app import create_app
-from service.model import QAModel
+from service.qa.model import QAModel
 
 SEED = {
     "context": "Roses are red, violets are blue, sugar is sweet, and so are you.",

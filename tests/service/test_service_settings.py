@@ -132,6 +132,7 @@ def test_available_cpus_honours_quota_and_affinity(tmp_path, monkeypatch):
     assert available_cpus(tmp_path) == 1  # never 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "command",
     [

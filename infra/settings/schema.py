@@ -1,0 +1,211 @@
+"""What a stack's settings are: the valid choices, the typed (frozen) settings and the key list.
+
+The values come from Pulumi.yaml's `config:` schema (defaults) and the stack file; `build`
+parses and checks them into these dataclasses. Choices that are facts of the platform or the
+service (builders, log levels, runtimes and precisions) are declared there and named here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pulumi
+
+from infra.limits import BUILDERS, LOG_LEVELS, Cpu
+from infra.settings.parse import ZONE
+
+# The (runtime, precision) pairs the image can serve: the service's artifact contract.
+from service.bake.manifest import PRECISIONS, RUNTIMES, SUPPORTED
+
+# Re-exported: settings/ names every choice, wherever the fact itself is declared.
+__all__ = ["BUILDERS", "LOG_LEVELS", "PRECISIONS", "RUNTIMES", "SUPPORTED", "Cpu"]
+
+PLATFORMS = ("cloudrun", "knative")
+INGRESS = {
+    "all": "INGRESS_TRAFFIC_ALL",
+    "internal": "INGRESS_TRAFFIC_INTERNAL_ONLY",
+    "internal-and-cloud-load-balancing": "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER",
+}
+EXECUTION_ENVIRONMENTS = ("gen1", "gen2")
+RELEASE_CHANNELS = ("RAPID", "REGULAR", "STABLE")
+KNATIVE_INGRESSES = {"kourier": "kourier.ingress.networking.knative.dev"}  # setting → ingress class
+# Domains that resolve any IP embedded in the name: the stack puts the ingress IP in front.
+MAGIC_DNS_DOMAINS = ("sslip.io", "nip.io")
+KNATIVE_MIN_MINOR = 20  # oldest release line the rendered Service is checked against
+MEMBER_PREFIXES = (
+    "user:",
+    "serviceAccount:",
+    "group:",
+    "domain:",
+    "principal://",
+    "principalSet://",
+)
+PUBLIC_MEMBERS = ("allUsers", "allAuthenticatedUsers")
+
+# Namespaces Kubernetes, GKE and the Knative install own; the model service gets its own.
+RESERVED_NAMESPACES = ("default", "knative-serving", "kourier-system", "gke-managed-system")
+
+
+class SettingsError(pulumi.RunError):
+    """Invalid stack settings. `pulumi.RunError` makes the CLI print the message, not a trace."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    id: str
+    revision: str
+    runtime: str
+    precision: str
+
+
+@dataclass(frozen=True)
+class ImageSettings:
+    prebuilt: str  # an existing image reference to deploy; "" builds from service/
+    builder: str
+    keep_versions: int
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    name: str
+    cpu: Cpu
+    memory: str
+    memory_mib: float
+    concurrency: int
+    min_instances: int
+    max_instances: int
+    timeout_seconds: int
+    startup_cpu_boost: bool
+    cpu_always_allocated: bool
+    gpu: str  # "" for none
+    execution_environment: str
+    model_load_seconds: int
+    max_context_chars: int
+    log_level: str
+
+
+@dataclass(frozen=True)
+class AccessSettings:
+    public: bool
+    invokers: tuple[str, ...]
+    ingress: str  # the setting's value; INGRESS maps it to the Cloud Run enum
+
+
+@dataclass(frozen=True)
+class GkeSettings:
+    """The cluster a `platform: knative` stack creates (read on cloudrun stacks, but unused)."""
+
+    location: str  # a zone (zonal cluster) or the region (regional cluster)
+    release_channel: str
+    machine_type: str
+    min_nodes: int  # across the whole node pool, not per zone
+    max_nodes: int
+    private_nodes: bool
+    master_authorized_networks: tuple[str, ...]  # CIDRs; empty leaves the endpoint unrestricted
+    gpu_machine_type: str
+    gpu_max_nodes: int  # 0: no GPU node pool
+
+    @property
+    def regional(self) -> bool:
+        return not ZONE.match(self.location)
+
+
+@dataclass(frozen=True)
+class KnativeSettings:
+    version: str  # a knative/serving release tag; net-kourier is pinned to the same tag
+    ingress: str  # a key of KNATIVE_INGRESSES
+    domain: str  # magic DNS (the ingress IP is put in front) or a domain you own
+    namespace: str
+    initial_scale: int
+    target: int  # in-flight requests per pod the autoscaler aims for; ≤ concurrency
+    scale_to_zero_grace_seconds: int
+    scale_to_zero_pod_retention_seconds: int
+
+    @property
+    def magic_dns(self) -> bool:
+        return self.domain in MAGIC_DNS_DOMAINS
+
+    @property
+    def ingress_class(self) -> str:
+        return KNATIVE_INGRESSES[self.ingress]
+
+
+@dataclass(frozen=True)
+class Settings:
+    project: str
+    region: str
+    stack: str
+    platform: str
+    deletion_protection: bool
+    model: ModelSettings
+    image: ImageSettings
+    service: ServiceSettings
+    access: AccessSettings
+    gke: GkeSettings
+    knative: KnativeSettings
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """Resource labels (GCP label values: lowercase, digits, '-', '_', ≤ 63 chars)."""
+        return {
+            "app": label_value(self.service.name),
+            "stack": label_value(self.stack),
+            "managed-by": "pulumi",
+        }
+
+
+def label_value(text: str) -> str:
+    return re.sub(r"[^a-z0-9_-]", "-", text.lower())[:63]
+
+
+# Every project key in Pulumi.yaml's `config:` schema; a test keeps the two in step.
+CONFIG_KEYS = (
+    "platform",
+    "serviceName",
+    "modelId",
+    "modelRevision",
+    "runtime",
+    "precision",
+    "image",
+    "builder",
+    "repositoryKeepVersions",
+    "cpu",
+    "memory",
+    "concurrency",
+    "minInstances",
+    "maxInstances",
+    "timeoutSeconds",
+    "startupCpuBoost",
+    "cpuAlwaysAllocated",
+    "gpu",
+    "executionEnvironment",
+    "modelLoadSeconds",
+    "maxContextChars",
+    "logLevel",
+    "public",
+    "invokers",
+    "ingress",
+    "deletionProtection",
+    "gkeLocation",
+    "gkeReleaseChannel",
+    "gkeMachineType",
+    "gkeMinNodes",
+    "gkeMaxNodes",
+    "gkePrivateNodes",
+    "gkeMasterAuthorizedNetworks",
+    "gkeGpuMachineType",
+    "gkeGpuMaxNodes",
+    "knativeVersion",
+    "knativeIngress",
+    "knativeDomain",
+    "knativeNamespace",
+    "knativeInitialScale",
+    "knativeTarget",
+    "knativeScaleToZeroGraceSeconds",
+    "knativeScaleToZeroPodRetentionSeconds",
+)
