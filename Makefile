@@ -30,14 +30,16 @@ help: ## list the targets
 
 install: $(VENV)/.installed ## create .venv with the pinned dependencies (idempotent)
 
+# Progress goes to stderr, so that a first `make render … > file` still writes only the render.
+# A torch wheel already on this machine (offline CI) first, else PyTorch's CPU index.
 $(VENV)/.installed: requirements-dev.txt service/requirements*.txt constraints.txt
-	test -x $(PY) || python3 -m venv $(VENV)
-	$(PIP) install -q --upgrade pip
-	# A wheel already on this machine (offline CI) first, else PyTorch's CPU index.
-	$(PIP) install -q --no-deps --no-index torch==$(TORCH_VERSION) 2>/dev/null \
-	  || $(PIP) install -q --no-deps --index-url $(TORCH_INDEX) torch==$(TORCH_VERSION)
-	$(PIP) install -q -r requirements-dev.txt -c constraints.txt
-	touch $@
+	@echo "make install: setting up $(VENV) (pinned, CPU-only torch)" >&2
+	@test -x $(PY) || python3 -m venv $(VENV) >&2
+	@$(PIP) install -q --upgrade pip >&2
+	@$(PIP) install -q --no-deps --no-index torch==$(TORCH_VERSION) >&2 2>/dev/null \
+	  || $(PIP) install -q --no-deps --index-url $(TORCH_INDEX) torch==$(TORCH_VERSION) >&2
+	@$(PIP) install -q -r requirements-dev.txt -c constraints.txt >&2
+	@touch $@
 
 test: install ## the whole offline suite: lint, unit/integration tests, policy checks (what CI runs)
 	$(VENV)/bin/ruff check .
@@ -62,7 +64,7 @@ fmt: install ## apply ruff's fixes and formatting
 	$(VENV)/bin/ruff format .
 
 render: install ## offline render of a stack: make render STACK=dev [FORMAT=json|yaml|markdown]
-	$(PY) -m infra render $(STACK) --format $(or $(FORMAT),markdown)
+	@$(PY) -m infra render $(STACK) --format $(or $(FORMAT),markdown)
 
 stack: ## select STACK with the Pulumi CLI, creating it on first use (then `pulumi config set …` works)
 	@$(PULUMI_ENV); echo "selected stack $(STACK)"

@@ -9,6 +9,7 @@ python -m infra image [--stack dev] [--runtime R] [--precision P] [--model-sourc
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -97,5 +98,18 @@ def _image(args: argparse.Namespace) -> int:
     return 0
 
 
+def run(argv: list[str] | None = None) -> int:
+    """`main`, quiet when the reader stops early (`python -m infra render gke --format yaml | head`):
+    no BrokenPipeError traceback, exit 0."""
+    try:
+        code = main(argv)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The interpreter flushes stdout again at exit; point it at /dev/null so that cannot fail.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    return code
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

@@ -62,6 +62,13 @@ BUILDERS = ("docker", "cloudbuild")
 GPU_MIN_CPU = 4
 GPU_MIN_MEMORY_MIB = 16 * 1024
 
+# cloud.google.com/run/docs/configuring/services/memory-limits, …/about-execution-environments
+# (checked 2026-12): the second generation needs at least 512 MiB; the first allows 128 MiB.
+GEN2_MIN_MEMORY_MIB = 512
+# cloud.google.com/kubernetes-engine/docs/concepts/release-channels (checked 2026-12); EXTENDED
+# keeps a minor version for up to 24 months.
+GKE_RELEASE_CHANNELS = ("RAPID", "REGULAR", "STABLE", "EXTENDED")
+
 # --- Knative -----------------------------------------------------------------------------------
 KNATIVE_DEFAULT_MAX_REVISION_TIMEOUT_SECONDS = 600
 

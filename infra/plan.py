@@ -65,7 +65,10 @@ def service_labels(settings: Settings) -> dict[str, str]:
 
 
 def invokers(settings: Settings) -> list[str]:
-    return (["allUsers"] if settings.access.public else []) + list(settings.access.invokers)
+    """Who gets roles/run.invoker: allUsers opens a public service, unless the stack opens it by
+    turning the invoker check off instead (`publicAccess: invokerIamDisabled`)."""
+    grant_all = settings.access.public and not settings.access.invoker_iam_disabled
+    return (["allUsers"] if grant_all else []) + list(settings.access.invokers)
 
 
 def identity_args(settings: Settings) -> RuntimeIdentityArgs:
@@ -154,6 +157,7 @@ def cloud_run_args(
         service_account=service_account,
         ingress=INGRESS[settings.access.ingress],
         invokers=invokers(settings),
+        invoker_iam_disabled=settings.access.invoker_iam_disabled,
         deletion_protection=settings.deletion_protection,
         labels=service_labels(settings),
     )

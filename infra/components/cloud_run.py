@@ -28,6 +28,9 @@ class CloudRunModelServiceArgs:
     invokers: Sequence[str]  # IAM members granted roles/run.invoker ("allUsers" when public)
     deletion_protection: bool
     labels: dict[str, str] = field(default_factory=dict)
+    # Public without an allUsers grant: Cloud Run skips the invoker check (the way to run a public
+    # service where domain-restricted sharing refuses allUsers).
+    invoker_iam_disabled: bool = False
 
 
 def resource_limits(spec: ModelServiceSpec) -> dict[str, str]:
@@ -113,9 +116,9 @@ class CloudRunModelService(pulumi.ComponentResource):
             location=args.region,
             description="Extractive question answering (managed by Pulumi)",
             ingress=args.ingress,
-            # Public access goes through IAM (allUsers → run.invoker) so it stays visible and
-            # reviewable in one place; never through the IAM bypass.
-            invoker_iam_disabled=False,
+            # Explicit either way, so a review sees the bypass; the `access` label says whether it
+            # is intended (the policy pack holds the two against each other).
+            invoker_iam_disabled=args.invoker_iam_disabled,
             deletion_protection=args.deletion_protection,
             labels=args.labels,
             template=template_args(args.spec, args.service_account),

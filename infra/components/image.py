@@ -18,6 +18,7 @@ import pulumi_gcp as gcp
 
 from infra.components import child_options, type_token
 from infra.limits import BUILDERS
+from infra.regions import artifact_registry_host
 
 PLATFORM = "linux/amd64"  # Cloud Run and GKE nodes run amd64; an Arm laptop must cross-build
 CLOUDBUILD_CONFIG = "infra/cloudbuild.yaml"  # relative to the project directory
@@ -54,6 +55,15 @@ def source_fingerprint(context: Path, build_args: Mapping[str, str]) -> str:
 
 def registry_host(reference: str) -> str:
     return reference.split("/", 1)[0]
+
+
+def token_registry(reference: str) -> str:
+    """The host that may receive the deployer's Google access token for `reference`: its
+    Artifact Registry host (LOCATION-docker.pkg.dev), never any other registry."""
+    host = artifact_registry_host(reference)
+    if host is None:
+        raise ValueError(f"{registry_host(reference)} is not Artifact Registry: no Google token for it")
+    return host
 
 
 def is_digest_reference(reference: str) -> bool:
@@ -115,7 +125,7 @@ class ModelImage(pulumi.ComponentResource):
                 args=dict(args.build_args),
             ),
             registry=docker.RegistryArgs(
-                server=pulumi.Output.from_input(args.repository_url).apply(registry_host),
+                server=pulumi.Output.from_input(args.repository_url).apply(token_registry),
                 username="oauth2accesstoken",
                 password=pulumi.Output.secret(token),
             ),
@@ -143,18 +153,24 @@ class ModelImage(pulumi.ComponentResource):
     def _prebuilt(self, name: str, reference: str, opts: pulumi.ResourceOptions) -> pulumi.Output[str]:
         if is_digest_reference(reference):
             return pulumi.Output.from_input(reference)
-        # A tag: resolve it to the digest it points at now, so the service pins that image.
-        provider = docker.Provider(
-            f"{name}-registry",
-            registry_auth=[
-                docker.ProviderRegistryAuthArgs(
-                    address=registry_host(reference),
-                    username="oauth2accesstoken",
-                    password=pulumi.Output.secret(gcp.organizations.get_client_config_output().access_token),
-                )
-            ],
-            opts=opts,
-        )
+        # A tag: resolve it to the digest it points at now, so the service pins that image. Only
+        # Artifact Registry gets the deployer's Google token; any other registry is asked
+        # anonymously (the settings refuse such images; this holds even when they are bypassed).
+        provider = None
+        if artifact_registry_host(reference):
+            provider = docker.Provider(
+                f"{name}-registry",
+                registry_auth=[
+                    docker.ProviderRegistryAuthArgs(
+                        address=token_registry(reference),
+                        username="oauth2accesstoken",
+                        password=pulumi.Output.secret(
+                            gcp.organizations.get_client_config_output().access_token
+                        ),
+                    )
+                ],
+                opts=opts,
+            )
         found = docker.get_registry_image_output(
             name=reference, opts=pulumi.InvokeOutputOptions(provider=provider, parent=self)
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 
 import pulumi
 
@@ -24,10 +25,26 @@ def project_number(project: str) -> str:
     return str(int(fake_hash(project, length=12), 16))[:12].rjust(12, "1")
 
 
-def fake_ip(*parts: object, first: int = 34) -> str:
-    """A deterministic public-looking IPv4 address (Google's ranges start 34./35.)."""
-    digest = bytes.fromhex(fake_hash(*parts, length=6))
-    return f"{first}.{digest[0]}.{digest[1]}.{1 + digest[2] % 254}"
+# Values only a real deployment knows are made up here, and made to look made up, so that nobody
+# deploys one (`kubectl apply` of a made-up digest pulls an image that does not exist):
+# digests start with "0ff11e" ("offline"), addresses come from the ranges RFC 5737 reserves for
+# documentation. `render.stand_ins` lists them in the review formats.
+STAND_IN_DIGEST_PREFIX = "0ff11e"
+STAND_IN_DIGEST = re.compile(
+    rf"sha256:{STAND_IN_DIGEST_PREFIX}[0-9a-f]{{{64 - len(STAND_IN_DIGEST_PREFIX)}}}"
+)
+STAND_IN_NETWORKS = ("203.0.113", "198.51.100")  # TEST-NET-3 (addresses), TEST-NET-2 (endpoints)
+STAND_IN_IP = re.compile(r"\b(?:203\.0\.113|198\.51\.100)\.\d{1,3}\b")
+
+
+def fake_digest(*parts: object) -> str:
+    """A deterministic image digest, marked as a stand-in by its prefix."""
+    return f"sha256:{STAND_IN_DIGEST_PREFIX}{fake_hash(*parts, length=64 - len(STAND_IN_DIGEST_PREFIX))}"
+
+
+def fake_ip(*parts: object, network: str = STAND_IN_NETWORKS[0]) -> str:
+    """A deterministic IPv4 address from a documentation range: plausible, never anyone's."""
+    return f"{network}.{1 + bytes.fromhex(fake_hash(*parts, length=2))[0] % 254}"
 
 
 class OfflineMocks(pulumi.runtime.Mocks):
@@ -66,7 +83,7 @@ class OfflineMocks(pulumi.runtime.Mocks):
         if args.token == "docker:index/getRegistryImage:getRegistryImage":
             return {
                 "name": args.args["name"],
-                "sha256Digest": f"sha256:{fake_hash(args.args['name'])}",
+                "sha256Digest": fake_digest(args.args["name"]),
             }
         return {}
 
@@ -101,11 +118,11 @@ def _service_account(mock: OfflineMocks, name: str, inputs: dict) -> dict:
 def _docker_image(mock: OfflineMocks, name: str, inputs: dict) -> dict:
     image_name = inputs["imageName"]
     repository = image_name.rsplit(":", 1)[0]
-    return {"repoDigest": f"{repository}@sha256:{fake_hash(image_name)}", "imageName": image_name}
+    return {"repoDigest": f"{repository}@{fake_digest(image_name)}", "imageName": image_name}
 
 
 def _command(mock: OfflineMocks, name: str, inputs: dict) -> dict:
-    return {"stdout": f"sha256:{fake_hash(inputs.get('create', name))}\n", "stderr": ""}
+    return {"stdout": f"{fake_digest(inputs.get('create', name))}\n", "stderr": ""}
 
 
 def _cloud_run_service(mock: OfflineMocks, name: str, inputs: dict) -> dict:
@@ -151,7 +168,7 @@ def _cluster(mock: OfflineMocks, name: str, inputs: dict) -> dict:
         "__id": f"projects/{project}/locations/{location}/clusters/{cluster}",
         "name": cluster,
         "location": location,
-        "endpoint": fake_ip(project, cluster),
+        "endpoint": fake_ip(project, cluster, network=STAND_IN_NETWORKS[1]),
         "masterAuth": {**inputs.get("masterAuth", {}), "clusterCaCertificate": ca},
         "masterVersion": "1.34.1-gke.1000",
         "selfLink": f"https://container.googleapis.com/v1/projects/{project}/locations/{location}"

@@ -17,7 +17,7 @@ import yaml
 from pulumi.runtime import rpc
 
 from infra.cost import cost_section
-from infra.offline.mocks import OfflineMocks
+from infra.offline.mocks import STAND_IN_DIGEST, STAND_IN_IP, OfflineMocks
 from infra.offline.monitor import Registration, run_with_mocks
 from infra.settings import settings_from_stack_files, stack_files
 
@@ -162,6 +162,23 @@ def kubernetes_manifest(resource_type: str, inputs: dict[str, Any]) -> dict[str,
     return _canonical(inputs)
 
 
+def stand_ins(rendering: Rendering) -> list[str]:
+    """Values the mocks made up where only a real deployment knows them (image digests resolved
+    from a tag or a build, reserved IP addresses): marked in the values, listed in the review
+    formats, so that none is deployed as it is."""
+    text = json.dumps([[r["inputs"] for r in rendering.resources], rendering.outputs], sort_keys=True)
+    return sorted(set(STAND_IN_DIGEST.findall(text)) | set(STAND_IN_IP.findall(text)))
+
+
+def _stand_in_lines(values: list[str]) -> list[str]:
+    return [
+        "STAND-INS: this offline render made up these values (digests sha256:0ff11e…, addresses in",
+        "the documentation ranges 203.0.113.0/24 and 198.51.100.0/24); `pulumi up` gets the real",
+        "ones. Do not apply or deploy them as they are:",
+        *(f"  {value}" for value in values),
+    ]
+
+
 def _yaml_header(bundles: list[str]) -> str:
     lines = [
         "# Kubernetes objects of this stack, in dependency order. Apply with server-side apply: the",
@@ -176,11 +193,14 @@ def _yaml_header(bundles: list[str]) -> str:
 
 def to_yaml(rendering: Rendering) -> str:
     manifests = kubernetes_manifests(rendering)
+    values = stand_ins(rendering)
+    warning = "".join(f"# {line}\n" for line in _stand_in_lines(values)) if values else ""
     if manifests:
-        header = _yaml_header(kubernetes_bundles(rendering))
+        header = _yaml_header(kubernetes_bundles(rendering)) + warning
         return header + yaml.safe_dump_all(manifests, sort_keys=False, allow_unicode=True, width=100)
     # A stack without Kubernetes objects (Cloud Run): the resource list, in YAML.
-    return yaml.safe_dump(json.loads(to_json(rendering)), sort_keys=False, allow_unicode=True, width=100)
+    body = yaml.safe_dump(json.loads(to_json(rendering)), sort_keys=False, allow_unicode=True, width=100)
+    return warning + body
 
 
 def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
@@ -205,9 +225,11 @@ def _cell(value: Any) -> str:
 
 def to_markdown(rendering: Rendering) -> str:
     project_prefix = f"{stack_files.project_name()}:"
-    lines = [
-        f"## Stack `{rendering.stack}`: {len(rendering.resources)} resources",
-        "",
+    lines = [f"## Stack `{rendering.stack}`: {len(rendering.resources)} resources", ""]
+    if values := stand_ins(rendering):
+        text = _stand_in_lines(values)
+        lines += ["> " + " ".join(text[:3]), *(f"> - `{v.strip()}`" for v in text[3:]), ""]
+    lines += [
         "| setting | value |",
         "|---|---|",
     ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from infra import limits
+from infra import limits, regions
 from infra.limits import Cpu
 from infra.settings import checks, parse
 from infra.settings.parse import RawConfig
@@ -22,6 +22,7 @@ from infra.settings.schema import (
     MAGIC_DNS_DOMAINS,
     PLATFORMS,
     PRECISIONS,
+    PUBLIC_ACCESS,
     RELEASE_CHANNELS,
     RESERVED_NAMESPACES,
     RUNTIMES,
@@ -43,6 +44,10 @@ def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: 
         r.problems.append("gcp:project: not set — run `pulumi config set gcp:project YOUR_PROJECT`")
     if not region:
         r.problems.append("gcp:region: not set — run `pulumi config set gcp:region us-central1`")
+    if project and (problem := regions.check_project(project)):
+        r.fail("gcp:project", project, problem)
+    if region and (problem := regions.check_region(region)):
+        r.fail("gcp:region", region, problem)
 
     model = ModelSettings(
         id=r.text("modelId"),
@@ -50,7 +55,7 @@ def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: 
         runtime=r.choice("runtime", RUNTIMES),
         precision=r.choice("precision", PRECISIONS),
     )
-    if model.id and not parse.MODEL_ID.match(model.id):
+    if not parse.MODEL_ID.match(model.id):
         r.fail(
             "modelId",
             model.id,
@@ -72,6 +77,8 @@ def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: 
             "an image reference like REGION-docker.pkg.dev/PROJECT/REPO/NAME@sha256:…, "
             "or empty to build from service/",
         )
+    elif image.prebuilt and (problem := regions.check_artifact_registry(image.prebuilt)):
+        r.fail("image", image.prebuilt, problem)
 
     # Read first: which platform's limits the service settings are checked against.
     platform = r.choice("platform", PLATFORMS)
@@ -80,12 +87,16 @@ def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: 
         public=r.flag("public"),
         invokers=r.strings("invokers"),
         ingress=r.choice("ingress", INGRESS),
+        public_access=r.choice("publicAccess", PUBLIC_ACCESS),
     )
     checks.check_invokers(r, access)
+    checks.check_public_access(r, access, platform)
+    if platform == "cloudrun":
+        checks.check_cloud_run_placement(r, service, region)
     checks.check_runtime(r, model, service)
 
     deletion_protection = r.flag("deletionProtection")
-    gke = _gke_settings(r, region)
+    gke = _gke_settings(r, region, platform)
     knative = _knative_settings(r)
     settings = Settings(
         project=project,
@@ -163,7 +174,7 @@ def _service_settings(r: RawConfig, platform: str) -> ServiceSettings:
     return service
 
 
-def _gke_settings(r: RawConfig, region: str) -> GkeSettings:
+def _gke_settings(r: RawConfig, region: str, platform: str) -> GkeSettings:
     location = r.text("gkeLocation").strip() or region
     gke = GkeSettings(
         location=location,
@@ -177,7 +188,9 @@ def _gke_settings(r: RawConfig, region: str) -> GkeSettings:
         gpu_max_nodes=r.integer("gkeGpuMaxNodes", 0, 100),
     )
     zone = parse.ZONE.match(location)
-    if region and location != region and not (zone and zone.group(1) == region):
+    # A cross-check with the cluster's region: only where there is a cluster (Cloud Run stacks
+    # ignore gkeLocation, as Pulumi.yaml says; a malformed value elsewhere still fails).
+    if platform == "knative" and region and location != region and not (zone and zone.group(1) == region):
         r.fail(
             "gkeLocation",
             location,

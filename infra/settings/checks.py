@@ -3,11 +3,15 @@ or Knative cannot do). Each adds one line per problem to the `RawConfig` it is g
 
 from __future__ import annotations
 
-from infra import limits
+import re
+
+from infra import limits, regions
 from infra.settings.parse import RawConfig
 from infra.settings.schema import (
+    MEMBER_FORMS,
     MEMBER_PREFIXES,
     PRECISIONS,
+    PUBLIC_ACCESS,
     PUBLIC_MEMBERS,
     RUNTIMES,
     SUPPORTED,
@@ -19,20 +23,50 @@ from infra.settings.schema import (
 
 
 def check_invokers(r: RawConfig, access: AccessSettings) -> None:
-    """Invokers are IAM members; opening the service to everyone is `public`'s job."""
+    """Invokers are IAM members in full (`user:` alone is not one), each once: a repeat would
+    declare two grants with one name. Opening the service to everyone is `public`'s job."""
+    seen: set[str] = set()
     for member in access.invokers:
+        prefix = next((p for p in MEMBER_PREFIXES if member.startswith(p)), None)
         if member in PUBLIC_MEMBERS:
-            r.fail(
-                "invokers",
-                member,
-                f"set `public: true` to open the service instead of listing {member}",
-            )
-        elif not member.startswith(MEMBER_PREFIXES):
-            r.fail(
-                "invokers",
-                member,
-                f"an IAM member starting with one of {', '.join(MEMBER_PREFIXES)}",
-            )
+            r.fail("invokers", member, f"set `public: true` to open the service instead of listing {member}")
+        elif prefix is None:
+            r.fail("invokers", member, f"an IAM member starting with one of {', '.join(MEMBER_PREFIXES)}")
+        elif not re.fullmatch(MEMBER_FORMS[prefix][0], member[len(prefix) :]):
+            r.fail("invokers", member, f"a whole IAM member, e.g. {MEMBER_FORMS[prefix][1]}")
+        elif member.lower() in seen:
+            r.fail("invokers", member, "listed once (IAM compares members without case)")
+        seen.add(member.lower())
+
+
+def check_public_access(r: RawConfig, access: AccessSettings, platform: str) -> None:
+    """`publicAccess` says how a public Cloud Run service is opened; anything else is a setting
+    that would silently do nothing."""
+    if access.public_access == "allUsers" or access.public_access not in PUBLIC_ACCESS:
+        return
+    if platform != "cloudrun":
+        r.fail("publicAccess", access.public_access, "allUsers on knative: it has no IAM invoker check")
+    elif not access.public:
+        r.fail("publicAccess", access.public_access, "allUsers unless `public: true`")
+    elif access.invokers:
+        r.fail(
+            "invokers",
+            list(access.invokers),
+            "empty with publicAccess invokerIamDisabled: with the invoker check off anyone may call",
+        )
+
+
+def check_cloud_run_placement(r: RawConfig, service: ServiceSettings, region: str) -> None:
+    """What the region and the execution environment allow on Cloud Run."""
+    if service.gpu in limits.GPU_TYPES and (problem := regions.check_gpu_region(service.gpu, region)):
+        r.fail("gpu", service.gpu, problem)
+    if service.execution_environment == "gen2" and 0 < service.memory_mib < limits.GEN2_MIN_MEMORY_MIB:
+        r.fail(
+            "memory",
+            service.memory,
+            f"at least {limits.format_mib(limits.GEN2_MIN_MEMORY_MIB)} with executionEnvironment gen2 "
+            "(gen1 allows less)",
+        )
 
 
 def check_model_labels(r: RawConfig, model: ModelSettings) -> None:

@@ -8,16 +8,19 @@ import re
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 
+from infra.regions import ZONE_NAME
+
 # Cloud Run service names: lowercase letters, digits and hyphens, a letter first, ≤ 49 chars.
-SERVICE_NAME = re.compile(r"^[a-z](?:[a-z0-9-]{0,47}[a-z0-9])?$")
-IMAGE_REF = re.compile(r"^[a-z0-9.-]+(?::\d+)?/[a-z0-9._/-]+(?::[\w.-]+)?(?:@sha256:[0-9a-f]{64})?$")
-MODEL_ID = re.compile(r"^[\w.-]+(?:/[\w.-]+)?$")
-KNATIVE_VERSION = re.compile(r"^knative-v1\.(\d+)\.(\d+)$")
+# `\Z`, not `$`: `$` also matches before a trailing newline ("qa\n" would pass).
+SERVICE_NAME = re.compile(r"^[a-z](?:[a-z0-9-]{0,47}[a-z0-9])?\Z")
+IMAGE_REF = re.compile(r"^[a-z0-9.-]+(?::\d+)?/[a-z0-9._/-]+(?::[\w.-]+)?(?:@sha256:[0-9a-f]{64})?\Z")
+MODEL_ID = re.compile(r"^[\w.-]+(?:/[\w.-]+)?\Z")
+KNATIVE_VERSION = re.compile(r"^knative-v1\.(\d+)\.(\d+)\Z")
 LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
-DNS_LABEL = re.compile(rf"^{LABEL}$")
-DOMAIN = re.compile(rf"^(?=.{{1,253}}$){LABEL}(?:\.{LABEL})+$")
-ZONE = re.compile(r"^([a-z]+-[a-z]+\d+)-[a-z]$")
-CIDR = re.compile(r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})/(\d{1,2})$")
+DNS_LABEL = re.compile(rf"^{LABEL}\Z")
+DOMAIN = re.compile(rf"^(?=.{{1,253}}\Z){LABEL}(?:\.{LABEL})+\Z")
+ZONE = re.compile(rf"^{ZONE_NAME.pattern}\Z")
+CIDR = re.compile(r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})/(\d{1,2})\Z")
 
 T = TypeVar("T")
 
@@ -30,7 +33,8 @@ class RawConfig:
         self.problems: list[str] = []
 
     def fail(self, key: str, value: object, valid: str) -> None:
-        shown = json.dumps(value) if isinstance(value, str) else json.dumps(value, default=str)
+        # As typed: Unicode stays itself (ensure_ascii=False), control characters show as \n, \t.
+        shown = json.dumps(value, ensure_ascii=False, default=str)
         self.problems.append(f"{key}: {shown} is not valid — {valid}")
 
     def _get(self, key: str, parse: Callable[[str], T], valid: str, fallback: T) -> T:
@@ -47,7 +51,14 @@ class RawConfig:
             return fallback
 
     def text(self, key: str) -> str:
-        return self._get(key, str, "a string", "")
+        """A string setting. Spaces or line breaks around it are never part of a value (a name,
+        a size, an id): refused, so the platform never gets " 4Gi" or "qa\n"."""
+        value = self._get(key, str, "a string", "")
+        if value.strip() and value != value.strip():  # all blank: the key's own check says more
+            self.fail(
+                key, value, f"{json.dumps(value.strip(), ensure_ascii=False)}, without the space around it"
+            )
+        return value.strip() or value  # a blank value is quoted as written by the key's check
 
     def choice(self, key: str, choices: tuple[str, ...] | Mapping[str, str]) -> str:
         value = self.text(key)

@@ -12,10 +12,12 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pulumi
+from pulumi.runtime import config as runtime_config
 
 from infra.settings import stack_files
 from infra.settings.build import build_settings
-from infra.settings.schema import CONFIG_KEYS, Settings
+from infra.settings.config_keys import key_problem, parse_key
+from infra.settings.schema import CONFIG_KEYS, Settings, SettingsError
 
 
 def settings_from_pulumi() -> Settings:
@@ -23,12 +25,33 @@ def settings_from_pulumi() -> Settings:
     config = pulumi.Config()
     gcp = pulumi.Config("gcp")
     raw = {key: value for key in CONFIG_KEYS if (value := config.get(key)) is not None}
-    return build_settings(
-        raw,
-        project=gcp.get("project") or "",
-        region=gcp.get("region") or "",
-        stack=pulumi.get_stack(),
-    )
+    unread = unread_keys()
+    try:
+        settings = build_settings(
+            raw,
+            project=gcp.get("project") or "",
+            region=gcp.get("region") or "",
+            stack=pulumi.get_stack(),
+        )
+    except SettingsError as error:
+        raise SettingsError(unread + error.problems) from None
+    if unread:
+        raise SettingsError(unread)
+    return settings
+
+
+def unread_keys() -> list[str]:
+    """Config the engine handed over that nothing reads (`serverless-qa:concurrancy`, `gcp:regoin`).
+    The CLI passes every key of the stack, so `pulumi up` refuses a typo as the offline reader does
+    (which also names the file and line)."""
+    project = stack_files.read_project()
+    keys = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
+    problems = []
+    for key in sorted(keys):
+        parsed = parse_key(key)
+        if parsed and (problem := key_problem(*parsed, project.name, project.schema)):
+            problems.append(f"{key}: {problem}")
+    return problems
 
 
 def settings_from_stack_files(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pulumi
 
-from infra.limits import BUILDERS, LOG_LEVELS, Cpu
+from infra.limits import BUILDERS, GKE_RELEASE_CHANNELS, LOG_LEVELS, Cpu
 from infra.settings.parse import ZONE
 
 # The (runtime, precision) pairs the image can serve: the service's artifact contract.
@@ -28,20 +28,27 @@ INGRESS = {
     "internal-and-cloud-load-balancing": "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER",
 }
 EXECUTION_ENVIRONMENTS = ("gen1", "gen2")
-RELEASE_CHANNELS = ("RAPID", "REGULAR", "STABLE")
+RELEASE_CHANNELS = GKE_RELEASE_CHANNELS
 KNATIVE_INGRESSES = {"kourier": "kourier.ingress.networking.knative.dev"}  # setting → ingress class
 # Domains that resolve any IP embedded in the name: the stack puts the ingress IP in front.
 MAGIC_DNS_DOMAINS = ("sslip.io", "nip.io")
 KNATIVE_MIN_MINOR = 20  # oldest release line the rendered Service is checked against
-MEMBER_PREFIXES = (
-    "user:",
-    "serviceAccount:",
-    "group:",
-    "domain:",
-    "principal://",
-    "principalSet://",
-)
+_EMAIL = r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
+_FEDERATED = r"iam\.googleapis\.com/\S+"
+# IAM member forms (cloud.google.com/iam/docs/principal-identifiers): prefix → (rest, example).
+MEMBER_FORMS = {
+    "user:": (_EMAIL, "user:you@example.com"),
+    "serviceAccount:": (_EMAIL, "serviceAccount:ci@PROJECT.iam.gserviceaccount.com"),
+    "group:": (_EMAIL, "group:team@example.com"),
+    "domain:": (r"[a-z0-9-]+(?:\.[a-z0-9-]+)+", "domain:example.com"),
+    "principal://": (_FEDERATED, "principal://iam.googleapis.com/projects/…/subject/ID"),
+    "principalSet://": (_FEDERATED, "principalSet://iam.googleapis.com/projects/…/*"),
+}
+MEMBER_PREFIXES = tuple(MEMBER_FORMS)
 PUBLIC_MEMBERS = ("allUsers", "allAuthenticatedUsers")
+# How a public Cloud Run service is opened: an allUsers invoker grant, or Cloud Run's own switch
+# that turns the invoker check off (works where domain-restricted sharing forbids allUsers).
+PUBLIC_ACCESS = ("allUsers", "invokerIamDisabled")
 
 # Namespaces Kubernetes, GKE and the Knative install own; the model service gets its own.
 RESERVED_NAMESPACES = ("default", "knative-serving", "kourier-system", "gke-managed-system")
@@ -94,6 +101,11 @@ class AccessSettings:
     public: bool
     invokers: tuple[str, ...]
     ingress: str  # the setting's value; INGRESS maps it to the Cloud Run enum
+    public_access: str = "allUsers"  # one of PUBLIC_ACCESS; only meaningful when public
+
+    @property
+    def invoker_iam_disabled(self) -> bool:
+        return self.public and self.public_access == "invokerIamDisabled"
 
 
 @dataclass(frozen=True)
@@ -188,6 +200,7 @@ CONFIG_KEYS = (
     "maxContextChars",
     "logLevel",
     "public",
+    "publicAccess",
     "invokers",
     "ingress",
     "deletionProtection",

@@ -1,73 +1,163 @@
-"""A stack's configuration as the Pulumi CLI would hand it to the program, read from the files.
+"""A stack's configuration read from Pulumi.yaml and Pulumi.<stack>.yaml as the Pulumi CLI reads it.
 
-Pulumi.yaml defaults, then Pulumi.<stack>.yaml values, then `--set key=value` overrides — the
-same precedence as the CLI. Used by the offline render (which feeds the result to the SDK's
-mocks) and by `reader.settings_from_stack_files`. One module on purpose: it is the part that
-must follow the Pulumi CLI's reading of stack files, and can be replaced as a whole.
+Rules followed (pulumi/pulumi sdk/go/common: workspace loaders, config.ParseKey, config.Value):
+- values are go-yaml v2 values turned into text (see `yaml_text`): `yes` is "true", `010` is "8",
+  `1:00` stays "1:00", lists and maps are JSON; `{secure: …}` is a secret;
+- keys are `namespace:name` (or the legacy `namespace:config:name`); in a stack file a key without
+  a namespace is an error; in Pulumi.yaml it belongs to the project;
+- precedence: Pulumi.yaml default or value, then the stack file, then `--set` (always a string,
+  like a top-level `pulumi config set`).
+
+Where the CLI is silent this reader is stricter, because each of these loses a setting without a
+word: a repeated key (the CLI keeps the last), a key with no value, a key outside `config:`, and a
+key nobody reads (a typo, a wrong namespace). Each is one line `FILE:LINE: key: problem`, with the
+closest known key where there is one.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from functools import cache
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import yaml
+from infra.settings import yaml_nodes as nodes
+from infra.settings.config_keys import closest, did_you_mean, key_problem, parse_key
+from infra.settings.project_file import (
+    ROOT,
+    Project,
+    config_schema,
+    project_name,
+    read_project,
+    to_config_string,
+)
+from infra.settings.yaml_nodes import SECRET_PLACEHOLDER, ConfigFileError, ConfigValue
 
-ROOT = Path(__file__).resolve().parents[2]  # the project directory (Pulumi.yaml)
 # Offline there is no project to ask for; resource names and URLs need one all the same.
 PLACEHOLDER_PROJECT = "example-project"
-SECRET_PLACEHOLDER = "[secret]"
+# What a ProjectStack (Pulumi.<stack>.yaml) holds besides config; anything else the CLI ignores.
+STACK_FILE_KEYS = ("config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment")
+# Config that cannot be read as the CLI would; one line per problem, for the user.
+StackConfigError = ConfigFileError
 
-
-class StackConfigError(ValueError):
-    """A stack or override that cannot be read; the message is one line for the user."""
+__all__ = [
+    "PLACEHOLDER_PROJECT",
+    "ROOT",
+    "SECRET_PLACEHOLDER",
+    "ConfigValue",
+    "Project",
+    "StackConfig",
+    "StackConfigError",
+    "available_stacks",
+    "config_schema",
+    "parse_overrides",
+    "project_name",
+    "read_project",
+    "read_stack",
+    "resolve",
+    "to_config_string",
+]
 
 
 @dataclass(frozen=True)
 class StackConfig:
     project_name: str
     stack: str
-    values: dict[str, str]  # fully qualified keys ("serverless-qa:cpu", "gcp:region") → raw strings
+    values: dict[str, str]  # qualified keys ("serverless-qa:cpu", "gcp:region") → config text
     secret_keys: tuple[str, ...]
+    origins: dict[str, str] = field(default_factory=dict)  # qualified key → where it was set
 
     def project_values(self) -> dict[str, str]:
         prefix = f"{self.project_name}:"
         return {k[len(prefix) :]: v for k, v in self.values.items() if k.startswith(prefix)}
 
 
-@cache
-def _project_file(root: Path = ROOT) -> dict[str, Any]:
-    return yaml.safe_load((root / "Pulumi.yaml").read_text())
-
-
-def project_name(root: Path = ROOT) -> str:
-    return _project_file(root)["name"]
-
-
-def config_schema(root: Path = ROOT) -> dict[str, dict[str, Any]]:
-    """Project keys with their schema (type, default, description) from Pulumi.yaml."""
-    return {k: v for k, v in _project_file(root)["config"].items() if ":" not in k and isinstance(v, dict)}
-
-
 def available_stacks(root: Path = ROOT) -> list[str]:
     return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
 
 
-def to_config_string(value: Any) -> str:
-    """How the Pulumi engine passes a YAML value to the program: scalars as text, rest as JSON."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (list, dict)):
-        return json.dumps(value)
-    return str(value)
+def read_stack(project: Project, stack: str, root: Path = ROOT) -> dict[str, ConfigValue]:
+    """The stack file's config values by qualified key; StackConfigError lists every problem."""
+    path = root / f"Pulumi.{stack}.yaml"
+    if not path.exists():
+        raise StackConfigError(
+            [f"stack {stack!r}: no {path.name}; stacks here: {', '.join(available_stacks(root))}"]
+        )
+    problems: list[str] = []
+    top = nodes.top_mapping(nodes.compose(path), path)
+    for key_node, _ in top.value:
+        text = nodes.key_text(key_node)
+        if text in STACK_FILE_KEYS:
+            continue
+        where = nodes.where(path, key_node)
+        hint = closest(text, STACK_FILE_KEYS)
+        if ":" in text or text in project.schema:
+            problems.append(
+                f"{where}: {text}: outside `config:` — the Pulumi CLI ignores it; indent it under config:"
+            )
+        else:
+            problems.append(
+                f"{where}: {text}: not a stack-file setting (the Pulumi CLI ignores it){did_you_mean(hint)}"
+            )
+    values: dict[str, ConfigValue] = {}
+    seen: dict[str, int] = {}
+    for key_node, value_node in nodes.config_section(top, path, problems):
+        where = nodes.where(path, key_node)
+        text = nodes.key_text(key_node)
+        parsed = parse_key(text)
+        if parsed is None:
+            suggestion = f"{project.name}:{text}" if text in project.schema else None
+            problems.append(
+                f"{where}: {text}: not a configuration key — keys are namespace:name"
+                + did_you_mean(suggestion or _suggest_qualified(text, project))
+            )
+            continue
+        full = f"{parsed[0]}:{parsed[1]}"
+        if full in seen:
+            problems.append(nodes.repeated(path.name, key_node, full, seen[full]))
+        seen[full] = nodes.line(key_node)
+        if problem := key_problem(*parsed, project.name, project.schema):
+            problems.append(f"{where}: {full}: {problem}")
+            continue
+        value = nodes.config_value(nodes.decode(value_node, path.name, problems), full, where, problems)
+        if value is not None:
+            values[full] = value
+    if problems:
+        raise StackConfigError(problems)
+    return values
 
 
-def _qualify(key: str, name: str) -> str:
-    return key if ":" in key else f"{name}:{key}"
+def _suggest_qualified(name: str, project: Project) -> str | None:
+    suggestion = closest(name, project.schema)
+    return f"{project.name}:{suggestion}" if suggestion else None
+
+
+def parse_overrides(pairs: Iterable[str]) -> dict[str, str]:
+    """`key=value` strings from the command line; a list value is given as JSON."""
+    overrides = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise StackConfigError([f"--set {pair!r}: expected key=value, e.g. --set cpu=4"])
+        overrides[key.strip()] = value
+    return overrides
+
+
+def _override_values(overrides: Mapping[str, str], project: Project) -> dict[str, ConfigValue]:
+    problems, values = [], {}
+    for key, text in overrides.items():
+        parsed = parse_key(key) if ":" in key else (project.name, key)
+        if parsed is None:
+            problems.append(f"--set {key}: not a configuration key — use name or namespace:name")
+            continue
+        if problem := key_problem(*parsed, project.name, project.schema):
+            if parsed[0] == project.name and ":" not in key:
+                problem = problem.replace(f"{project.name}:", "")
+            problems.append(f"--set {key}: {problem}")
+            continue
+        values[f"{parsed[0]}:{parsed[1]}"] = ConfigValue(text, where="--set")
+    if problems:
+        raise StackConfigError(problems)
+    return values
 
 
 def resolve(
@@ -77,48 +167,27 @@ def resolve(
     root: Path = ROOT,
     placeholder_project: bool = True,
 ) -> StackConfig:
-    name = project_name(root)
-    values: dict[str, str] = {}
-    for key, entry in _project_file(root).get("config", {}).items():
-        if isinstance(entry, dict) and "default" in entry:
-            values[_qualify(key, name)] = to_config_string(entry["default"])
-        elif isinstance(entry, dict) and "value" in entry:
-            values[_qualify(key, name)] = to_config_string(entry["value"])
-        elif not isinstance(entry, dict):
-            values[_qualify(key, name)] = to_config_string(entry)
-
-    stack_file = root / f"Pulumi.{stack}.yaml"
-    if not stack_file.exists():
-        stacks = ", ".join(available_stacks(root))
-        raise StackConfigError(f"stack {stack!r}: no {stack_file.name}; stacks here: {stacks}")
-    secret_keys = []
-    for key, value in ((yaml.safe_load(stack_file.read_text()) or {}).get("config") or {}).items():
-        full = _qualify(key, name)
-        if isinstance(value, dict) and set(value) == {"secure"}:
-            # Encrypted with the stack's secrets provider: unreadable offline, and never printed.
-            values[full] = SECRET_PLACEHOLDER
-            secret_keys.append(full)
-        else:
-            values[full] = to_config_string(value)
-
-    schema = config_schema(root)
-    for key, value in (overrides or {}).items():
-        full = _qualify(key, name)
-        if full.startswith(f"{name}:") and full.split(":", 1)[1] not in schema:
-            raise StackConfigError(f"--set {key}: unknown key; project keys are {', '.join(sorted(schema))}")
-        values[full] = value
-
-    if placeholder_project and not values.get("gcp:project"):
-        values["gcp:project"] = PLACEHOLDER_PROJECT
-    return StackConfig(name, stack, dict(sorted(values.items())), tuple(sorted(secret_keys)))
-
-
-def parse_overrides(pairs: Iterable[str]) -> dict[str, str]:
-    """`key=value` strings from the command line; a list value is given as JSON."""
-    overrides = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise StackConfigError(f"--set {pair!r}: expected key=value, e.g. --set cpu=4")
-        overrides[key.strip()] = value
-    return overrides
+    """Pulumi.yaml, then the stack file, then `--set`: what `pulumi.Config` would return."""
+    project = read_project(root)
+    problems: list[str] = []
+    merged = dict(project.values)
+    for layer in (
+        lambda: read_stack(project, stack, root),
+        lambda: _override_values(overrides or {}, project),
+    ):
+        try:
+            merged.update(layer())
+        except StackConfigError as error:
+            problems += error.problems
+    if problems:
+        raise StackConfigError(problems)
+    if placeholder_project and not (merged.get("gcp:project") and merged["gcp:project"].text):
+        merged["gcp:project"] = ConfigValue(PLACEHOLDER_PROJECT, where="offline placeholder")
+    ordered = dict(sorted(merged.items()))
+    return StackConfig(
+        project.name,
+        stack,
+        {k: v.text for k, v in ordered.items()},
+        tuple(k for k, v in ordered.items() if v.secret),
+        {k: v.where for k, v in ordered.items()},
+    )

@@ -32,7 +32,7 @@ def make_settings(stack: str = "test", **overrides: str) -> Settings:
     ONNX one is CPU only): with `gpu` set and no `runtime`, runtime torch is pinned here."""
     if overrides.get("gpu") and "runtime" not in overrides:
         overrides = {**overrides, "runtime": "torch"}
-    return build_settings(default_raw(**overrides), project="proj", region="europe-west1", stack=stack)
+    return build_settings(default_raw(**overrides), project="proj-test", region="europe-west1", stack=stack)
 
 
 class Declared:

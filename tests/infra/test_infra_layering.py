@@ -71,7 +71,8 @@ def test_modules_stay_small(path):
 
 def test_facts_are_declared_once():
     """The GPU resource key and the builders are declared in infra/limits.py and imported elsewhere."""
-    for fact in ('"nvidia.com/gpu"', '("docker", "cloudbuild")', '("nvidia-l4",)'):
+    facts = ('"nvidia.com/gpu"', '("docker", "cloudbuild")', '("nvidia-l4",)', '"RAPID", "REGULAR", "STABLE"')
+    for fact in facts:
         where = [_rel(p) for p in [*_modules(INFRA), *_modules(ROOT / "policy")] if fact in p.read_text()]
         assert where == ["infra/limits.py"], (fact, where)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pulumi
@@ -11,7 +12,7 @@ from infra_helpers import declare, make_settings
 from infra.components import type_token
 from infra.components.cloud_run import CloudRunModelService, CloudRunModelServiceArgs, invoker_resource_name
 from infra.components.identity import IdentityError, RuntimeIdentity, RuntimeIdentityArgs
-from infra.components.image import ModelImage, ModelImageArgs, source_fingerprint
+from infra.components.image import ModelImage, ModelImageArgs, source_fingerprint, token_registry
 from infra.components.project_services import ProjectServices, ProjectServicesArgs
 from infra.components.registry import ArtifactRepository, ArtifactRepositoryArgs
 from infra.offline.mocks import OFFLINE_ACCESS_TOKEN
@@ -244,3 +245,44 @@ def test_cloud_run_invokers_get_run_invoker_on_the_service_only():
 def test_invoker_names_are_stable_and_distinct():
     assert invoker_resource_name("qa", "user:a.b@x.com") == invoker_resource_name("qa", "user:a.b@x.com")
     assert invoker_resource_name("qa", "user:a.b@x.com") != invoker_resource_name("qa", "user:a-b@x.com")
+
+
+def _registry_auth(declared) -> list[dict]:
+    """Registry credentials of every docker provider (provider inputs travel as JSON text, here
+    inside the SDK's secret wrapper)."""
+    auths = []
+    for provider in declared.of_type("pulumi:providers:docker"):
+        value = provider.inputs.get("registryAuth") or []
+        value = value.get("value", value) if isinstance(value, dict) else value
+        auths += json.loads(value) if isinstance(value, str) else value
+    return auths
+
+
+def test_the_google_token_only_goes_to_the_artifact_registry_host():
+    declared = declare(_export_ref(_image_args(prebuilt="europe-west1-docker.pkg.dev/proj/repo/qa:v3")))
+    [auth] = _registry_auth(declared)
+    assert auth["address"] == "europe-west1-docker.pkg.dev" and auth["username"] == "oauth2accesstoken"
+
+
+@pytest.mark.parametrize(
+    "reference",
+    [
+        "docker.io/library/nginx:latest",
+        "ghcr.io/someone/qa:v1",
+        "europe-west1-docker.pkg.dev.attacker.example/proj/repo/qa:v3",  # looks like it, is not
+    ],
+)
+def test_no_other_registry_ever_gets_the_google_token(reference):
+    """Even with the settings check bypassed: a foreign tag is resolved without credentials."""
+    declared = declare(_export_ref(_image_args(prebuilt=reference)))
+    assert _registry_auth(declared) == []
+    assert "offline-access-token" not in repr([r.inputs for r in declared.registrations])
+    assert declared.outputs["ref"].startswith(reference.rsplit(":", 1)[0] + "@sha256:")
+
+
+def test_a_build_signs_in_only_to_artifact_registry():
+    assert token_registry("europe-west1-docker.pkg.dev/proj/qa-images") == "europe-west1-docker.pkg.dev"
+    assert token_registry("us-docker.pkg.dev/proj/qa-images/qa:v1") == "us-docker.pkg.dev"
+    for foreign in ("registry.example.com/proj/qa-images", "docker-pkg.dev/x/y", "pkg.dev/x/y"):
+        with pytest.raises(ValueError, match="is not Artifact Registry: no Google token for it"):
+            token_registry(foreign)

@@ -11,7 +11,7 @@ import pytest
 from infra_helpers import rendered
 
 from infra.offline import render as rendering
-from infra.offline.diff import diff_renders, to_markdown
+from infra.offline.diff import _MISSING, diff_renders, to_markdown
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -35,12 +35,12 @@ def test_changes_additions_and_deletions_are_listed_per_field():
     changes = {
         key: (old, new) for key, old, new in diff.changed["qa-dev-service (gcp:cloudrunv2/service:Service)"]
     }
-    assert changes["template.containers[0].resources.limits.cpu"] == ("2", "4")
-    assert changes["template.containers[0].resources.limits.memory"] == ("3Gi", "8Gi")
+    assert changes["template.containers[name=model].resources.limits.cpu"] == ("2", "4")
+    assert changes["template.containers[name=model].resources.limits.memory"] == ("3Gi", "8Gi")
     assert changes["labels.access"] == ("public", "private")
     text = to_markdown("dev", diff)
     assert text.startswith("### `dev`: 0 to add, 1 to change, 1 to delete")
-    assert "| `template.containers[0].resources.limits.cpu` | `2` | `4` |" in text
+    assert "| `template.containers[name=model].resources.limits.cpu` | `2` | `4` |" in text
 
 
 @pytest.mark.slow
@@ -71,3 +71,21 @@ def test_cli_reports_unreadable_input_in_one_line(tmp_path):
     )
     assert result.returncode == 2
     assert result.stderr.startswith("error: cannot compare") and result.stderr.count("\n") == 1
+
+
+def test_env_vars_are_named_and_an_inserted_one_shifts_nothing():
+    base = _json("dev")
+    head = json.loads(json.dumps(base))
+    service = next(r for r in head if r["type"] == "gcp:cloudrunv2/service:Service")
+    envs = service["inputs"]["template"]["containers"][0]["envs"]
+    log_level = next(e for e in envs if e["name"] == "LOG_LEVEL")
+    log_level["value"] = "DEBUG"
+    envs.insert(0, {"name": "EXTRA", "value": "1"})
+    ((name, changes),) = diff_renders(base, head).changed.items()
+    assert name == "qa-dev-service (gcp:cloudrunv2/service:Service)"
+    prefix = "template.containers[name=model].envs"
+    assert {key: (old, new) for key, old, new in changes} == {
+        f"{prefix}[name=LOG_LEVEL].value": ("INFO", "DEBUG"),
+        f"{prefix}[name=EXTRA].name": (_MISSING, "EXTRA"),  # added; no later variable moves
+        f"{prefix}[name=EXTRA].value": (_MISSING, "1"),
+    }

@@ -193,7 +193,7 @@ def test_concurrency_the_service_refuses_fails_the_render_in_one_line():
     ("args", "message"),
     [
         (["render", "staging"], "error: stack 'staging': no Pulumi.staging.yaml; stacks here: "),
-        (["render", "dev", "--set", "cpus=2"], "error: --set cpus: unknown key; project keys are "),
+        (["render", "dev", "--set", "cpus=2"], "error: --set cpus: unknown key — did you mean cpu?"),
         (["render", "dev", "--set", "cpu"], "error: --set 'cpu': expected key=value"),
     ],
 )
@@ -281,3 +281,44 @@ def test_every_build_arg_reaches_both_builders():
         assert f"--build-arg={key}=${{_{key}}}" in cloudbuild, key
     # the Dockerfile's own default is the CPU index infra passes for CPU stacks
     assert f"ARG TORCH_INDEX={spec.TORCH_INDEX_CPU}\n" in dockerfile
+
+
+def test_values_only_a_deployment_knows_are_marked_as_stand_ins():
+    """Digests of tags and builds, and reserved addresses, are made up offline: they carry the
+    stand-in marks, and the review formats list them, so nobody applies a made-up digest."""
+    result = rendered("gke")
+    values = rendering.stand_ins(result)
+    digests = [v for v in values if v.startswith("sha256:")]
+    addresses = [v for v in values if not v.startswith("sha256:")]
+    assert digests and all(d.startswith("sha256:0ff11e") for d in digests)
+    assert addresses and all(a.startswith(("203.0.113.", "198.51.100.")) for a in addresses)
+    text = rendering.to_yaml(result)
+    manifests = text.split("\napiVersion:", 1)[0]
+    assert "# STAND-INS:" in manifests and all(f"#   {v}" in manifests for v in values)
+    assert any(f"{a}.sslip.io" in json.dumps(result.outputs) for a in addresses)  # the URL says so too
+    markdown = rendering.to_markdown(rendered("dev"))
+    assert "> STAND-INS:" in markdown.split("| setting |", 1)[0]
+
+
+def test_a_digest_the_user_gave_is_not_a_stand_in():
+    given = "us-central1-docker.pkg.dev/p/r/qa@sha256:" + "0" * 64
+    result = rendered("dev", {"image": given})
+    assert rendering.stand_ins(result) == []
+    assert "STAND-INS" not in rendering.to_yaml(result) and "STAND-INS" not in rendering.to_markdown(result)
+
+
+def test_a_render_piped_into_a_reader_that_stops_early_ends_quietly():
+    """`python -m infra render gke --format yaml | head`: the reader has gone before the write."""
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "infra", "render", "dev", "--format", "yaml"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    process.stdout.close()
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 0 and "Traceback" not in err, err

@@ -172,8 +172,8 @@ def test_settings_that_only_fit_knative_pass(overrides):
         ),
         ({"gkeMinNodes": "4"}, "gkeMinNodes: 4 is not valid — at most gkeMaxNodes (3)"),
         (
-            {"gkeReleaseChannel": "EXTENDED"},
-            'gkeReleaseChannel: "EXTENDED" is not valid — one of RAPID, REGULAR, STABLE',
+            {"gkeReleaseChannel": "LTS"},
+            'gkeReleaseChannel: "LTS" is not valid — one of RAPID, REGULAR, STABLE, EXTENDED',
         ),
         (
             {"gkeMasterAuthorizedNetworks": '["0.0.0.0"]'},

@@ -30,6 +30,8 @@ def _cloud_run_sizes() -> list[dict[str, str]]:
     """Every whole-vCPU size at its memory floor and ceiling, and the smallest fractional one."""
     sizes = [
         {"cpu": str(cpu), "memory": limits.format_mib(memory)}
+        # gen2 needs 512 MiB: the smaller floors are gen1's
+        | ({"executionEnvironment": "gen1"} if memory < limits.GEN2_MIN_MEMORY_MIB else {})
         for cpu, bounds in limits.MEMORY_RANGE_MIB.items()
         for memory in bounds
     ]
