@@ -45,7 +45,8 @@ $(VENV)/.installed: requirements-dev.txt service/requirements*.txt constraints.t
 test: install ## every check CI runs: lint, all tests, the policy pack on every stack
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) -m pytest -q
+	@# tests/image builds and runs container images: make image-test (CI runs both).
+	$(PY) -m pytest -q --ignore=tests/image
 	@# The policy pack on the offline render of every shipped stack: any mandatory violation fails.
 	@status=0; for file in Pulumi.*.yaml; do stack=$${file#Pulumi.}; stack=$${stack%.yaml}; \
 	  $(PY) -m policy check "$$stack" || status=1; done; exit $$status
@@ -97,6 +98,20 @@ serve: install ## run the service on this machine, as the image does [MODEL_DIR=
 	@test -n "$(MODEL_DIR)" || { echo "set MODEL_DIR: make serve MODEL_DIR=DIR; make DIR with" \
 	  "$(PY) -m service.bake --source HUB_ID_OR_CHECKPOINT --out DIR (README: Run it locally)" >&2; exit 2; }
 	MODEL_DIR="$(MODEL_DIR)" $(if $(PORT),PORT="$(PORT)") $(PY) -m service
+
+# make image: the stack's build args (infra.plan.image_build_args) with these overrides;
+# BUILD_ARGS='KEY=VALUE ...' passes any other Dockerfile arg. The last line is the image reference.
+IMAGE_OPTS = --stack "$(STACK)" $(if $(RUNTIME),--runtime "$(RUNTIME)") \
+	$(if $(PRECISION),--precision "$(PRECISION)") $(if $(MODEL_SOURCE),--model-source "$(MODEL_SOURCE)") \
+	$(if $(MODEL_REVISION),--model-revision "$(MODEL_REVISION)") $(if $(IMAGE),--image "$(IMAGE)") \
+	$(foreach arg,$(BUILD_ARGS),--build-arg "$(arg)")
+
+.PHONY: image image-test
+image: install ## build the service image: [RUNTIME=onnx|torch PRECISION=fp32|int8 MODEL_SOURCE=DIR_OR_HUB_ID MODEL_REVISION= IMAGE=name:tag]
+	@$(PY) -m infra image $(IMAGE_OPTS)
+
+image-test: install ## build onnx fp32/int8 + torch fp32 images from a generated model and test them as Cloud Run runs them
+	$(PY) -m pytest -q -m slow tests/image -p no:cacheprovider
 
 .PHONY: bench-serving
 bench-serving: install ## speed and memory studies of the service [STUDY=runtimes|spinning|batching]

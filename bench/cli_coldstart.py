@@ -1,5 +1,8 @@
 """`python -m bench coldstart`: N fresh service processes, process start → first answer.
 
+With `--image IMAGE`: N fresh containers of that image instead, run as the platform runs them
+(bench.image_coldstart), plus peak memory and the image's size; image.json + a markdown row.
+
 The timing itself is `bench.coldstart.measure_start` (the service's own start-up timer);
 this command chooses the model, runs it, and reports the distribution: coldstart.json, a
 markdown summary and coldstart.png.
@@ -38,6 +41,9 @@ def add_coldstart(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--runtime", choices=RUNTIMES, default="onnx",
                    help="bake the generated model for this runtime (default onnx, as the image)")  # fmt: skip
     p.add_argument("--precision", choices=PRECISIONS, default="fp32", help="default fp32 (int8: onnx only)")
+    model.add_argument("--image", help="time fresh containers of this image instead (podman or docker)")
+    p.add_argument("--stack", default="dev", help="--image: memory limit of this stack (default dev)")
+    p.add_argument("--base", default="", help="--image: base image for the size split (default: the build's)")
     p.add_argument("--runs", type=positive_int, default=5, help="fresh processes to time (default 5)")
     p.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                    help="extra environment for the service (repeatable), e.g. OMP_NUM_THREADS=2")  # fmt: skip
@@ -95,7 +101,28 @@ def plot(result: dict, path: Path) -> Path:
     return path
 
 
+def cmd_image_coldstart(args: argparse.Namespace) -> int:
+    from bench import containers  # noqa: PLC0415
+    from bench.image_coldstart import measure, render_markdown  # noqa: PLC0415
+    from infra.settings import settings_from_stack_files  # noqa: PLC0415
+
+    memory_mib = int(settings_from_stack_files(args.stack).service.memory_mib)
+    print(f"timing {args.runs} fresh container(s) of {args.image} …", file=sys.stderr)
+    try:
+        result = measure(args.image, args.runs, memory_mib, base=args.base)
+    except containers.EngineError as exc:
+        raise CliError(str(exc)) from None
+    args.out.mkdir(parents=True, exist_ok=True)
+    name = args.image.replace("/", "_").replace(":", "_")
+    (args.out / f"image-{name}.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(render_markdown(result))
+    print(f"wrote {args.out / f'image-{name}.json'}", file=sys.stderr)
+    return 0
+
+
 def cmd_coldstart(args: argparse.Namespace) -> int:
+    if args.image:
+        return cmd_image_coldstart(args)
     try:
         from bench.coldstart import measure_start  # noqa: PLC0415 — the service side's timer
     except ImportError as exc:

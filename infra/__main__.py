@@ -6,6 +6,7 @@ python -m infra config-table [--write docs/configuration.md]
 python -m infra rollout STACK [--steps 10,50] [--soak 5m]   (real Pulumi CLI: docs/rollout.md)
 python -m infra rollback STACK
 python -m infra monitoring-tables [--write docs/observability.md]
+python -m infra image [--stack dev] [--runtime R] [--precision P] [--model-source S] ...
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import os
 import sys
 from pathlib import Path
 
+from infra import local_image
 from infra.components.monitoring import reference
 from infra.offline import diff as diffing
 from infra.offline import docs
@@ -47,11 +49,21 @@ def main(argv: list[str] | None = None) -> int:
     )
     tables = commands.add_parser("monitoring-tables", help="dashboard layout and alert table (markdown)")
     tables.add_argument("--write", type=Path, metavar="DOC", help="replace the tables in this file")
+    image = commands.add_parser("image", help="build the service image locally (make image)")
+    image.add_argument("--stack", default="dev", help="stack whose build args to use (default dev)")
+    image.add_argument("--runtime", default="", help="override the stack's runtime")
+    image.add_argument("--precision", default="", help="override the stack's precision")
+    image.add_argument("--model-source", default="", help="a Hub model id or a checkpoint directory")
+    image.add_argument("--model-revision", default="", help="Hub revision, or a local checkpoint's label")
+    image.add_argument("--image", default="", help="NAME:TAG (default qa-service:RUNTIME-PRECISION)")
+    image.add_argument("--build-arg", dest="build_args", action="append", default=[], metavar="KEY=VALUE")
+    image.add_argument("--engine", choices=local_image.ENGINES, default="auto")
     rollouts.add_commands(commands)
     args = parser.parse_args(argv)
 
-    if args.command in rollouts.COMMANDS:
-        return rollouts.run(args)
+    commands_run = {"image": _image, **dict.fromkeys(rollouts.COMMANDS, rollouts.run)}
+    if args.command in commands_run:
+        return commands_run[args.command](args)
 
     generated = {
         "monitoring-tables": (reference.update, reference.tables),
@@ -79,6 +91,26 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {line}", file=sys.stderr)
         return 2
     sys.stdout.write(rendering.format_rendering(result, args.format))
+    return 0
+
+
+def _image(args: argparse.Namespace) -> int:
+    given = (("runtime", args.runtime), ("precision", args.precision))
+    overrides = {key: value for key, value in given if value}
+    try:
+        built = local_image.build(
+            stack=args.stack,
+            overrides=overrides,
+            model_source=args.model_source,
+            model_revision=args.model_revision,
+            image=args.image,
+            extra_args=local_image.parse_build_args(args.build_args),
+            engine=args.engine,
+        )
+    except (SettingsError, StackConfigError, local_image.ImageBuildError) as error:
+        print(f"error: {' '.join(str(error).split())}", file=sys.stderr)
+        return 2
+    print(built)
     return 0
 
 

@@ -20,6 +20,10 @@ HEALTH_PATH = "/health"  # 200 while the process lives: restarts a wedged contai
 # keeps several GB of CUDA out of CPU images; a GPU stack needs a CUDA build of the same torch.
 TORCH_INDEX_CPU = "https://download.pytorch.org/whl/cpu"
 TORCH_INDEX_CUDA = "https://download.pytorch.org/whl/cu126"
+# The image's only writable path (service/Dockerfile: HF_HOME and temp files live there): platforms
+# that run it with a read-only root filesystem mount a scratch volume of this size on it.
+SCRATCH_DIR = "/tmp"  # noqa: S108 - a path inside the container, not a temp file here
+SCRATCH_SIZE_MIB = 256
 STARTUP_PROBE_PERIOD_SECONDS = 1  # probing every second lets traffic in as soon as the model is ready
 
 

@@ -38,6 +38,16 @@ def _secrets(_type: str, inputs: Mapping[str, Any]) -> Iterator[str]:
         yield from env_problems(label(container, index), container.get("env"))
 
 
+def _read_only_root(_type: str, inputs: Mapping[str, Any]) -> Iterator[str]:
+    for index, container in enumerate(_containers(inputs)):
+        context = container.get("securityContext")
+        flag = context.get("readOnlyRootFilesystem") if isinstance(context, Mapping) else None
+        if is_unknown(context) or is_unknown(flag):
+            continue
+        if flag is not True:
+            yield f"{label(container, index)} does not set securityContext.readOnlyRootFilesystem: true"
+
+
 def _visibility(_type: str, inputs: Mapping[str, Any]) -> Iterator[str]:
     labels = get(inputs, "metadata.labels")
     if is_unknown(labels):
@@ -84,6 +94,18 @@ RULES = [
         ),
         types=SERVICE,
         check=_secrets,
+    ),
+    Rule(
+        name="knative-read-only-root",
+        level=Level.MANDATORY,
+        what="Knative Service containers run with a read-only root filesystem.",
+        why=(
+            "The image writes only to /tmp; a writable root lets code run through a request or "
+            "model-loading bug change the served code or model, and persist until the pod goes."
+        ),
+        fix="set securityContext.readOnlyRootFilesystem: true and mount an emptyDir at /tmp",
+        types=SERVICE,
+        check=_read_only_root,
     ),
     Rule(
         name="knative-private-visibility",

@@ -266,6 +266,16 @@ CASES = [
         failing={"token-in-env"},
     ),
     case(
+        "knative-read-only-root",
+        [
+            knative("read-only"),
+            knative("writable", {f"{C0}.securityContext.readOnlyRootFilesystem": False}),
+            knative("unset", {f"{C0}.securityContext": DELETE}),
+        ],
+        passing={"read-only"},
+        failing={"writable", "unset"},
+    ),
+    case(
         "knative-private-visibility",
         [
             knative("public"),

@@ -187,9 +187,12 @@ KNATIVE_SERVICE: dict[str, Any] = {
                         "image": f"us-central1-docker.pkg.dev/example-project/qa-gke-images/qa-gke@{DIGEST}",
                         "name": "model",
                         "ports": [{"containerPort": 8080, "name": "http1"}],
+                        "securityContext": {"readOnlyRootFilesystem": True},
+                        "volumeMounts": [{"mountPath": "/tmp", "name": "scratch"}],
                     }
                 ],
                 "serviceAccountName": "qa-gke",
+                "volumes": [{"emptyDir": {}, "name": "scratch"}],
             }
         }
     },

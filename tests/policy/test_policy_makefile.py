@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -23,7 +24,7 @@ def policy_step(py: Path) -> str:
         check=True,
         timeout=60,
     ).stdout
-    after_pytest = dry_run.split(f"{py} -m pytest -q\n", 1)[1]
+    after_pytest = re.split(rf"{re.escape(str(py))} -m pytest -q[^\n]*\n", dry_run, maxsplit=1)[1]
     assert "policy check" in after_pytest
     return after_pytest
 

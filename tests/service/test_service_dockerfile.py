@@ -77,6 +77,7 @@ STAGES = [
     "deps-onnx",
     "deps-torch",
     "runtime-base",
+    "code",
     "runtime-onnx",
     "runtime-torch",
     "runtime",
@@ -111,7 +112,7 @@ def test_the_final_stage_is_chosen_by_the_runtime_build_arg_and_defaults_to_onnx
 
 def test_no_runtime_stage_gets_torch_unless_it_is_the_torch_one():
     """The builder's venv (/opt/build: torch, transformers, onnx) is copied into no runtime."""
-    for name in ("runtime-base", "runtime-onnx", "runtime-torch", "runtime"):
+    for name in ("runtime-base", "code", "runtime-onnx", "runtime-torch", "runtime"):
         for kw, rest in stage(name):
             assert not (kw == "COPY" and "--from=builder" in rest), (name, rest)
             assert "/opt/build" not in rest, (name, rest)
@@ -131,21 +132,31 @@ def test_no_runtime_stage_gets_torch_unless_it_is_the_torch_one():
 
 def test_torch_comes_from_the_cpu_only_index_before_the_requirements():
     assert global_args()["TORCH_INDEX"] == "https://download.pytorch.org/whl/cpu"
-    for name, role in (("builder", "requirements-build.txt"), ("deps-torch", "requirements-torch.txt")):
+    assert global_args()["BUILD_TORCH_INDEX"] == "https://download.pytorch.org/whl/cpu"
+    for name, role, arg in (
+        ("builder", "requirements-build.txt", "BUILD_TORCH_INDEX"),
+        ("deps-torch", "requirements-torch.txt", "TORCH_INDEX"),
+    ):
+        assert ("ARG", arg) in stage(name)
         runs = [rest for kw, rest in stage(name) if kw == "RUN"]
-        torch_step = next(i for i, r in enumerate(runs) if "--index-url" in r and "torch==" in r)
+        # The index unless the arg is empty (then pip's own configuration, e.g. a local mirror).
+        torch_step = next(
+            i for i, r in enumerate(runs) if f'${{{arg}:+--index-url "${{{arg}}}"}}' in r and "torch==" in r
+        )
         reqs_step = next(i for i, r in enumerate(runs) if f"-r /tmp/reqs/{role}" in r)
         assert torch_step < reqs_step, name
         assert "-c /tmp/reqs/constraints.txt" in runs[reqs_step]
         assert "torch.version.cuda is None" in runs[reqs_step]
-    builder_torch = next(r for kw, r in stage("builder") if kw == "RUN" and "torch==" in r)
-    assert "https://download.pytorch.org/whl/cpu" in builder_torch  # exporting needs no CUDA
 
 
 def test_requirements_are_copied_before_code_and_the_model_has_its_own_layer():
     runtime = stage("runtime")
     copies = [rest for kw, rest in runtime if kw == "COPY"]
-    assert copies == ["--from=model /model /model", ". /app/service/"]
+    assert copies == ["--from=model /model /model", "--from=code /app/service /app/service"]
+    code = stage("code")
+    assert [rest for kw, rest in code if kw == "COPY"] == [". /app/service/"]
+    # A checkpoint carried in model-src/ is baked into /model, never shipped as app code.
+    assert any("rm -rf /app/service/model-src" in rest for kw, rest in code if kw == "RUN")
     for name in ("builder", "deps-onnx", "deps-torch"):
         for kw, rest in stage(name):
             if kw == "COPY":
@@ -169,7 +180,7 @@ def model_stage_modules() -> set[str]:
     """Dotted names of the service modules the model stage's COPY lines put under /tmp/bake."""
     modules = set()
     for kw, rest in stage("model"):
-        if kw != "COPY":
+        if kw != "COPY" or rest == "model-src/ /tmp/model-src/":  # the checkpoint, not code
             continue
         *sources, target = rest.split()
         assert target.startswith("/tmp/bake/service/"), rest
@@ -188,7 +199,12 @@ def test_model_is_baked_at_build_time_from_pinned_build_args():
     assert args["MODEL_ID"] == "distilbert-base-cased-distilled-squad"
     assert re.fullmatch(r"[0-9a-f]{40}", args["MODEL_REVISION"]), "pin a full commit sha"
     run = " ".join(rest for kw, rest in model if kw == "RUN")
-    assert '--source "${MODEL_ID}" --revision "${MODEL_REVISION}"' in run
+    assert args["MODEL_SOURCE"] == "hub"
+    assert 'if [ "${MODEL_SOURCE}" = local ]; then source=/tmp/model-src;' in run
+    assert 'elif [ "${MODEL_SOURCE}" = hub ]; then source="${MODEL_ID}";' in run
+    assert '--source "${source}" --revision "${MODEL_REVISION}"' in run
+    assert '--model-id "${MODEL_ID}"' in run
+    assert "chmod -R u=rwX,go=rX /model" in run  # the app user (not root) must read every file
     assert '--runtime "${RUNTIME}" --precision "${PRECISION}"' in run
     assert "--out /model" in run
     runtime = stage("runtime")
@@ -267,6 +283,9 @@ def ignored(patterns: list[str], path: str) -> bool:
         ("bake/manifest.py", False),
         ("qa/backends/onnx.py", False),
         ("models/qa/model.onnx", True),
+        ("model-src/README.md", False),
+        ("model-src/model.safetensors", False),
+        ("model-src/sub/model.onnx", False),
         ("constraints.txt", False),
         ("bake/bootstrap.py", False),
         ("gunicorn.conf.py", False),

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from infra import limits
-from infra.spec import CONTAINER_NAME, EXAMPLE_REQUEST, ModelServiceSpec, Probe
+from infra.spec import CONTAINER_NAME, EXAMPLE_REQUEST, SCRATCH_DIR, SCRATCH_SIZE_MIB, ModelServiceSpec, Probe
 
 API_VERSION = "serving.knative.dev/v1"
 SERVING_NAMESPACE = "knative-serving"
@@ -27,6 +27,7 @@ WORKLOAD_IDENTITY_ANNOTATION = "iam.gke.io/gcp-service-account"
 GPU_NODE_LABEL = "cloud.google.com/gke-accelerator"
 # The image's own USER (service/Dockerfile), stated so the kubelet can verify runAsNonRoot.
 RUN_AS_USER = 10001
+SCRATCH_VOLUME = "scratch"
 # Pod Security Admission: enforce baseline (Knative's queue-proxy sidecar fits it), warn and audit
 # against restricted, which the model container itself meets.
 POD_SECURITY_LABELS = {
@@ -74,9 +75,11 @@ def config_defaults(timeout_seconds: int) -> dict[str, str]:
 
 def config_features(gpu: bool) -> dict[str, str]:
     """Pod-spec fields Knative only accepts behind a flag: those the Service uses."""
-    if not gpu:
-        return {}
-    return {"kubernetes.podspec-nodeselector": "enabled", "kubernetes.podspec-tolerations": "enabled"}
+    features = {"kubernetes.podspec-volumes-emptydir": "enabled"}  # the scratch volume at /tmp
+    if gpu:
+        features["kubernetes.podspec-nodeselector"] = "enabled"
+        features["kubernetes.podspec-tolerations"] = "enabled"
+    return features
 
 
 def config_domain(domain: str, ingress_ip: str, magic_dns: bool) -> dict[str, str]:
@@ -152,7 +155,10 @@ def knative_service_manifest(
             "allowPrivilegeEscalation": False,
             "capabilities": {"drop": ["ALL"]},
             "seccompProfile": {"type": "RuntimeDefault"},
+            # The image writes only under SCRATCH_DIR (tests/image runs it this way).
+            "readOnlyRootFilesystem": True,
         },
+        "volumeMounts": [{"name": SCRATCH_VOLUME, "mountPath": SCRATCH_DIR}],
     }
     pod: dict[str, Any] = {
         "serviceAccountName": service_account,
@@ -161,6 +167,7 @@ def knative_service_manifest(
         "containerConcurrency": spec.concurrency,
         "timeoutSeconds": spec.timeout_seconds,
         "containers": [container],
+        "volumes": [{"name": SCRATCH_VOLUME, "emptyDir": {"sizeLimit": f"{SCRATCH_SIZE_MIB}Mi"}}],
     }
     if spec.gpu:
         pod["nodeSelector"] = {GPU_NODE_LABEL: spec.gpu}

@@ -172,7 +172,8 @@ def test_fields_behind_knative_feature_flags_are_enabled_by_the_install(gpu):
     overrides = {"gpu": "nvidia-l4", "cpu": "4", "memory": "16Gi", "gkeGpuMaxNodes": "3"} if gpu else {}
     manifest = manifest_for(make_settings(platform="knative", **overrides))
     used = _feature_flags_used(SCHEMA, manifest)
-    assert used == ({"kubernetes.podspec-nodeselector", "kubernetes.podspec-tolerations"} if gpu else set())
+    gpu_flags = {"kubernetes.podspec-nodeselector", "kubernetes.podspec-tolerations"}
+    assert used == {"kubernetes.podspec-volumes-emptydir"} | (gpu_flags if gpu else set())
     assert {flag for flag, state in config_features(gpu).items() if state == "enabled"} == used
 
 
@@ -207,7 +208,11 @@ def test_knative_service_shape():
         "allowPrivilegeEscalation": False,
         "capabilities": {"drop": ["ALL"]},
         "seccompProfile": {"type": "RuntimeDefault"},
+        "readOnlyRootFilesystem": True,
     }
+    # /tmp, the image's only writable path, is an emptyDir; the rest of the filesystem is read-only.
+    assert container["volumeMounts"] == [{"name": "scratch", "mountPath": "/tmp"}]
+    assert pod["volumes"] == [{"name": "scratch", "emptyDir": {"sizeLimit": "256Mi"}}]
     assert "nodeSelector" not in pod and "tolerations" not in pod
     assert manifest["spec"]["traffic"] == [{"latestRevision": True, "percent": 100}]
 
@@ -324,7 +329,7 @@ def test_install_pins_the_release_and_tunes_config():
         "revision-timeout-seconds": "120",
         "max-revision-timeout-seconds": "600",
     }
-    assert "config-features" not in data  # no GPU: no flags to turn on
+    assert data["config-features"] == {"kubernetes.podspec-volumes-emptydir": "enabled"}  # /tmp
     [address] = declared.of_type("gcp:compute/address:Address")
     ip = declared.outputs["domain"].removesuffix(".sslip.io")
     assert data["config-domain"] == {f"{ip}.sslip.io": ""}

@@ -81,7 +81,7 @@ def test_install_order_is_expressed_as_dependencies(dev_knative):
     assert "knative-crds" in deps["knative-core"]  # core after the CRDs
     assert "knative-core" in deps["knative-kourier"]  # networking after core
     patches = [r["name"] for r in by_type(dev_knative.resources, PATCH)]
-    assert len(patches) == 4
+    assert len(patches) == 5  # network, autoscaler, defaults, features (emptyDir), domain
     for patch in patches:
         assert "knative-core" in deps[patch], patch  # the ConfigMaps exist once core does
     assert "knative-kourier" in deps["knative-kourier-address"]
