@@ -23,7 +23,7 @@ PULUMI_ENV = command -v pulumi >/dev/null || { \
 	    export PULUMI_CONFIG_PASSPHRASE=""; fi; fi; \
 	pulumi stack select "$(STACK)" --create >/dev/null
 
-.PHONY: help install test test-fast lint fmt serve render stack preview up destroy bench lock clean
+.PHONY: help install test test-fast lint fmt serve render stack preview up destroy rollout rollback bench lock clean
 
 help: ## list these targets
 	@awk -F':.*## ' '/^[a-z-]+:.*## / { name[++n] = $$1; text[n] = $$2; if (length($$1) > w) w = length($$1) } \
@@ -77,6 +77,12 @@ up: install ## build the image and deploy STACK to Google Cloud [STACK=dev]
 
 destroy: install ## delete what STACK deployed (prod: turn deletionProtection off first) [STACK=dev]
 	@$(PULUMI_ENV); pulumi destroy --stack "$(STACK)"
+
+rollout: install ## roll a new revision out to STACK step by step, checked at each step [STEPS=10,50 SOAK=5m]
+	@$(PULUMI_ENV); $(PY) -m infra rollout "$(STACK)" $(if $(STEPS),--steps "$(STEPS)") $(if $(SOAK),--soak "$(SOAK)")
+
+rollback: install ## send STACK's traffic back to the previous revision [STACK=dev]
+	@$(PULUMI_ENV); $(PY) -m infra rollback "$(STACK)"
 
 # make bench: without URL, a generated model baked for RUNTIME/PRECISION (default onnx fp32).
 BENCH_OPTS = $(strip $(if $(URL),--url "$(URL)") --preset "$(or $(PRESET),tiny)" \

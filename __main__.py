@@ -13,8 +13,10 @@ from infra.components.gke import GkeCluster
 from infra.components.identity import RuntimeIdentity
 from infra.components.image import ModelImage
 from infra.components.knative import KnativeInstall, KnativeModelService, knative_curl_example
+from infra.components.monitoring import ServiceMonitoring
 from infra.components.project_services import ProjectServices
 from infra.components.registry import ArtifactRepository
+from infra.rollout import keys as rollout
 from infra.settings import settings_from_pulumi
 from infra.spec import curl_example
 
@@ -32,8 +34,10 @@ image = ModelImage("model-image", plan.image_args(settings, repository_url), opt
 identity = RuntimeIdentity("runtime", plan.identity_args(settings), opts=needs_apis)
 spec = plan.model_service_spec(settings, image.ref)
 
+kubernetes_provider = None
 if settings.platform == "knative":
     gke = GkeCluster("gke", plan.cluster_args(settings), opts=needs_apis)
+    kubernetes_provider = gke.provider
     knative = KnativeInstall("knative", plan.install_args(settings, gke.provider), opts=needs_apis)
     service = KnativeModelService(
         name,
@@ -54,7 +58,22 @@ else:
     service = CloudRunModelService(name, plan.cloud_run_args(settings, spec, identity.email), opts=needs_apis)
     curl = service.url.apply(lambda url: curl_example(url, public))
 
+if settings.monitoring.enabled:
+    ServiceMonitoring(
+        f"{name}-monitoring",
+        plan.monitoring_args(settings, spec, url=service.url, kubernetes_provider=kubernetes_provider),
+        opts=pulumi.ResourceOptions(depends_on=[*apis.resources, service]),
+    )
+
 pulumi.export("url", service.url)
 pulumi.export("image", image.ref)
 pulumi.export("serviceAccount", identity.email)
 pulumi.export("curl", curl)
+# Read by `python -m infra rollout|rollback` between phases (docs/rollout.md).
+pulumi.export(rollout.NEW_REVISION, service.new_revision)
+pulumi.export(rollout.SERVING_OUTPUT, service.serving_revision)
+pulumi.export(rollout.PREVIOUS_OUTPUT, service.previous_revision)
+pulumi.export(rollout.CANDIDATE_REVISION, service.candidate_revision)
+pulumi.export(rollout.CANDIDATE_SHARE, service.candidate_percent)
+pulumi.export(rollout.CANDIDATE_URL, service.candidate_url)
+pulumi.export(rollout.MODEL_REVISION, settings.model.revision)

@@ -3,6 +3,9 @@
 python -m infra render STACK [--format json|yaml|markdown] [--set key=value ...]
 python -m infra diff BASE.json HEAD.json [--stack NAME]
 python -m infra config-table [--write docs/configuration.md]
+python -m infra rollout STACK [--steps 10,50] [--soak 5m]   (real Pulumi CLI: docs/rollout.md)
+python -m infra rollback STACK
+python -m infra monitoring-tables [--write docs/observability.md]
 """
 
 from __future__ import annotations
@@ -12,9 +15,11 @@ import os
 import sys
 from pathlib import Path
 
+from infra.components.monitoring import reference
 from infra.offline import diff as diffing
 from infra.offline import docs
 from infra.offline import render as rendering
+from infra.rollout import cli as rollouts
 from infra.settings import SettingsError, StackConfigError, parse_overrides
 
 
@@ -40,13 +45,24 @@ def main(argv: list[str] | None = None) -> int:
     table.add_argument(
         "--write", type=Path, metavar="FILE", help="replace the table in this file (docs/configuration.md)"
     )
+    tables = commands.add_parser("monitoring-tables", help="dashboard layout and alert table (markdown)")
+    tables.add_argument("--write", type=Path, metavar="DOC", help="replace the tables in this file")
+    rollouts.add_commands(commands)
     args = parser.parse_args(argv)
 
-    if args.command == "config-table":
+    if args.command in rollouts.COMMANDS:
+        return rollouts.run(args)
+
+    generated = {
+        "monitoring-tables": (reference.update, reference.tables),
+        "config-table": (docs.update_doc, docs.config_table),
+    }
+    if args.command in generated:
+        update, text = generated[args.command]
         if args.write:
-            docs.update_doc(args.write)
+            update(args.write)
         else:
-            sys.stdout.write(docs.config_table())
+            sys.stdout.write(text())
         return 0
 
     if args.command == "diff":

@@ -52,6 +52,10 @@ STARTUP_PROBE_BUDGET_MAX_SECONDS = 240  # failure_threshold × period_seconds, s
 PROBE_PERIOD_MAX_SECONDS = 240
 MAX_INSTANCES_CEILING = 1000  # per-service cap in the console; real ceiling is regional quota
 
+# --- Cloud Monitoring --------------------------------------------------------------------------
+SLO_GOAL_MAX = 0.999  # the SLO API's upper bound on `goal`
+SLO_PERIOD_MAX_DAYS = 30  # rolling periods of 1…30 days
+
 # --- GPU ---------------------------------------------------------------------------------------
 GPU_TYPES = ("nvidia-l4",)
 GPU_RESOURCE = "nvidia.com/gpu"  # the extended resource a container limits and a node taint name

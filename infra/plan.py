@@ -19,9 +19,13 @@ from infra.components.identity import RuntimeIdentityArgs
 from infra.components.image import ModelImageArgs
 from infra.components.knative import INGRESSES, KnativeInstallArgs, KnativeModelServiceArgs
 from infra.components.knative.manifests import config_autoscaler, config_defaults, config_features
+from infra.components.monitoring import ServiceMonitoringArgs
+from infra.components.monitoring.budget import BUDGET_API
+from infra.components.monitoring.probes import scrape_ingress_rule
 from infra.components.project_services import ProjectServicesArgs
 from infra.components.registry import ArtifactRepositoryArgs
 from infra.limits import GPU_TYPES
+from infra.rollout.traffic import RolloutArgs
 from infra.settings import INGRESS, Settings
 from infra.spec import (
     TORCH_INDEX_CPU,
@@ -38,6 +42,7 @@ PLATFORM_APIS = {
     "cloudrun": ["run.googleapis.com"],
     "knative": ["container.googleapis.com", "compute.googleapis.com"],
 }
+MONITORING_APIS = ["monitoring.googleapis.com", "logging.googleapis.com"]
 # GCP limits on the names derived from the service name (service accounts 6-30 characters,
 # GKE clusters at most 40), with room for the suffix each one gets.
 ACCOUNT_ID_PREFIX_CHARS = 22
@@ -55,6 +60,8 @@ def platform_apis(settings: Settings) -> list[str]:
         + ["iam.googleapis.com"]
         + (["artifactregistry.googleapis.com"] if builds_image else [])
         + (["cloudbuild.googleapis.com"] if builds_image and settings.image.builder == "cloudbuild" else [])
+        + (MONITORING_APIS if settings.monitoring.enabled else [])
+        + ([BUDGET_API] if settings.monitoring.budget else [])
     )
 
 
@@ -160,6 +167,18 @@ def cloud_run_args(
         invoker_iam_disabled=settings.access.invoker_iam_disabled,
         deletion_protection=settings.deletion_protection,
         labels=service_labels(settings),
+        rollout=rollout_args(settings),
+    )
+
+
+def rollout_args(settings: Settings) -> RolloutArgs:
+    """The phase the stack config describes; the same for either platform."""
+    rollout = settings.rollout
+    return RolloutArgs(
+        mode=rollout.mode,
+        serving_revision=rollout.serving_revision,
+        candidate_percent=rollout.candidate_percent,
+        previous_revision=rollout.previous_revision,
     )
 
 
@@ -183,6 +202,7 @@ def cluster_args(settings: Settings, gpus_per_node: int = 1) -> GkeClusterArgs:
         gpus_per_node=gpus_per_node,
         deletion_protection=settings.deletion_protection,
         labels=settings.labels,
+        monitoring_components=("SYSTEM_COMPONENTS", *(["POD"] if settings.monitoring.enabled else [])),
     )
 
 
@@ -230,4 +250,38 @@ def knative_service_args(
         initial_scale=settings.knative.initial_scale,
         target=settings.knative.target,
         labels=service_labels(settings),
+        rollout=rollout_args(settings),
+        # Managed Prometheus scrapes /metrics for the PodMonitoring (monitoring on).
+        extra_ingress=(scrape_ingress_rule(spec.port),) if settings.monitoring.enabled else (),
+    )
+
+
+def monitoring_args(
+    settings: Settings,
+    spec: ModelServiceSpec,
+    *,
+    url: pulumi.Input[str] | None = None,
+    kubernetes_provider: pulumi.ProviderResource | None = None,
+) -> ServiceMonitoringArgs:
+    monitoring, service = settings.monitoring, settings.service
+    return ServiceMonitoringArgs(
+        project=settings.project,
+        region=settings.region,
+        service_name=spec.name,
+        platform=settings.platform,
+        public=settings.access.public,
+        max_instances=service.max_instances,
+        model_load_seconds=service.model_load_seconds,
+        alert_emails=monitoring.alert_emails,
+        availability_goal=monitoring.availability_goal,
+        latency_goal=monitoring.latency_goal,
+        latency_threshold_ms=monitoring.latency_threshold_ms,
+        slo_period_days=monitoring.period_days,
+        billing_account=monitoring.billing_account if monitoring.budget else "",
+        monthly_budget=float(monitoring.monthly_budget),
+        url=url,
+        namespace=settings.knative.namespace,
+        port=spec.port,
+        kubernetes_provider=kubernetes_provider,
+        labels=settings.labels,
     )

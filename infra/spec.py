@@ -13,6 +13,7 @@ from typing import Any
 from infra import limits
 
 CONTAINER_PORT = 8080
+CONTAINER_NAME = "model"  # the model container on both platforms (alerts select it by name)
 READY_PATH = "/ready"  # 503 until the model is loaded and warmed: gates traffic
 HEALTH_PATH = "/health"  # 200 while the process lives: restarts a wedged container
 # service/Dockerfile's TORCH_INDEX: where the torch runtime's wheel comes from. The CPU index

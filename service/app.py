@@ -14,11 +14,12 @@ from dataclasses import dataclass
 
 from flask import Flask, Response, g, jsonify, request
 
-from service import lifecycle
+from service import lifecycle, metric_names
 from service.admission import Admission
 from service.errors import BodyTooLargeError, NotReadyError, body_too_large_message, error_response
 from service.inference import InferenceRunner
 from service.lifecycle import READY, ServiceState
+from service.metrics import ServiceMetrics
 from service.openapi import build_openapi
 from service.qa.model import QAModel
 from service.settings import Settings
@@ -26,7 +27,8 @@ from service.validation import check_content_type, parse_predict
 
 log = logging.getLogger("service.requests")
 
-PROBES = frozenset({"/health", "/ready"})
+# Not counted as requests (an instance's first request is its cold start) and logged at debug.
+PROBES = frozenset({"/health", "/ready", metric_names.PATH})
 
 
 @dataclass
@@ -37,6 +39,7 @@ class QAExtension:
     state: ServiceState
     admission: Admission
     runner: InferenceRunner
+    metrics: ServiceMetrics
 
 
 def create_app(
@@ -47,11 +50,14 @@ def create_app(
 ) -> Flask:
     """Build the app. With neither `model` nor `loader`, loads `settings.model_dir`."""
     settings = settings or Settings.from_env()
+    state = ServiceState(settings.model_id, settings.model_revision)
+    admission = Admission(settings.concurrency, settings.max_queue, settings.queue_timeout_s)
     ext = QAExtension(
         settings=settings,
-        state=ServiceState(settings.model_id, settings.model_revision),
-        admission=Admission(settings.concurrency, settings.max_queue, settings.queue_timeout_s),
+        state=state,
+        admission=admission,
         runner=InferenceRunner(settings.concurrency),
+        metrics=ServiceMetrics(state, admission, runtime=settings.runtime, precision=settings.precision),
     )
     app = Flask("service")
     # One byte of slack: Werkzeug silently truncates a chunked body at the limit, so the
@@ -70,7 +76,7 @@ def create_app(
 
 
 def _register_hooks(app: Flask, ext: QAExtension) -> None:
-    state, settings = ext.state, ext.settings
+    state, settings, service_metrics = ext.state, ext.settings, ext.metrics
 
     @app.before_request
     def _start() -> None:
@@ -95,7 +101,11 @@ def _register_hooks(app: Flask, ext: QAExtension) -> None:
             f"{name};dur={value:.3f}" for name, value in timings.items()
         )
         response.headers["Cache-Control"] = "no-store"
-        _log_request(response, timings, {"instance_id": state.instance_id, **g.get("log", {})})
+        extra = g.get("log", {})
+        _log_request(response, timings, {"instance_id": state.instance_id, **extra})
+        if request.path != metric_names.PATH:
+            route = request.url_rule.rule if request.url_rule is not None else "unmatched"
+            service_metrics.observe(route, response.status_code, timings, extra.get("windows"))
         return response
 
     @app.errorhandler(Exception)
@@ -135,6 +145,11 @@ def _register_probes(app: Flask, ext: QAExtension) -> None:
     @app.get("/openapi.json")
     def openapi_json() -> Response:
         return jsonify(openapi)
+
+    @app.get(metric_names.PATH)
+    def prometheus_metrics() -> Response:
+        body, content_type = ext.metrics.exposition()
+        return Response(body, content_type=content_type)
 
 
 def _register_predict(app: Flask, ext: QAExtension) -> None:

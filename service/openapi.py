@@ -105,6 +105,12 @@ def build_openapi(model_id: str, model_revision: str, max_context_chars: int) ->
             "/openapi.json": {
                 "get": {"summary": "This document", "responses": {"200": {"description": "ok"}}}
             },
+            "/metrics": {
+                "get": {
+                    "summary": "Prometheus metrics of this instance (text exposition format)",
+                    "responses": {"200": {"description": "ok", "content": {"text/plain": {}}}},
+                }
+            },
         },
         "components": {
             "schemas": {

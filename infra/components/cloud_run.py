@@ -12,7 +12,9 @@ import pulumi_gcp as gcp
 
 from infra import limits
 from infra.components import child_options, type_token
-from infra.spec import ModelServiceSpec, Probe
+from infra.components.rollout import content_revision, rollout_phase
+from infra.rollout.traffic import CANDIDATE_TAG, RolloutArgs, cloud_run_traffic, tag_url
+from infra.spec import CONTAINER_NAME, ModelServiceSpec, Probe
 
 run = gcp.cloudrunv2
 INVOKER_ROLE = "roles/run.invoker"
@@ -31,6 +33,7 @@ class CloudRunModelServiceArgs:
     # Public without an allUsers grant: Cloud Run skips the invoker check (the way to run a public
     # service where domain-restricted sharing refuses allUsers).
     invoker_iam_disabled: bool = False
+    rollout: RolloutArgs = field(default_factory=RolloutArgs)
 
 
 def resource_limits(spec: ModelServiceSpec) -> dict[str, str]:
@@ -50,10 +53,13 @@ def _http_probe(probe: Probe, port: int, args_type, http_type):
     )
 
 
-def template_args(spec: ModelServiceSpec, service_account: pulumi.Input[str]) -> run.ServiceTemplateArgs:
-    """The revision template: everything that, when changed, rolls out a new revision."""
+def template_args(
+    spec: ModelServiceSpec, service_account: pulumi.Input[str], revision: pulumi.Input[str] | None = None
+) -> run.ServiceTemplateArgs:
+    """The revision template: everything that, when changed, rolls out a new revision (named
+    `revision`: `content_revision` of these same inputs)."""
     container = run.ServiceTemplateContainerArgs(
-        name="model",
+        name=CONTAINER_NAME,
         image=spec.image,
         ports=run.ServiceTemplateContainerPortsArgs(container_port=spec.port, name="http1"),
         envs=[run.ServiceTemplateContainerEnvArgs(name=k, value=v) for k, v in spec.env],
@@ -78,6 +84,7 @@ def template_args(spec: ModelServiceSpec, service_account: pulumi.Input[str]) ->
         ),
     )
     return run.ServiceTemplateArgs(
+        revision=revision,
         containers=[container],
         service_account=service_account,
         max_instance_request_concurrency=spec.concurrency,
@@ -105,10 +112,20 @@ class CloudRunModelService(pulumi.ComponentResource):
     url: pulumi.Output[str]
     service_name: pulumi.Output[str]
     latest_revision: pulumi.Output[str]
+    new_revision: pulumi.Output[str]  # the revision the template makes
+    serving_revision: pulumi.Output[str]
+    candidate_revision: pulumi.Output[str]
+    candidate_percent: pulumi.Output[int]
+    previous_revision: pulumi.Output[str]
+    candidate_url: pulumi.Output[str]
 
     def __init__(self, name: str, args: CloudRunModelServiceArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(type_token("CloudRunModelService"), name, None, opts)
         child = child_options(self, opts)
+        self.new_revision = content_revision(
+            args.spec, platform="cloudrun", service_account=args.service_account
+        )
+        phase = rollout_phase(args.rollout, self.new_revision)
         self.service = run.Service(
             f"{name}-service",
             name=args.spec.name,
@@ -121,8 +138,8 @@ class CloudRunModelService(pulumi.ComponentResource):
             invoker_iam_disabled=args.invoker_iam_disabled,
             deletion_protection=args.deletion_protection,
             labels=args.labels,
-            template=template_args(args.spec, args.service_account),
-            traffics=[run.ServiceTrafficArgs(type="TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST", percent=100)],
+            template=template_args(args.spec, args.service_account, self.new_revision),
+            traffics=phase.apply(lambda p: cloud_run_traffic(p.targets)),
             opts=child,
         )
         for member in args.invokers:
@@ -138,10 +155,21 @@ class CloudRunModelService(pulumi.ComponentResource):
         self.url = self.service.uri
         self.service_name = self.service.name
         self.latest_revision = self.service.latest_ready_revision
+        self.serving_revision = phase.apply(lambda p: p.serving)
+        self.candidate_revision = phase.apply(lambda p: p.candidate)
+        self.candidate_percent = phase.apply(lambda p: p.candidate_percent)
+        self.previous_revision = phase.apply(lambda p: p.previous)
+        self.candidate_url = self.service.traffic_statuses.apply(lambda s: tag_url(s, CANDIDATE_TAG))
         self.register_outputs(
             {
                 "url": self.url,
                 "service_name": self.service_name,
                 "latest_revision": self.latest_revision,
+                "new_revision": self.new_revision,
+                "serving_revision": self.serving_revision,
+                "candidate_revision": self.candidate_revision,
+                "candidate_percent": self.candidate_percent,
+                "previous_revision": self.previous_revision,
+                "candidate_url": self.candidate_url,
             }
         )

@@ -9,42 +9,18 @@ runs a program against them.
 from __future__ import annotations
 
 import base64
-import hashlib
-import re
 
 import pulumi
 
-OFFLINE_ACCESS_TOKEN = "offline-access-token-never-printed"  # a fake; tests assert it is masked
-
-
-def fake_hash(*parts: object, length: int = 64) -> str:
-    return hashlib.sha256("\0".join(map(str, parts)).encode()).hexdigest()[:length]
-
-
-def project_number(project: str) -> str:
-    return str(int(fake_hash(project, length=12), 16))[:12].rjust(12, "1")
-
-
-# Values only a real deployment knows are made up here, and made to look made up, so that nobody
-# deploys one (`kubectl apply` of a made-up digest pulls an image that does not exist):
-# digests start with "0ff11e" ("offline"), addresses come from the ranges RFC 5737 reserves for
-# documentation. `render.stand_ins` lists them in the review formats.
-STAND_IN_DIGEST_PREFIX = "0ff11e"
-STAND_IN_DIGEST = re.compile(
-    rf"sha256:{STAND_IN_DIGEST_PREFIX}[0-9a-f]{{{64 - len(STAND_IN_DIGEST_PREFIX)}}}"
+from infra.offline.stand_ins import (
+    OFFLINE_ACCESS_TOKEN,
+    STAND_IN_NETWORKS,
+    fake_digest,
+    fake_hash,
+    fake_ip,
+    project_number,
 )
-STAND_IN_NETWORKS = ("203.0.113", "198.51.100")  # TEST-NET-3 (addresses), TEST-NET-2 (endpoints)
-STAND_IN_IP = re.compile(r"\b(?:203\.0\.113|198\.51\.100)\.\d{1,3}\b")
-
-
-def fake_digest(*parts: object) -> str:
-    """A deterministic image digest, marked as a stand-in by its prefix."""
-    return f"sha256:{STAND_IN_DIGEST_PREFIX}{fake_hash(*parts, length=64 - len(STAND_IN_DIGEST_PREFIX))}"
-
-
-def fake_ip(*parts: object, network: str = STAND_IN_NETWORKS[0]) -> str:
-    """A deterministic IPv4 address from a documentation range: plausible, never anyone's."""
-    return f"{network}.{1 + bytes.fromhex(fake_hash(*parts, length=2))[0] % 254}"
+from infra.rollout.traffic import knative_tag_host
 
 
 class OfflineMocks(pulumi.runtime.Mocks):
@@ -128,13 +104,20 @@ def _command(mock: OfflineMocks, name: str, inputs: dict) -> dict:
 def _cloud_run_service(mock: OfflineMocks, name: str, inputs: dict) -> dict:
     project, region = _project(mock, inputs), inputs.get("location", mock.region)
     service = inputs.get("name", name)
-    uri = f"https://{service}-{project_number(project)}.{region}.run.app"
+    host = f"{service}-{project_number(project)}.{region}.run.app"
+    template = inputs.get("template") or {}
+    # As Cloud Run reports traffic: each target, and a tagged one with its own URL.
+    statuses = [
+        {**target, **({"uri": f"https://{target['tag']}---{host}"} if target.get("tag") else {})}
+        for target in inputs.get("traffics") or []
+    ]
     return {
         "__id": f"projects/{project}/locations/{region}/services/{service}",
         "name": service,
-        "uri": uri,
-        "urls": [uri],
-        "latestReadyRevision": f"{service}-00001-{fake_hash(inputs.get('template'), length=3)}",
+        "uri": f"https://{host}",
+        "urls": [f"https://{host}"],
+        "latestReadyRevision": template.get("revision") or f"{service}-00001-{fake_hash(template, length=3)}",
+        "trafficStatuses": statuses,
         "project": project,
     }
 
@@ -208,7 +191,22 @@ def _knative_service(mock: OfflineMocks, name: str, inputs: dict) -> dict:
     labels = (inputs.get("metadata") or {}).get("labels") or {}
     local = f"http://{service}.{namespace}.svc.cluster.local"
     private = labels.get("networking.knative.dev/visibility") == "cluster-local"
-    revision = f"{service}-00001"
+    template = (inputs.get("spec") or {}).get("template") or {}
+    revision = (template.get("metadata") or {}).get("name") or f"{service}-00001"
+    # A tagged target gets its own host, TAG-SERVICE.NAMESPACE.DOMAIN (Knative's default template).
+    zone = "svc.cluster.local" if private else domain
+    traffic = [
+        {
+            **target,
+            **({"revisionName": revision} if target.get("latestRevision") else {}),
+            **(
+                {"url": f"http://{knative_tag_host(target['tag'], service, namespace, zone)}"}
+                if target.get("tag")
+                else {}
+            ),
+        }
+        for target in (inputs.get("spec") or {}).get("traffic") or []
+    ]
     return {
         "__id": f"{namespace}/{service}",
         "status": {
@@ -220,12 +218,43 @@ def _knative_service(mock: OfflineMocks, name: str, inputs: dict) -> dict:
             "conditions": [
                 {"type": t, "status": "True"} for t in ("ConfigurationsReady", "Ready", "RoutesReady")
             ],
-            "traffic": [{"revisionName": revision, "latestRevision": True, "percent": 100}],
+            "traffic": traffic,
         },
     }
 
 
+def _monitoring(collection: str, id_key: str = ""):
+    """Cloud Monitoring objects are named projects/P/COLLECTION/ID, the ID chosen by the API
+    unless the input names it (`id_key`)."""
+
+    def outputs(mock: OfflineMocks, name: str, inputs: dict) -> dict:
+        object_id = inputs.get(id_key) if id_key else None
+        object_id = object_id or fake_hash(name, length=16)
+        path = f"projects/{_project(mock, inputs)}/{collection}/{object_id}"
+        return {"__id": path, "name": path, **({id_key: object_id} if id_key else {})}
+
+    return outputs
+
+
+def _slo(mock: OfflineMocks, name: str, inputs: dict) -> dict:
+    service = f"projects/{_project(mock, inputs)}/services/{inputs['service']}"
+    path = f"{service}/serviceLevelObjectives/{inputs['sloId']}"
+    return {"__id": path, "name": path}
+
+
+def _uptime_check(mock: OfflineMocks, name: str, inputs: dict) -> dict:
+    check_id = f"{inputs.get('displayName', name).split()[0]}-{fake_hash(name, length=8)}"
+    path = f"projects/{_project(mock, inputs)}/uptimeCheckConfigs/{check_id}"
+    return {"__id": path, "name": path, "uptimeCheckId": check_id}
+
+
 _OUTPUTS = {
+    "gcp:monitoring/notificationChannel:NotificationChannel": _monitoring("notificationChannels"),
+    "gcp:monitoring/genericService:GenericService": _monitoring("services", "serviceId"),
+    "gcp:monitoring/slo:Slo": _slo,
+    "gcp:monitoring/uptimeCheckConfig:UptimeCheckConfig": _uptime_check,
+    "gcp:monitoring/alertPolicy:AlertPolicy": _monitoring("alertPolicies"),
+    "gcp:monitoring/dashboard:Dashboard": _monitoring("dashboards"),
     "gcp:projects/service:Service": _api,
     "gcp:artifactregistry/repository:Repository": _repository,
     "gcp:serviceaccount/account:Account": _service_account,

@@ -16,9 +16,11 @@ from typing import Any
 import yaml
 from pulumi.runtime import rpc
 
-from infra.cost import cost_section
-from infra.offline.mocks import STAND_IN_DIGEST, STAND_IN_IP, OfflineMocks
+from infra.cost import DEFAULT_LATENCY_MS, CostInputs, cost_section, estimate
+from infra.offline.mocks import OfflineMocks
 from infra.offline.monitor import Registration, run_with_mocks
+from infra.offline.monitoring_review import Spend, review_table
+from infra.offline.stand_ins import STAND_IN_DIGEST, STAND_IN_IP
 from infra.settings import settings_from_stack_files, stack_files
 
 PROGRAM = stack_files.ROOT / "__main__.py"
@@ -255,7 +257,7 @@ def to_markdown(rendering: Rendering) -> str:
         ]
         lines += [f"| `{k}` | {_cell(v)} |" for k, v in fields.items()]
         lines += ["", "</details>"]
-    return "\n".join(lines) + "\n\n" + cost_markdown(rendering)
+    return "\n".join(lines) + "\n\n" + monitoring_markdown(rendering) + "\n" + cost_markdown(rendering)
 
 
 COST_RPS = 1.0  # the review table's reference traffic; `python -m bench cost` takes any rate
@@ -268,6 +270,19 @@ def cost_markdown(rendering: Rendering) -> str:
         cost_section(settings, COST_RPS).replace("## Monthly cost", "### Monthly cost", 1)
         + f"\nOther rates: `python -m bench cost {rendering.stack} --rps R`.\n"
     )
+
+
+def monitoring_markdown(rendering: Rendering) -> str:
+    """Alerts, SLOs and the budget as one table, the budget beside the cost model's estimate."""
+    settings = settings_from_stack_files(rendering.stack, rendering.overrides)
+    inputs = CostInputs.from_settings(settings)
+    busy_rps = inputs.max_instances * inputs.concurrency / (DEFAULT_LATENCY_MS / 1000)
+    spend = Spend(
+        expected=estimate(inputs, COST_RPS).serverless.total,
+        rate_rps=COST_RPS,
+        ceiling=estimate(inputs, busy_rps).serverless.total,
+    )
+    return review_table(rendering.resources, spend)
 
 
 def format_rendering(rendering: Rendering, fmt: str) -> str:

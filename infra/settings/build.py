@@ -10,7 +10,11 @@ from collections.abc import Mapping
 
 from infra import limits, regions
 from infra.limits import Cpu
+from infra.rollout import keys as rollout_keys
+from infra.rollout.checks import rollout_problems
+from infra.rollout.traffic import MAX_CANDIDATE_PERCENT
 from infra.settings import checks, parse
+from infra.settings.monitoring import monitoring_settings
 from infra.settings.parse import RawConfig
 from infra.settings.schema import (
     BUILDERS,
@@ -31,6 +35,7 @@ from infra.settings.schema import (
     ImageSettings,
     KnativeSettings,
     ModelSettings,
+    RolloutSettings,
     ServiceSettings,
     Settings,
     SettingsError,
@@ -98,6 +103,7 @@ def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: 
     deletion_protection = r.flag("deletionProtection")
     gke = _gke_settings(r, region, platform)
     knative = _knative_settings(r)
+    monitoring = monitoring_settings(r, service)
     settings = Settings(
         project=project,
         region=region,
@@ -110,12 +116,32 @@ def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: 
         access=access,
         gke=gke,
         knative=knative,
+        rollout=_rollout_settings(r, service.name),
+        monitoring=monitoring,
     )
     if platform == "knative":
         checks.check_knative(r, settings)
     if r.problems:
         raise SettingsError(r.problems)
     return settings
+
+
+def _rollout_settings(r: RawConfig, service_name: str) -> RolloutSettings:
+    rollout = RolloutSettings(
+        mode=r.text(rollout_keys.ROLLOUT),
+        serving_revision=r.text(rollout_keys.SERVING_REVISION).strip(),
+        candidate_percent=r.integer(rollout_keys.CANDIDATE_PERCENT, 0, MAX_CANDIDATE_PERCENT),
+        previous_revision=r.text(rollout_keys.PREVIOUS_REVISION).strip(),
+    )
+    for key, value, valid in rollout_problems(
+        rollout.mode,
+        rollout.serving_revision,
+        rollout.candidate_percent,
+        rollout.previous_revision,
+        service_name,
+    ):
+        r.fail(key, value, valid)
+    return rollout
 
 
 def _service_settings(r: RawConfig, platform: str) -> ServiceSettings:

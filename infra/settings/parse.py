@@ -77,6 +77,14 @@ class RawConfig:
     def flag(self, key: str) -> bool:
         return self._get(key, parse_bool, "true or false", False)
 
+    def fraction(self, key: str, high: float) -> float:
+        valid = f"a number above 0 and at most {high:g}, e.g. 0.995"
+        value = self._get(key, float, valid, high)
+        if not 0 < value <= high:
+            self.fail(key, value, valid)
+            return high
+        return value
+
     def strings(self, key: str) -> tuple[str, ...]:
         return self._get(key, parse_str_list, 'a list of strings, e.g. ["user:a@b.com"]', ())
 

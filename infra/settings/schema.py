@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pulumi
 
 from infra.limits import BUILDERS, GKE_RELEASE_CHANNELS, LOG_LEVELS, Cpu
+from infra.rollout import keys as rollout_keys
 from infra.settings.parse import ZONE
 
 # The (runtime, precision) pairs the image can serve: the service's artifact contract.
@@ -148,6 +149,32 @@ class KnativeSettings:
 
 
 @dataclass(frozen=True)
+class RolloutSettings:
+    """How a new revision reaches traffic, and the phase the rollout command has written."""
+
+    mode: str  # one of infra.rollout.traffic.MODES
+    serving_revision: str
+    candidate_percent: int
+    previous_revision: str
+
+
+@dataclass(frozen=True)
+class MonitoringSettings:
+    enabled: bool
+    alert_emails: tuple[str, ...]
+    availability_goal: float
+    latency_goal: float
+    latency_threshold_ms: int
+    period_days: int
+    billing_account: str  # "" for none
+    monthly_budget: int  # 0 for none
+
+    @property
+    def budget(self) -> bool:
+        return bool(self.billing_account) and self.monthly_budget > 0
+
+
+@dataclass(frozen=True)
 class Settings:
     project: str
     region: str
@@ -160,6 +187,8 @@ class Settings:
     access: AccessSettings
     gke: GkeSettings
     knative: KnativeSettings
+    rollout: RolloutSettings
+    monitoring: MonitoringSettings
 
     @property
     def labels(self) -> dict[str, str]:
@@ -175,6 +204,7 @@ def label_value(text: str) -> str:
     return re.sub(r"[^a-z0-9_-]", "-", text.lower())[:63]
 
 
+ROLLOUT_KEYS = (rollout_keys.ROLLOUT, *rollout_keys.PHASE_KEYS)
 # Every project key in Pulumi.yaml's `config:` schema; a test keeps the two in step.
 CONFIG_KEYS = (
     "platform",
@@ -204,6 +234,14 @@ CONFIG_KEYS = (
     "invokers",
     "ingress",
     "deletionProtection",
+    "monitoring",
+    "alertEmails",
+    "sloAvailabilityGoal",
+    "sloLatencyGoal",
+    "sloLatencyThresholdMs",
+    "sloPeriodDays",
+    "billingAccount",
+    "monthlyBudget",
     "gkeLocation",
     "gkeReleaseChannel",
     "gkeMachineType",
@@ -221,4 +259,5 @@ CONFIG_KEYS = (
     "knativeTarget",
     "knativeScaleToZeroGraceSeconds",
     "knativeScaleToZeroPodRetentionSeconds",
+    *ROLLOUT_KEYS,
 )

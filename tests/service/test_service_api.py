@@ -149,7 +149,7 @@ def test_max_answer_len_limits_the_span(client, qa_model):
 def test_openapi_describes_the_api_and_validates_a_real_response(client):
     spec = client.get("/openapi.json").get_json()
     assert spec["openapi"].startswith("3.")
-    assert set(spec["paths"]) == {"/predict", "/health", "/ready", "/openapi.json"}
+    assert set(spec["paths"]) == {"/predict", "/health", "/ready", "/openapi.json", "/metrics"}
     assert not any(path.endswith("z") for path in spec["paths"])
     schemas = spec["components"]["schemas"]
     resolver_root = {"components": spec["components"]}

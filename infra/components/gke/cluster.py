@@ -227,7 +227,7 @@ class GkeCluster(pulumi.ComponentResource):
                 enable_components=["SYSTEM_COMPONENTS", "WORKLOADS"]
             ),
             monitoring_config=container.ClusterMonitoringConfigArgs(
-                enable_components=["SYSTEM_COMPONENTS"],
+                enable_components=list(args.monitoring_components),
                 managed_prometheus=container.ClusterMonitoringConfigManagedPrometheusArgs(enabled=True),
             ),
             opts=pulumi.ResourceOptions.merge(

@@ -59,6 +59,9 @@ class GkeClusterArgs:
     gpus_per_node: int = 1
     deletion_protection: bool = True
     labels: dict[str, str] = field(default_factory=dict)
+    # What Cloud Monitoring collects from the cluster; "POD" adds kube-state-metrics' pod metrics
+    # (restarts, termination reasons, phases), which the Knative alert policies query.
+    monitoring_components: Sequence[str] = ("SYSTEM_COMPONENTS",)
 
 
 def kubeconfig(cluster_name: str, endpoint: str, ca_certificate: str) -> str:

@@ -5,11 +5,11 @@ tested without Pulumi, and what the install and service components declare.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from infra import limits
-from infra.spec import EXAMPLE_REQUEST, ModelServiceSpec, Probe
+from infra.spec import CONTAINER_NAME, EXAMPLE_REQUEST, ModelServiceSpec, Probe
 
 API_VERSION = "serving.knative.dev/v1"
 SERVING_NAMESPACE = "knative-serving"
@@ -124,14 +124,20 @@ def knative_service_manifest(
     initial_scale: int,
     target: int = 0,
     labels: Mapping[str, str] | None = None,
+    revision: Any = None,
+    traffic: Any = None,
 ) -> dict[str, Any]:
-    """The `serving.knative.dev/v1` Service for `spec` (image may be a pulumi.Output)."""
+    """The `serving.knative.dev/v1` Service for `spec` (image may be a pulumi.Output).
+
+    `revision` names the revision the template makes, `traffic` the phase's `spec.traffic`
+    (default: the latest revision takes it all); either may be an Output.
+    """
     metadata_labels = dict(labels or {})
     if not public:
         # Only reachable from inside the cluster (http://NAME.NAMESPACE.svc.cluster.local).
         metadata_labels[VISIBILITY_LABEL] = "cluster-local"
     container: dict[str, Any] = {
-        "name": "model",
+        "name": CONTAINER_NAME,
         "image": spec.image,
         "ports": [{"name": "http1", "containerPort": spec.port}],
         "env": [{"name": k, "value": v} for k, v in spec.env],
@@ -159,6 +165,7 @@ def knative_service_manifest(
     if spec.gpu:
         pod["nodeSelector"] = {GPU_NODE_LABEL: spec.gpu}
         pod["tolerations"] = [{"key": limits.GPU_RESOURCE, "operator": "Exists", "effect": "NoSchedule"}]
+    template_metadata: dict[str, Any] = {} if revision is None else {"name": revision}
     return {
         "apiVersion": API_VERSION,
         "kind": "Service",
@@ -171,19 +178,23 @@ def knative_service_manifest(
         "spec": {
             "template": {
                 "metadata": {
+                    **template_metadata,
                     "labels": {"app": spec.name},
                     "annotations": autoscaling_annotations(spec, initial_scale, target),
                 },
                 "spec": pod,
             },
-            "traffic": [{"latestRevision": True, "percent": 100}],
+            "traffic": [{"latestRevision": True, "percent": 100}] if traffic is None else traffic,
         },
     }
 
 
-def network_policy_spec(namespace: str, ingress_namespace: str) -> dict[str, Any]:
+def network_policy_spec(
+    namespace: str, ingress_namespace: str, extra_ingress: Sequence[dict[str, Any]] = ()
+) -> dict[str, Any]:
     """Only Knative (activator, autoscaler) and the gateway reach the model pods (Dataplane V2
-    enforces it); every caller, in or out of the cluster, comes through the gateway."""
+    enforces it); every caller, in or out of the cluster, comes through the gateway.
+    `extra_ingress`: further rules, e.g. a metrics scraper on the metrics port only."""
     return {
         "podSelector": {},
         "policyTypes": ["Ingress"],
@@ -193,7 +204,8 @@ def network_policy_spec(namespace: str, ingress_namespace: str) -> dict[str, Any
                     {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": ns}}}
                     for ns in (SERVING_NAMESPACE, ingress_namespace, namespace)
                 ]
-            }
+            },
+            *extra_ingress,
         ],
     }
 

@@ -20,6 +20,8 @@ from infra.components.knative.manifests import (
     network_policy_spec,
 )
 from infra.components.knative.resource import KnativeServiceResource
+from infra.components.rollout import content_revision, rollout_phase
+from infra.rollout.traffic import CANDIDATE_TAG, RolloutArgs, knative_traffic, tag_url
 from infra.spec import ModelServiceSpec
 
 SERVICE_TIMEOUTS = pulumi.CustomTimeouts(create="30m", update="30m", delete="10m")
@@ -39,6 +41,8 @@ class KnativeModelServiceArgs:
     initial_scale: int
     target: int = 0
     labels: dict[str, str] = field(default_factory=dict)
+    rollout: RolloutArgs = field(default_factory=RolloutArgs)
+    extra_ingress: tuple[dict[str, Any], ...] = ()  # NetworkPolicy rules beyond Knative's own
 
 
 class KnativeModelService(pulumi.ComponentResource):
@@ -50,6 +54,12 @@ class KnativeModelService(pulumi.ComponentResource):
     url: pulumi.Output[str]
     service_name: pulumi.Output[str]
     latest_revision: pulumi.Output[str]
+    new_revision: pulumi.Output[str]  # spec.template.metadata.name
+    serving_revision: pulumi.Output[str]
+    candidate_revision: pulumi.Output[str]
+    candidate_percent: pulumi.Output[int]
+    previous_revision: pulumi.Output[str]
+    candidate_url: pulumi.Output[str]
 
     def __init__(self, name: str, args: KnativeModelServiceArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(type_token("KnativeModelService"), name, None, opts)
@@ -89,9 +99,13 @@ class KnativeModelService(pulumi.ComponentResource):
         policy = k8s.networking.v1.NetworkPolicy(
             f"{name}-network-policy",
             metadata={"name": f"{spec.name}-ingress", "namespace": namespace, "labels": dict(args.labels)},
-            spec=network_policy_spec(args.namespace, args.gateway_namespace),
+            spec=network_policy_spec(args.namespace, args.gateway_namespace, args.extra_ingress),
             opts=kube(),
         )
+        self.new_revision = content_revision(
+            spec, platform="knative", initial_scale=args.initial_scale, target=args.target
+        )
+        phase = rollout_phase(args.rollout, self.new_revision)
         manifest = knative_service_manifest(
             spec,
             namespace=args.namespace,
@@ -100,6 +114,8 @@ class KnativeModelService(pulumi.ComponentResource):
             initial_scale=args.initial_scale,
             target=args.target,
             labels=args.labels,
+            revision=self.new_revision,
+            traffic=phase.apply(lambda p: knative_traffic(p.targets)),
         )
         self.service = KnativeServiceResource(
             f"{name}-service",
@@ -115,6 +131,21 @@ class KnativeModelService(pulumi.ComponentResource):
         self.url = status.apply(lambda s: (s or {}).get("url"))
         self.service_name = pulumi.Output.from_input(spec.name)
         self.latest_revision = status.apply(lambda s: (s or {}).get("latestReadyRevisionName"))
+        self.serving_revision = phase.apply(lambda p: p.serving)
+        self.candidate_revision = phase.apply(lambda p: p.candidate)
+        self.candidate_percent = phase.apply(lambda p: p.candidate_percent)
+        self.previous_revision = phase.apply(lambda p: p.previous)
+        self.candidate_url = status.apply(lambda s: tag_url((s or {}).get("traffic"), CANDIDATE_TAG, "url"))
         self.register_outputs(
-            {"url": self.url, "service_name": self.service_name, "latest_revision": self.latest_revision}
+            {
+                "url": self.url,
+                "service_name": self.service_name,
+                "latest_revision": self.latest_revision,
+                "new_revision": self.new_revision,
+                "serving_revision": self.serving_revision,
+                "candidate_revision": self.candidate_revision,
+                "candidate_percent": self.candidate_percent,
+                "previous_revision": self.previous_revision,
+                "candidate_url": self.candidate_url,
+            }
         )

@@ -109,3 +109,14 @@ def test_lean_client_keeps_the_connection_and_reads_server_timing():
         client.close()
     finally:
         server.shutdown()
+
+
+def test_metrics_overhead_study_reports_both_costs(capsys):
+    import json
+
+    from bench.studies import metrics_overhead
+
+    assert metrics_overhead.main(["--number", "50", "--repeat", "1"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["observe_us"] > 0 and result["scrape_ms"] > 0
+    assert result["scrape_bytes"] > 1000  # every family, with the recorded routes

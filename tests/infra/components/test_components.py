@@ -15,7 +15,7 @@ from infra.components.identity import IdentityError, RuntimeIdentity, RuntimeIde
 from infra.components.image import ModelImage, ModelImageArgs, source_fingerprint, token_registry
 from infra.components.project_services import ProjectServices, ProjectServicesArgs
 from infra.components.registry import ArtifactRepository, ArtifactRepositoryArgs
-from infra.offline.mocks import OFFLINE_ACCESS_TOKEN
+from infra.offline.stand_ins import OFFLINE_ACCESS_TOKEN
 from infra.plan import model_service_spec
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -11,7 +11,7 @@ from infra_helpers import by_type, cli, make_settings, rendered
 
 from infra import plan, spec
 from infra.offline import render as rendering
-from infra.offline.mocks import OFFLINE_ACCESS_TOKEN
+from infra.offline.stand_ins import OFFLINE_ACCESS_TOKEN
 from infra.settings import SettingsError, settings_from_stack_files, stack_files
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -110,8 +110,10 @@ def test_overrides_reach_the_program():
     result = rendered("prod", {"invokers": '["user:alice@example.com"]', "concurrency": "4"})
     [service] = by_type(result.resources, "gcp:cloudrunv2/service:Service")
     assert service["inputs"]["template"]["maxInstanceRequestConcurrency"] == 4
-    [grant] = by_type(result.resources, "gcp:cloudrunv2/serviceIamMember:ServiceIamMember")
-    assert grant["inputs"]["member"] == "user:alice@example.com"
+    grants = by_type(result.resources, "gcp:cloudrunv2/serviceIamMember:ServiceIamMember")
+    # The invokers, plus the Monitoring service agent of prod's authenticated uptime check.
+    members = {g["inputs"]["member"] for g in grants if not g["name"].endswith("uptime-invoker")}
+    assert members == {"user:alice@example.com"}
 
 
 @pytest.mark.slow

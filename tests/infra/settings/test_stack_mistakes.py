@@ -49,7 +49,12 @@ def service(resources: list[dict]) -> dict:
 
 
 def invoker_members(resources: list[dict]) -> list[str]:
-    return sorted(r["inputs"]["member"] for r in resources if r["type"].endswith("ServiceIamMember"))
+    """The `invokers` grants (not the monitoring's: prod's uptime check grants its agent too)."""
+    return sorted(
+        r["inputs"]["member"]
+        for r in resources
+        if r["type"].endswith("ServiceIamMember") and not r["name"].endswith("-uptime-invoker")
+    )
 
 
 def write(stack_dir: Path, body: str) -> str:
