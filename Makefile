@@ -79,10 +79,10 @@ up: install ## build the image and deploy STACK to Google Cloud [STACK=dev]
 destroy: install ## delete what STACK deployed (prod: turn deletionProtection off first) [STACK=dev]
 	@$(PULUMI_ENV); pulumi destroy --stack "$(STACK)"
 
-rollout: install ## gated rollout of STACK: candidate at 0 %, gate, [STEPS=10,50 SOAK=5m] canary steps, promote (docs/rollout.md)
+rollout: install ## roll a new revision out to STACK step by step, checked at each step [STEPS=10,50 SOAK=5m]
 	@$(PULUMI_ENV); $(PY) -m infra rollout "$(STACK)" $(if $(STEPS),--steps "$(STEPS)") $(if $(SOAK),--soak "$(SOAK)")
 
-rollback: install ## put STACK's traffic back on the previous revision (or drop the candidate's share)
+rollback: install ## send STACK's traffic back to the previous revision [STACK=dev]
 	@$(PULUMI_ENV); $(PY) -m infra rollback "$(STACK)"
 
 # make bench: without URL, a generated model baked for RUNTIME/PRECISION (default onnx fp32).
