@@ -226,7 +226,7 @@ def test_the_whole_command_with_the_real_gate_against_local_services(project, se
     driver(project).set_config({"image": NEW_IMAGE})
     # A loose latency budget: this test is about the wiring; latency decisions are test_rollout_gate's.
     good = _cli(
-        project, "rollout", "--steps", "10", "--soak", "1s", "--metrics", "probes", "--latency-budget", "5"
+        project, "rollout", "--steps", "10", "--soak", "1s", "--metrics", "probes", "--latency-budget", "50"
     )
     assert good.returncode == 0, good.stderr
     lines = good.stdout.strip().splitlines()
@@ -235,7 +235,7 @@ def test_the_whole_command_with_the_real_gate_against_local_services(project, se
 
     urls.write_text(json.dumps({"url": services["serving"].url, "candidateUrl": services["other"].url}))
     driver(project).set_config({"image": NEW_IMAGE.replace("b" * 64, "d" * 64)})
-    bad = _cli(project, "rollout", "--latency-budget", "5")
+    bad = _cli(project, "rollout", "--latency-budget", "50")
     assert bad.returncode == 1
     (line,) = bad.stderr.strip().splitlines()
     assert line.startswith("held qa-r") and ": wrong answers: " in line
