@@ -19,10 +19,11 @@ import pulumi
 from infra import limits
 from infra.limits import Cpu
 
+# The service's manifest declares what an image can serve (stdlib only, no service deps).
+from service.manifest import PRECISIONS, RUNTIMES, SUPPORTED
+
 PLATFORMS = ("cloudrun", "knative")
 BUILDERS = ("docker", "cloudbuild")
-RUNTIMES = ("onnx", "torch")  # onnx: ONNX Runtime, no torch in the image; torch: reference + GPUs
-PRECISIONS = ("fp32", "int8")  # int8: dynamic quantisation, ONNX only
 INGRESS = {
     "all": "INGRESS_TRAFFIC_ALL",
     "internal": "INGRESS_TRAFFIC_INTERNAL_ONLY",
@@ -434,11 +435,16 @@ def _service_settings(r: _Reader, platform: str) -> ServiceSettings:
 
 
 def _check_runtime(r: _Reader, model: ModelSettings, service: ServiceSettings) -> None:
-    """What the image can do: int8 is an ONNX Runtime build, GPUs are served by torch (CUDA)."""
-    if model.runtime == "torch" and model.precision == "int8":
-        r.fail("precision", model.precision, "fp32 with runtime torch (int8 needs runtime onnx)")
-    if service.gpu and model.runtime == "onnx":
-        r.fail("runtime", model.runtime, f"torch with gpu {service.gpu}: the ONNX image runs on CPU only")
+    """What the image can do (service/manifest.py SUPPORTED); GPUs are served by torch (CUDA)."""
+    supported = SUPPORTED.get(model.runtime, PRECISIONS)  # an unknown runtime is already reported
+    if model.precision in PRECISIONS and model.precision not in supported:
+        r.fail("precision", model.precision, f"{' or '.join(supported)} with runtime {model.runtime}")
+    if service.gpu and model.runtime != "torch":
+        r.fail(
+            "runtime",
+            model.runtime,
+            f"torch with gpu {service.gpu}: the {model.runtime} image runs on CPU only",
+        )
 
 
 def _check_fractional_cpu(r: _Reader, service: ServiceSettings) -> None:

@@ -55,6 +55,7 @@ def _default_loader(settings: Settings) -> Callable[[], QAModel]:
         backend=None,  # the manifest in MODEL_DIR decides (service/manifest.py)
         device=settings.device,
         allow_spinning=settings.intra_op_spinning,
+        cache_dir=settings.openvino_cache_dir,
     )
 
 
@@ -145,6 +146,8 @@ def _register_probes(app: Flask, ext: QAExtension) -> None:
             model_revision=settings.model_revision,
             backend=getattr(backend, "name", settings.runtime),
             precision=getattr(backend, "precision", settings.precision),
+            # e.g. openvino: the precision it really runs, and why if that differs
+            **(backend.describe() if hasattr(backend, "describe") else {}),
             instance_id=state.instance_id,
         )
 

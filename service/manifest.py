@@ -2,8 +2,8 @@
 
     {
       "format": 1,
-      "runtime": "onnx",                  # which backend serves it: "onnx" or "torch"
-      "precision": "int8",                # "fp32" or "int8" (int8: ONNX only)
+      "runtime": "onnx",                  # which backend serves it: "onnx", "openvino" or "torch"
+      "precision": "int8",                # "fp32", "bf16" (openvino) or "int8" (onnx, openvino)
       "model_id": "distilbert-base-cased-distilled-squad",
       "revision": "564e9b58...",          # Hub commit, or sha256:<weights> for a local source
       "max_seq_len": 384,                 # window length the service tokenizes to
@@ -32,11 +32,12 @@ from pathlib import Path
 
 MANIFEST_FILE = "service_manifest.json"
 FORMAT = 1
-RUNTIMES = ("onnx", "torch")
-PRECISIONS = ("fp32", "int8")
-# Precisions each runtime can serve (torch int8 is not offered: dynamic int8 is an ONNX path).
-SUPPORTED = {"onnx": ("fp32", "int8"), "torch": ("fp32",)}
-DEFAULT_MODEL_FILE = {"onnx": "model.onnx", "torch": "model.safetensors"}
+RUNTIMES = ("onnx", "openvino", "torch")
+PRECISIONS = ("fp32", "bf16", "int8")
+# Precisions each runtime can serve. onnx int8: dynamic quantisation; openvino int8: NNCF
+# static; openvino bf16: bf16 execution where the CPU has it, fp32 elsewhere. torch: fp32.
+SUPPORTED = {"onnx": ("fp32", "int8"), "openvino": ("fp32", "bf16", "int8"), "torch": ("fp32",)}
+DEFAULT_MODEL_FILE = {"onnx": "model.onnx", "openvino": "model.xml", "torch": "model.safetensors"}
 # What a manifest-less directory is recognised by (served as torch, unverified).
 LEGACY_TORCH_WEIGHTS = ("model.safetensors", "pytorch_model.bin")
 _CHUNK = 1 << 22
@@ -200,7 +201,7 @@ def _check_fields(manifest: Manifest) -> None:
     if manifest.runtime not in RUNTIMES:
         raise ManifestError(
             f"runtime {manifest.runtime!r} in {MANIFEST_FILE} is unknown: this service serves "
-            f"{' or '.join(RUNTIMES)}"
+            f"{', '.join(RUNTIMES)}"
         )
     if manifest.precision not in SUPPORTED[manifest.runtime]:
         raise ManifestError(

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from service.model import QAModel
     from service.settings import Settings
 
+# Runtimes whose session/compile runs in C++ without the GIL, so it overlaps Flask's import.
+PREFETCHED = ("onnx", "openvino")
 _lock = threading.Lock()
 _pending: dict[str, Future] = {}
 
@@ -36,6 +38,8 @@ def preimport(runtime: str | None = None) -> threading.Thread:
 
         if runtime == "onnx":
             import service.backends.onnx_backend  # noqa: PLC0415 - onnxruntime
+        elif runtime == "openvino":
+            import service.backends.openvino_backend  # noqa: PLC0415 - no threads until compiled
         elif runtime is not None:
             import service.app  # noqa: F401, PLC0415 - Flask
 
@@ -45,8 +49,8 @@ def preimport(runtime: str | None = None) -> threading.Thread:
 
 
 def start(settings: Settings) -> bool:
-    """ONNX: begin loading `settings.model_dir` on a thread; True if started."""
-    if settings.runtime != "onnx" or settings.model_dir is None:
+    """ONNX/OpenVINO: begin loading `settings.model_dir` on a thread; True if started."""
+    if settings.runtime not in PREFETCHED or settings.model_dir is None:
         return False
     future: Future = Future()
 
@@ -62,6 +66,7 @@ def start(settings: Settings) -> bool:
                     max_batch_windows=settings.max_batch_windows,
                     device=settings.device,
                     allow_spinning=settings.intra_op_spinning,
+                    cache_dir=settings.openvino_cache_dir,
                 )
             )
         except BaseException as exc:  # handed to whoever takes the model

@@ -27,7 +27,7 @@ DEVICES = ("auto", "cpu", "cuda")
 # onnx, measured the same way: one batch of all 11 windows peaks at 466 MB (int8) / 667 MB
 # (fp32), over the target of half torch's peak, and is not faster; batches of 2 peak at
 # 212 / 473 MB and were as fast as 4 or 11 (int8) or faster (fp32). Same default, own numbers.
-DEFAULT_MAX_BATCH_WINDOWS = {"torch": 2, "onnx": 2}
+DEFAULT_MAX_BATCH_WINDOWS = {"torch": 2, "onnx": 2, "openvino": 2}
 # ONNX Runtime intra-op spinning (session.intra_op.allow_spinning), measured under the real
 # server on 2 vCPUs (service/README.md, "Intra-op spinning"): on is faster at every size
 # (25 tokens: 21.8 vs 30.1 ms int8, 34.9 vs 44.1 ms fp32), so on by default.
@@ -65,6 +65,8 @@ class Settings:
     precision: str = "fp32"
     device: str = "auto"  # torch only: auto = CUDA + fp16 when a GPU is present
     intra_op_spinning: bool = DEFAULT_INTRA_OP_SPINNING  # onnx only
+    # openvino only: where compiled blobs are kept between starts (None: compile every start).
+    openvino_cache_dir: Path | None = None
 
     @property
     def gunicorn_threads(self) -> int:
@@ -105,6 +107,7 @@ class Settings:
             precision=manifest.precision if manifest else "fp32",
             device=device,
             intra_op_spinning=_bool(env, "INTRA_OP_SPINNING", DEFAULT_INTRA_OP_SPINNING),
+            openvino_cache_dir=_cache_dir(env),
         )
 
     @property
@@ -184,6 +187,19 @@ def _label(env: Mapping[str, str], name: str) -> str | None:
     if raw is not None and (len(raw) > 200 or not raw.isprintable()):
         raise SettingsError(f"{name} is not valid: expected printable text of at most 200 chars")
     return raw
+
+
+def _cache_dir(env: Mapping[str, str]) -> Path | None:
+    raw = _raw(env, "OPENVINO_CACHE_DIR")
+    if raw is None:
+        return None
+    path = Path(raw)
+    if not path.is_absolute() or (path.exists() and not path.is_dir()):
+        raise SettingsError(
+            f"OPENVINO_CACHE_DIR={raw!r} is not valid: expected an absolute directory path "
+            "(created if missing)"
+        )
+    return path
 
 
 def _model_dir(env: Mapping[str, str], required: bool) -> Path | None:

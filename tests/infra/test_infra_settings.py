@@ -23,6 +23,9 @@ def test_default_runtime_is_onnx_fp32():
     assert (settings.model.runtime, settings.model.precision) == ("onnx", "fp32")
     assert make_settings(precision="int8").model.precision == "int8"
     assert make_settings(runtime="torch").model.runtime == "torch"
+    for precision in ("fp32", "bf16", "int8"):  # every pair service/manifest.py SUPPORTED lists
+        model = make_settings(runtime="openvino", precision=precision).model
+        assert (model.runtime, model.precision) == ("openvino", precision)
 
 
 def test_defaults_reproduce_the_seed_deployment():
@@ -114,11 +117,15 @@ def test_invokers_parse_from_json_list():
         ({"logLevel": "LOUD"}, 'logLevel: "LOUD" is not valid — one of DEBUG, INFO, WARNING, ERROR'),
         ({"repositoryKeepVersions": "0"}, "repositoryKeepVersions: 0 is not valid — a whole number 1…100"),
         ({"maxContextChars": "10"}, "maxContextChars: 10 is not valid"),
-        ({"runtime": "tensorflow"}, 'runtime: "tensorflow" is not valid — one of onnx, torch'),
-        ({"precision": "fp16"}, 'precision: "fp16" is not valid — one of fp32, int8'),
+        ({"runtime": "tensorflow"}, 'runtime: "tensorflow" is not valid — one of onnx, openvino, torch'),
+        ({"precision": "fp16"}, 'precision: "fp16" is not valid — one of fp32, bf16, int8'),
         (
             {"runtime": "torch", "precision": "int8"},
-            'precision: "int8" is not valid — fp32 with runtime torch (int8 needs runtime onnx)',
+            'precision: "int8" is not valid — fp32 with runtime torch',
+        ),
+        (
+            {"runtime": "onnx", "precision": "bf16"},
+            'precision: "bf16" is not valid — fp32 or int8 with runtime onnx',
         ),
         (
             {
@@ -128,7 +135,7 @@ def test_invokers_parse_from_json_list():
                 "cpuAlwaysAllocated": "true",
                 "runtime": "onnx",
             },
-            'runtime: "onnx" is not valid — torch with gpu nvidia-l4: the ONNX image runs on CPU only',
+            'runtime: "onnx" is not valid — torch with gpu nvidia-l4: the onnx image runs on CPU only',
         ),
     ],
 )

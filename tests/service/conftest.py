@@ -1,8 +1,8 @@
 """Fixtures for the service tests: a loaded tiny model, settings, a Flask test client.
 
 `runtime` is parametrized: every test that uses `served_model_dir`, `qa_model`, `settings` or
-`client` runs once on the torch backend and once on the ONNX Runtime backend, each from a
-directory baked by service.bootstrap (with its manifest), so both runtimes pass the same tests.
+`client` runs once on each backend (torch, ONNX Runtime, OpenVINO), each from a directory
+baked by service.bootstrap (with its manifest), so every runtime passes the same tests.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from service.app import create_app
 from service.model import QAModel
 from service.settings import Settings
 
-RUNTIMES = ("torch", "onnx")
+RUNTIMES = ("torch", "onnx", "openvino")
 
 
 @pytest.fixture(scope="session", params=RUNTIMES)

@@ -76,9 +76,11 @@ STAGES = [
     "builder",
     "model",
     "deps-onnx",
+    "deps-openvino",
     "deps-torch",
     "runtime-base",
     "runtime-onnx",
+    "runtime-openvino",
     "runtime-torch",
     "runtime",
 ]
@@ -101,16 +103,20 @@ def test_the_final_stage_is_chosen_by_the_runtime_build_arg_and_defaults_to_onnx
     assert global_args()["PRECISION"] == "fp32"
     final_from = [header for header, _ in stages()][-1]
     assert final_from == "runtime-${RUNTIME} AS runtime"
-    for runtime in ("onnx", "torch"):
+    for runtime in ("onnx", "openvino", "torch"):
         copies = [rest for kw, rest in stage(f"runtime-{runtime}") if kw == "COPY"]
         assert copies == [f"--from=deps-{runtime} /opt/venv /opt/venv"]
     model_runs = " ".join(rest for kw, rest in stage("model") if kw == "RUN")
-    assert "onnx/fp32|onnx/int8|torch/fp32" in model_runs  # anything else fails the build early
+    # anything else fails the build early; the list is service/manifest.py's SUPPORTED
+    from service.manifest import SUPPORTED
+
+    pairs = "|".join(f"{r}/{p}" for r, precisions in SUPPORTED.items() for p in precisions)
+    assert f"in {pairs})" in model_runs
 
 
 def test_no_runtime_stage_gets_torch_unless_it_is_the_torch_one():
     """The builder's venv (/opt/build: torch, transformers, onnx) is copied into no runtime."""
-    for name in ("runtime-base", "runtime-onnx", "runtime-torch", "runtime"):
+    for name in ("runtime-base", "runtime-onnx", "runtime-openvino", "runtime-torch", "runtime"):
         for kw, rest in stage(name):
             assert not (kw == "COPY" and "--from=builder" in rest), (name, rest)
             assert "/opt/build" not in rest, (name, rest)
@@ -126,6 +132,20 @@ def test_no_runtime_stage_gets_torch_unless_it_is_the_torch_one():
     assert "onnxruntime==" in onnx_reqs
     for heavy in ("torch", "transformers", "onnx=="):
         assert not re.search(rf"^{heavy}", onnx_reqs, re.M), heavy
+    ov_deps = stage("deps-openvino")
+    assert not any("torch==" in rest for kw, rest in ov_deps if kw == "RUN")
+    assert [rest for kw, rest in ov_deps if kw == "COPY"] == [
+        "requirements-openvino.txt constraints.txt /tmp/reqs/"
+    ]
+    assert any(
+        "find_spec(m) for m in ('torch', 'transformers', 'optimum', 'nncf')" in rest
+        for kw, rest in ov_deps
+        if kw == "RUN"
+    )
+    ov_reqs = (SERVICE / "requirements-openvino.txt").read_text(encoding="utf-8")
+    assert "openvino==" in ov_reqs
+    for heavy in ("torch", "transformers", "optimum", "nncf", "onnx"):
+        assert not re.search(rf"^{heavy}", ov_reqs, re.M), heavy
 
 
 def test_torch_comes_from_the_cpu_only_index_before_the_requirements():
@@ -145,16 +165,17 @@ def test_requirements_are_copied_before_code_and_the_model_has_its_own_layer():
     runtime = stage("runtime")
     copies = [rest for kw, rest in runtime if kw == "COPY"]
     assert copies == ["--from=model /model /model", ". /app/service/"]
-    for name in ("builder", "deps-onnx", "deps-torch"):
+    for name in ("builder", "deps-onnx", "deps-openvino", "deps-torch"):
         for kw, rest in stage(name):
             if kw == "COPY":
                 assert all(f.endswith(".txt") for f in rest.split()[:-1]), (name, rest)  # no code
     model_copies = [rest for kw, rest in stage("model") if kw == "COPY"]
     # Only the modules baking needs: app edits keep the model layer cached.
     assert model_copies == [
-        "__init__.py bootstrap.py manifest.py export.py tokenization.py /tmp/bake/service/"
+        "__init__.py bootstrap.py manifest.py export.py tokenization.py /tmp/bake/service/",
+        "openvino_export.py calibration.py calibration_corpus.json /tmp/bake/service/",
     ]
-    baked = {"bootstrap", "manifest", "export", "tokenization"}
+    baked = {"bootstrap", "manifest", "export", "tokenization", "openvino_export", "calibration"}
     for module in baked:
         text = (SERVICE / f"{module}.py").read_text(encoding="utf-8")
         if module == "bootstrap":  # --verify loads the whole service: it runs in the runtime stage
@@ -247,6 +268,10 @@ def ignored(patterns: list[str], path: str) -> bool:
         ("requirements-onnx.txt", False),
         ("requirements-torch.txt", False),
         ("requirements-build.txt", False),
+        ("requirements-openvino.txt", False),
+        ("calibration_corpus.json", False),
+        ("backends/openvino_backend.py", False),
+        ("models/qa/model.xml", True),
         ("export.py", False),
         ("manifest.py", False),
         ("backends/onnx_backend.py", False),
@@ -274,7 +299,8 @@ def test_every_runtime_requirement_is_pinned_like_the_repository():
     )
     assert result.returncode == 0, result.stderr
     pins = (SERVICE / "constraints.txt").read_text(encoding="utf-8")
-    for role in ("requirements-onnx.txt", "requirements-torch.txt", "requirements-build.txt"):
+    for role in ("requirements-onnx.txt", "requirements-openvino.txt", "requirements-torch.txt",
+                 "requirements-build.txt"):  # fmt: skip
         for line in (SERVICE / role).read_text(encoding="utf-8").splitlines():
             if line.strip() and not line.startswith(("#", "-r ")):
                 assert re.search(rf"^{re.escape(line.strip())}$", pins, re.M | re.I), (role, line)

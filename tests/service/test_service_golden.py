@@ -4,8 +4,8 @@ tests/service/golden_qa_4x.json holds what the real 4.57 pipeline answered on ti
 DistilBERT / BERT / RoBERTa checkpoints (made by tests/service/make_golden.py in a throwaway
 4.x venv). Here service/ (transformers 5.x, no pipeline) must give the same spans, and the
 same scores up to float noise, including top_k lists, max_answer_len, the impossible answer
-and the score merging of equal answers across overlapping windows. Checked for both runtimes:
-the torch backend, and the ONNX fp32 export of the same checkpoints (service.bootstrap).
+and the score merging of equal answers across overlapping windows. Checked for every runtime:
+the torch backend, and the ONNX and OpenVINO (strict f32) exports of the same checkpoints.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def golden_models(tmp_path_factory):
     return tmp_path_factory.mktemp("golden-models")
 
 
-@pytest.fixture(scope="module", params=["torch", "onnx"])
+@pytest.fixture(scope="module", params=["torch", "onnx", "openvino"])
 def agreements(request, golden_models):
     return {r.arch: r for r in compare_file(GOLDEN, golden_models, runtime=request.param)}
 
