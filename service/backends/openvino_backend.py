@@ -6,7 +6,8 @@ Precision is the manifest's: `fp32` compiles with INFERENCE_PRECISION_HINT=f32 (
 silent bf16 on CPUs that have it); `bf16` asks for bf16 execution where the CPU reports BF16
 in OPTIMIZATION_CAPABILITIES (AVX512_BF16 or AMX) and otherwise compiles f32, logs it once and
 reports it in /ready (`execution_precision`, `fallback`); `int8` is the statically quantised
-IR, its int8 region in int8 and the rest strict f32, so its answers do not change with the CPU.
+IR: its int8 region runs in int8, the rest (layer norms, softmax, GELU) in bf16 where the CPU
+has it - OpenVINO's own default there, and faster than f32 (docs/bench/openvino.md) - else f32.
 
 Compiled blobs: with `cache_dir`, OpenVINO stores the compiled model under a key of the model,
 the configuration, the CPU and its own version, and imports it on the next start instead of
@@ -34,8 +35,9 @@ from service.backends import KNOWN_INPUTS
 log = logging.getLogger(__name__)
 
 OUTPUTS = ("start_logits", "end_logits")
-# Manifest precision -> INFERENCE_PRECISION_HINT for the layers not already int8.
-HINTS = {"fp32": "f32", "bf16": "bf16", "int8": "f32"}
+# Manifest precision -> INFERENCE_PRECISION_HINT for the layers not already int8 (bf16 only
+# where the CPU has it).
+HINTS = {"fp32": "f32", "bf16": "bf16", "int8": "bf16"}
 
 
 def cpu_has_bf16(core: ov.Core) -> bool:
@@ -78,10 +80,12 @@ class OpenVinoBackend:
         self.fallback: str | None = None
         if hint == "bf16" and not bf16_probe(core):
             hint = "f32"
-            self.fallback = "bf16 requested, this CPU has no bf16 support: running fp32"
-            log.warning(self.fallback, extra={"precision": precision, "execution_precision": "fp32"})
+            if precision == "bf16":
+                self.fallback = "bf16 requested, this CPU has no bf16 support: running fp32"
+                log.warning(self.fallback, extra={"precision": precision, "execution_precision": "fp32"})
         self.precision = precision
-        self.execution_precision = {"f32": "fp32", "bf16": "bf16"}[hint] if precision != "int8" else "int8"
+        rest = {"f32": "fp32", "bf16": "bf16"}[hint]
+        self.execution_precision = f"int8+{rest}" if precision == "int8" else rest
         t0 = time.perf_counter()
         # By path, not read_model(): on a cache hit OpenVINO then skips reading the IR too.
         path = Path(model_dir) / model_file

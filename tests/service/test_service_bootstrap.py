@@ -62,12 +62,15 @@ def test_round_trip_from_a_local_checkpoint(tiny_model_factory, tmp_path, capsys
     assert ready["backend"] == runtime
 
 
-def test_int8_needs_the_onnx_runtime(tiny_model_dir, tmp_path, capsys):
-    argv = ["--source", str(tiny_model_dir), "--out", str(tmp_path / "o"), "--runtime", "torch"]
-    assert bootstrap.main([*argv, "--precision", "int8"]) == 1
+@pytest.mark.parametrize("case", [("torch", "int8", "fp32"), ("onnx", "bf16", "fp32, int8")])
+def test_a_precision_the_runtime_does_not_serve_is_refused(tiny_model_dir, tmp_path, capsys, case):
+    runtime, precision, serves = case
+    argv = ["--source", str(tiny_model_dir), "--out", str(tmp_path / "o"), "--runtime", runtime]
+    assert bootstrap.main([*argv, "--precision", precision]) == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["error: --precision int8 is not available for --runtime torch (it serves fp32; "
-                   "int8 needs --runtime onnx)"]  # fmt: skip
+    assert err == [
+        f"error: --precision {precision} is not available for --runtime {runtime} (it serves {serves})"
+    ]
 
 
 def test_verify_only(tiny_model_dir, capsys):

@@ -34,7 +34,7 @@ CONTEXT = (
 ) * 20
 # Best spans equal to OpenVINO fp32's on the golden cases of the three tiny checkpoints;
 # measured shares are in docs/bench/openvino.md; each floor allows one or two cases less.
-AGREEMENT_FLOOR = {"bf16": 0.97, "int8": 0.97}
+AGREEMENT_FLOOR = {"bf16": 0.97, "int8": 0.95}
 
 
 def _load(model_dir: Path, **kwargs) -> QAModel:
@@ -62,13 +62,13 @@ def test_strict_fp32_matches_onnx_logits_and_spans(baked_model_factory, arch):
 
 @pytest.mark.parametrize("precision", sorted(AGREEMENT_FLOOR))
 def test_bf16_and_int8_spans_agree_with_fp32_on_the_golden_cases(baked_model_factory, precision):
-    if precision == "bf16" and not cpu_has_bf16(__import__("openvino").Core()):
-        pytest.skip("this CPU has no bf16: bf16 runs as fp32 (the fallback test covers it)")
+    if not cpu_has_bf16(__import__("openvino").Core()):
+        pytest.skip("this CPU has no bf16: measured where it has (the fallback test covers the rest)")
     agree = total = 0
     for arch in ARCHS:
         fp32 = _load(baked_model_factory("openvino", "fp32", arch))
         other = _load(baked_model_factory("openvino", precision, arch))
-        assert other.backend.execution_precision == precision
+        assert other.backend.execution_precision == {"bf16": "bf16", "int8": "int8+bf16"}[precision]
         for case in CASES[arch]:
             want = fp32.predict(case["question"], case["context"]).best
             got = other.predict(case["question"], case["context"]).best
@@ -136,6 +136,20 @@ def test_bf16_runs_bf16_where_the_probe_says_the_cpu_has_it(baked_model_factory)
     )
     assert backend.execution_precision == "bf16" and backend.fallback is None
     assert "fallback" not in backend.describe()
+
+
+@pytest.mark.parametrize(("has_bf16", "rest"), [(True, "bf16"), (False, "f32")])
+def test_int8_runs_its_remainder_in_bf16_only_where_the_cpu_has_it(baked_model_factory, has_bf16, rest):
+    backend = OpenVinoBackend(
+        baked_model_factory("openvino", "int8"),
+        num_threads=1,
+        precision="int8",
+        bf16_probe=lambda core: has_bf16,
+    )
+    assert backend.execution_precision == f"int8+{'bf16' if has_bf16 else 'fp32'}"
+    assert backend.fallback is None  # nothing requested was refused
+    if rest == "f32" or cpu_has_bf16(__import__("openvino").Core()):
+        assert backend.compiled.get_property("INFERENCE_PRECISION_HINT").to_string() == rest
 
 
 def _feeds() -> dict[str, np.ndarray]:

@@ -1,0 +1,1 @@
+"""Benchmark studies: one question each, answered by measurement (results in docs/bench/)."""
