@@ -20,7 +20,7 @@ from infra import limits
 from infra.limits import Cpu
 
 # The service's manifest declares what an image can serve (stdlib only, no service deps).
-from service.manifest import PRECISIONS, RUNTIMES, SUPPORTED
+from service.manifest import AUTO_PRECISION, DEFAULT_PRECISION, PRECISIONS, RUNTIMES, SUPPORTED
 
 PLATFORMS = ("cloudrun", "knative")
 BUILDERS = ("docker", "cloudbuild")
@@ -303,11 +303,13 @@ def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: 
     if not region:
         r.problems.append("gcp:region: not set — run `pulumi config set gcp:region us-central1`")
 
+    runtime = r.choice("runtime", RUNTIMES)
+    precision = r.choice("precision", (AUTO_PRECISION, *PRECISIONS))
     model = ModelSettings(
         id=r.text("modelId"),
         revision=r.text("modelRevision"),
-        runtime=r.choice("runtime", RUNTIMES),
-        precision=r.choice("precision", PRECISIONS),
+        runtime=runtime,
+        precision=DEFAULT_PRECISION.get(runtime, precision) if precision == AUTO_PRECISION else precision,
     )
     if model.id and not _MODEL_ID.match(model.id):
         r.fail(

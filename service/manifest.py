@@ -37,6 +37,10 @@ PRECISIONS = ("fp32", "bf16", "int8")
 # Precisions each runtime can serve. onnx int8: dynamic quantisation; openvino int8: NNCF
 # static; openvino bf16: bf16 execution where the CPU has it, fp32 elsewhere. torch: fp32.
 SUPPORTED = {"onnx": ("fp32", "int8"), "openvino": ("fp32", "bf16", "int8"), "torch": ("fp32",)}
+# What a deployment's `precision: auto` bakes for each runtime: its fastest full-precision mode
+# (openvino: bf16 execution where the CPU has it, fp32 elsewhere); see docs/openvino.md.
+AUTO_PRECISION = "auto"
+DEFAULT_PRECISION = {"onnx": "fp32", "openvino": "bf16", "torch": "fp32"}
 DEFAULT_MODEL_FILE = {"onnx": "model.onnx", "openvino": "model.xml", "torch": "model.safetensors"}
 # What a manifest-less directory is recognised by (served as torch, unverified).
 LEGACY_TORCH_WEIGHTS = ("model.safetensors", "pytorch_model.bin")

@@ -27,6 +27,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 T0 = time.perf_counter()
+# The protocol (one JSON object per line) gets its own copy of fd 1; fd 1 itself then points at
+# stderr, so whatever the libraries print, from Python or from C++, cannot interleave with it.
+PROTOCOL = os.fdopen(os.dup(1), "w")
+os.dup2(2, 1)
+sys.stdout = sys.stderr
+
+
+def reply(obj: dict) -> None:
+    PROTOCOL.write(json.dumps(obj) + "\n")
+    PROTOCOL.flush()
 
 MAX_LENGTH, STRIDE = 384, 128  # = service/tokenization.py's defaults for this model
 
@@ -159,22 +169,22 @@ def main() -> int:
     parser.add_argument("--ov-config", default="{}")
     args = parser.parse_args()
     if args.mode == "prepare":
-        print(json.dumps(prepare(args.kind, args.checkpoint, args.out)))
+        reply(prepare(args.kind, args.checkpoint, args.out))
         return 0
     peer = Peer(args.kind, args.model, args.threads, json.loads(args.ov_config))
     request = json.loads(sys.stdin.readline())
     answer, ms = peer.answer(request["question"], request["context"])
-    print(json.dumps({"ready_s": time.perf_counter() - T0, "answer": answer, "ms": ms}), flush=True)
+    reply({"ready_s": time.perf_counter() - T0, "answer": answer, "ms": ms})
     if args.mode == "once":
-        print(json.dumps({"vmhwm_mb": vmhwm_mb()}), flush=True)
+        reply({"vmhwm_mb": vmhwm_mb()})
         return 0
     for line in sys.stdin:
         request = json.loads(line)
         if request.get("op") == "quit":
             break
         answer, ms = peer.answer(request["question"], request["context"])
-        print(json.dumps({"answer": answer, "ms": ms}), flush=True)
-    print(json.dumps({"vmhwm_mb": vmhwm_mb()}), flush=True)
+        reply({"answer": answer, "ms": ms})
+    reply({"vmhwm_mb": vmhwm_mb()})
     return 0
 
 

@@ -118,7 +118,7 @@ def test_invokers_parse_from_json_list():
         ({"repositoryKeepVersions": "0"}, "repositoryKeepVersions: 0 is not valid — a whole number 1…100"),
         ({"maxContextChars": "10"}, "maxContextChars: 10 is not valid"),
         ({"runtime": "tensorflow"}, 'runtime: "tensorflow" is not valid — one of onnx, openvino, torch'),
-        ({"precision": "fp16"}, 'precision: "fp16" is not valid — one of fp32, bf16, int8'),
+        ({"precision": "fp16"}, 'precision: "fp16" is not valid — one of auto, fp32, bf16, int8'),
         (
             {"runtime": "torch", "precision": "int8"},
             'precision: "int8" is not valid — fp32 with runtime torch',
