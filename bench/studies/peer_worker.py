@@ -38,6 +38,7 @@ def reply(obj: dict) -> None:
     PROTOCOL.write(json.dumps(obj) + "\n")
     PROTOCOL.flush()
 
+
 MAX_LENGTH, STRIDE = 384, 128  # = service/tokenization.py's defaults for this model
 
 
