@@ -18,10 +18,17 @@ def test_every_project_key_has_type_default_and_description():
         assert len(entry.get("description", "")) > 20, key
 
 
-def test_default_runtime_is_onnx_fp32():
+def test_default_runtime_is_openvino_and_auto_precision_follows_the_runtime():
     settings = make_settings()
-    assert (settings.model.runtime, settings.model.precision) == ("onnx", "fp32")
+    assert (settings.model.runtime, settings.model.precision) == ("openvino", "bf16")
     assert make_settings(precision="int8").model.precision == "int8"
+    assert (
+        make_settings(runtime="onnx").model.precision,
+        make_settings(runtime="torch").model.precision,
+    ) == (
+        "fp32",
+        "fp32",
+    )
     assert make_settings(runtime="torch").model.runtime == "torch"
     for precision in ("fp32", "bf16", "int8"):  # every pair service/manifest.py SUPPORTED lists
         model = make_settings(runtime="openvino", precision=precision).model

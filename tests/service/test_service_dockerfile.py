@@ -98,9 +98,15 @@ def test_multi_stage_from_a_digest_pinned_slim_python():
         assert image in allowed, f"FROM {image} is neither the pinned base nor a stage"
 
 
-def test_the_final_stage_is_chosen_by_the_runtime_build_arg_and_defaults_to_onnx():
-    assert global_args()["RUNTIME"] == "onnx"
-    assert global_args()["PRECISION"] == "fp32"
+def test_the_final_stage_is_chosen_by_the_runtime_build_arg_and_defaults_to_the_stack_default():
+    from infra.stack_config import config_schema
+    from service.manifest import AUTO_PRECISION, DEFAULT_PRECISION
+
+    schema = config_schema()
+    runtime, precision = schema["runtime"]["default"], schema["precision"]["default"]
+    assert global_args()["RUNTIME"] == runtime == "openvino"
+    assert precision == AUTO_PRECISION
+    assert global_args()["PRECISION"] == DEFAULT_PRECISION[runtime] == "bf16"
     final_from = [header for header, _ in stages()][-1]
     assert final_from == "runtime-${RUNTIME} AS runtime"
     for runtime in ("onnx", "openvino", "torch"):
