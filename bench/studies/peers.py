@@ -362,6 +362,13 @@ def check_targets(rows: dict, sizes: dict, agree: dict | None) -> dict:
     }
 
 
+def _size_key(label: str) -> str:
+    """Row label -> its venv in result["site_packages"] ("project onnx", "optimum-intel", ...)."""
+    if label.startswith("project "):
+        return " ".join(label.split()[:2])
+    return "optimum-intel" if label.startswith("optimum-intel") else "optimum + ORT"
+
+
 def render_markdown(result: dict) -> str:
     lines = [
         f"CPU: {result['cpu'].get('Model name', '?')}, {result['threads']} threads; flags include "
@@ -372,7 +379,7 @@ def render_markdown(result: dict) -> str:
         "|---|---|---|---|---|---|---|---|",
     ]
     for label, row in result["rows"].items():
-        size = result["site_packages"].get(label.split(" (")[0]) or {}
+        size = result["site_packages"].get(_size_key(label)) or {}
         how = "HTTP (gunicorn)" if row["side"] == "project" else "in-process"
         p = row["p50_ms"]
         lines.append(
@@ -403,7 +410,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--agreement", action="store_true", help="also span agreement on the golden cases")
     parser.add_argument("--only", help="comma-separated labels to run (default all)")
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--render", type=Path, metavar="JSON", help="only print the table of a report")
     args = parser.parse_args(argv)
+    if args.render:
+        print(render_markdown(json.loads(args.render.read_text(encoding="utf-8"))))
+        return 0
     args.samples = [int(x) for x in args.samples.split(",")]
     args.out.mkdir(parents=True, exist_ok=True)
     MODELS.mkdir(exist_ok=True)
