@@ -141,8 +141,10 @@ def test_no_runtime_stage_gets_torch_unless_it_is_the_torch_one():
     ov_deps = stage("deps-openvino")
     assert not any("torch==" in rest for kw, rest in ov_deps if kw == "RUN")
     assert [rest for kw, rest in ov_deps if kw == "COPY"] == [
-        "requirements-openvino.txt constraints.txt /tmp/reqs/"
+        "requirements-openvino.txt openvino-unused.txt constraints.txt /tmp/reqs/"
     ]
+    prune = next(rest for kw, rest in ov_deps if kw == "RUN" and "openvino-unused.txt" in rest)
+    assert "available_devices == ['CPU']" in prune  # the pruned wheel still serves the CPU
     assert any(
         "find_spec(m) for m in ('torch', 'transformers', 'optimum', 'nncf')" in rest
         for kw, rest in ov_deps
@@ -275,6 +277,7 @@ def ignored(patterns: list[str], path: str) -> bool:
         ("requirements-torch.txt", False),
         ("requirements-build.txt", False),
         ("requirements-openvino.txt", False),
+        ("openvino-unused.txt", False),
         ("calibration_corpus.json", False),
         ("backends/openvino_backend.py", False),
         ("models/qa/model.xml", True),
