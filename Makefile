@@ -23,21 +23,23 @@ PULUMI_ENV = command -v pulumi >/dev/null || { \
 	    export PULUMI_CONFIG_PASSPHRASE=""; fi; fi; \
 	pulumi stack select "$(STACK)" --create >/dev/null
 
-.PHONY: help install test lint fmt serve render stack preview up destroy bench lock clean
+.PHONY: help install test test-fast lint fmt serve render stack preview up destroy rollout rollback bench lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 install: $(VENV)/.installed ## create .venv with the pinned dependencies (idempotent)
 
+# Progress goes to stderr, so that a first `make render … > file` still writes only the render.
+# A torch wheel already on this machine (offline CI) first, else PyTorch's CPU index.
 $(VENV)/.installed: requirements-dev.txt service/requirements*.txt constraints.txt
-	test -x $(PY) || python3 -m venv $(VENV)
-	$(PIP) install -q --upgrade pip
-	# A wheel already on this machine (offline CI) first, else PyTorch's CPU index.
-	$(PIP) install -q --no-deps --no-index torch==$(TORCH_VERSION) 2>/dev/null \
-	  || $(PIP) install -q --no-deps --index-url $(TORCH_INDEX) torch==$(TORCH_VERSION)
-	$(PIP) install -q -r requirements-dev.txt -c constraints.txt
-	touch $@
+	@echo "make install: setting up $(VENV) (pinned, CPU-only torch)" >&2
+	@test -x $(PY) || python3 -m venv $(VENV) >&2
+	@$(PIP) install -q --upgrade pip >&2
+	@$(PIP) install -q --no-deps --no-index torch==$(TORCH_VERSION) >&2 2>/dev/null \
+	  || $(PIP) install -q --no-deps --index-url $(TORCH_INDEX) torch==$(TORCH_VERSION) >&2
+	@$(PIP) install -q -r requirements-dev.txt -c constraints.txt >&2
+	@touch $@
 
 test: install ## the whole offline suite: lint, unit/integration tests, policy checks (what CI runs)
 	$(VENV)/bin/ruff check .
@@ -46,6 +48,11 @@ test: install ## the whole offline suite: lint, unit/integration tests, policy c
 	@# The policy pack on the offline render of every shipped stack: any mandatory violation fails.
 	@status=0; for file in Pulumi.*.yaml; do stack=$${file#Pulumi.}; stack=$${stack%.yaml}; \
 	  $(PY) -m policy check "$$stack" || status=1; done; exit $$status
+
+test-fast: install ## the inner loop: ruff + the unit tests, skipping `slow` ones (processes, servers, exports)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) -m pytest -q -m "not slow"
 
 lint: install ## ruff check + format check
 	$(VENV)/bin/ruff check .
@@ -56,7 +63,7 @@ fmt: install ## apply ruff's fixes and formatting
 	$(VENV)/bin/ruff format .
 
 render: install ## offline render of a stack: make render STACK=dev [FORMAT=json|yaml|markdown]
-	$(PY) -m infra render $(STACK) --format $(or $(FORMAT),markdown)
+	@$(PY) -m infra render $(STACK) --format $(or $(FORMAT),markdown)
 
 stack: ## select STACK with the Pulumi CLI, creating it on first use (then `pulumi config set …` works)
 	@$(PULUMI_ENV); echo "selected stack $(STACK)"
@@ -70,6 +77,12 @@ up: install ## pulumi up for STACK
 destroy: install ## pulumi destroy for STACK (prod keeps deletion protection until you turn it off)
 	@$(PULUMI_ENV); pulumi destroy --stack "$(STACK)"
 
+rollout: install ## gated rollout of STACK: candidate at 0 %, gate, [STEPS=10,50 SOAK=5m] canary steps, promote (docs/rollout.md)
+	@$(PULUMI_ENV); $(PY) -m infra rollout "$(STACK)" $(if $(STEPS),--steps "$(STEPS)") $(if $(SOAK),--soak "$(SOAK)")
+
+rollback: install ## put STACK's traffic back on the previous revision (or drop the candidate's share)
+	@$(PULUMI_ENV); $(PY) -m infra rollback "$(STACK)"
+
 bench: install ## ~20 s local load test, report + plots in bench/out/demo [URL= PRESET= RPS= DURATION= FROM_ZERO=1 SCALE_OUT_AT=]
 	$(PY) -m bench demo $(if $(URL),--url "$(URL)") --preset "$(or $(PRESET),tiny)" \
 	  --rps "$(or $(RPS),10)" --duration "$(or $(DURATION),20)" $(if $(FROM_ZERO),--from-zero) \
@@ -77,12 +90,12 @@ bench: install ## ~20 s local load test, report + plots in bench/out/demo [URL= 
 
 serve: install ## run the service locally, as in the image (gunicorn): make serve MODEL_DIR=models/qa [PORT=8080]
 	@test -n "$(MODEL_DIR)" || { echo "set MODEL_DIR: make serve MODEL_DIR=DIR (make one with" \
-	  "python -m service.bootstrap --source HUB_ID --out DIR, or python -m bench.fake_model DIR)" >&2; exit 2; }
+	  "python -m service.bake --source HUB_ID --out DIR, or python -m bench.fake_model DIR)" >&2; exit 2; }
 	MODEL_DIR="$(MODEL_DIR)" $(if $(PORT),PORT="$(PORT)") $(PY) -m service
 
 .PHONY: bench-serving
-bench-serving: install ## service speed/memory (distilbert-base shapes): STUDY=runtimes|spinning|batching (bench/out/runtimes), else issue 3's torch run (bench/out/serving)
-	$(if $(STUDY),$(PY) -m bench.runtimes --study "$(STUDY)" $(if $(filter runtimes,$(STUDY)),--site-packages),$(PY) -m bench.serving)
+bench-serving: install ## service speed/memory (distilbert-base shapes): STUDY=runtimes|spinning|batching (bench/out/runtimes), else the torch serving study (bench/out/serving)
+	$(if $(STUDY),$(PY) -m bench.studies.runtimes --study "$(STUDY)" $(if $(filter runtimes,$(STUDY)),--site-packages),$(PY) -m bench.studies.serving)
 
 lock: install ## re-pin constraints.txt from the current .venv
 	{ echo "# Full transitive pin set (pip freeze of a working .venv). Update with \`make lock\`."; \

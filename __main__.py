@@ -1,101 +1,47 @@
-"""Compose the stack: settings → APIs → image → identity → model service → outputs.
+"""Compose the stack: settings → plan → components → outputs.
 
 The model service runs on Cloud Run, or (`platform: knative`) on Knative Serving in a GKE cluster
-the stack creates; both render the same ModelServiceSpec and export the same outputs.
+the stack creates; both render the same ModelServiceSpec and export the same outputs. What each
+component gets is decided in infra/plan.py.
 """
-
-from pathlib import Path
 
 import pulumi
 
-from infra.cloud_run import CloudRunModelService, CloudRunModelServiceArgs
-from infra.gke import GkeCluster, cluster_args
-from infra.identity import RuntimeIdentity, RuntimeIdentityArgs
-from infra.image import ModelImage, ModelImageArgs
-from infra.knative import (
-    KnativeInstall,
-    KnativeModelService,
-    install_args,
-    knative_curl_example,
-    service_args,
-)
-from infra.project_services import ProjectServices, ProjectServicesArgs
-from infra.registry import ArtifactRepository, ArtifactRepositoryArgs
-from infra.settings import INGRESS, load_settings
-from infra.spec import curl_example, image_build_args, model_service_spec
+from infra import plan
+from infra.components.cloud_run import CloudRunModelService
+from infra.components.gke import GkeCluster
+from infra.components.identity import RuntimeIdentity
+from infra.components.image import ModelImage
+from infra.components.knative import KnativeInstall, KnativeModelService, knative_curl_example
+from infra.components.monitoring import ServiceMonitoring
+from infra.components.project_services import ProjectServices
+from infra.components.registry import ArtifactRepository
+from infra.rollout import keys as rollout
+from infra.settings import settings_from_pulumi
+from infra.spec import curl_example
 
-ROOT = Path(__file__).resolve().parent
-PLATFORM_APIS = {
-    "cloudrun": ["run.googleapis.com"],
-    "knative": ["container.googleapis.com", "compute.googleapis.com"],
-}
-
-settings = load_settings()
+settings = settings_from_pulumi()
 name = settings.service.name
-builds_image = not settings.image.prebuilt
+public = settings.access.public
 
-apis = ProjectServices(
-    "apis",
-    ProjectServicesArgs(
-        project=settings.project,
-        apis=PLATFORM_APIS[settings.platform]
-        + ["iam.googleapis.com"]
-        + (["artifactregistry.googleapis.com"] if builds_image else [])
-        + (["cloudbuild.googleapis.com"] if builds_image and settings.image.builder == "cloudbuild" else []),
-    ),
-)
+apis = ProjectServices("apis", plan.project_services_args(settings))
 needs_apis = pulumi.ResourceOptions(depends_on=apis.resources)
 
 repository_url = ""
-if builds_image:
-    repository = ArtifactRepository(
-        "images",
-        ArtifactRepositoryArgs(
-            project=settings.project,
-            location=settings.region,
-            repository_id=f"{name}-images",
-            keep_versions=settings.image.keep_versions,
-            labels=settings.labels,
-        ),
-        opts=needs_apis,
-    )
-    repository_url = repository.url
+if not settings.image.prebuilt:
+    repository_url = ArtifactRepository("images", plan.repository_args(settings), opts=needs_apis).url
+image = ModelImage("model-image", plan.image_args(settings, repository_url), opts=needs_apis)
+identity = RuntimeIdentity("runtime", plan.identity_args(settings), opts=needs_apis)
+spec = plan.model_service_spec(settings, image.ref)
 
-image = ModelImage(
-    "model-image",
-    ModelImageArgs(
-        project=settings.project,
-        region=settings.region,
-        repository_url=repository_url,
-        image_name=name,
-        root=ROOT,
-        context="service",
-        dockerfile="service/Dockerfile",
-        build_args=image_build_args(settings),
-        builder=settings.image.builder,
-        prebuilt=settings.image.prebuilt,
-    ),
-    opts=needs_apis,
-)
-
-identity = RuntimeIdentity(
-    "runtime",
-    RuntimeIdentityArgs(
-        project=settings.project,
-        account_id=f"{name[:22].rstrip('-')}-runtime",
-        display_name=f"{name} model service runtime",
-    ),
-    opts=needs_apis,
-)
-
-spec = model_service_spec(settings, image.ref)
-public = settings.access.public
+kubernetes_provider = None
 if settings.platform == "knative":
-    gke = GkeCluster("gke", cluster_args(settings), opts=needs_apis)
-    knative = KnativeInstall("knative", install_args(settings, gke.provider), opts=needs_apis)
+    gke = GkeCluster("gke", plan.cluster_args(settings), opts=needs_apis)
+    kubernetes_provider = gke.provider
+    knative = KnativeInstall("knative", plan.install_args(settings, gke.provider), opts=needs_apis)
     service = KnativeModelService(
         name,
-        service_args(
+        plan.knative_service_args(
             settings,
             spec,
             provider=gke.provider,
@@ -109,24 +55,25 @@ if settings.platform == "knative":
     pulumi.export("ingressIp", knative.ingress_ip)
     pulumi.export("getCredentials", gke.get_credentials)
 else:
-    service = CloudRunModelService(
-        name,
-        CloudRunModelServiceArgs(
-            spec=spec,
-            project=settings.project,
-            region=settings.region,
-            service_account=identity.email,
-            ingress=INGRESS[settings.access.ingress],
-            invokers=(["allUsers"] if public else []) + list(settings.access.invokers),
-            deletion_protection=settings.deletion_protection,
-            # Who may call it, as the stack intends; the policy pack holds IAM grants against this.
-            labels={**settings.labels, "access": "public" if public else "private"},
-        ),
-        opts=needs_apis,
-    )
+    service = CloudRunModelService(name, plan.cloud_run_args(settings, spec, identity.email), opts=needs_apis)
     curl = service.url.apply(lambda url: curl_example(url, public))
+
+if settings.monitoring.enabled:
+    ServiceMonitoring(
+        f"{name}-monitoring",
+        plan.monitoring_args(settings, spec, url=service.url, kubernetes_provider=kubernetes_provider),
+        opts=pulumi.ResourceOptions(depends_on=[*apis.resources, service]),
+    )
 
 pulumi.export("url", service.url)
 pulumi.export("image", image.ref)
 pulumi.export("serviceAccount", identity.email)
 pulumi.export("curl", curl)
+# Read by `python -m infra rollout|rollback` between phases (docs/rollout.md).
+pulumi.export(rollout.NEW_REVISION, service.new_revision)
+pulumi.export(rollout.SERVING_OUTPUT, service.serving_revision)
+pulumi.export(rollout.PREVIOUS_OUTPUT, service.previous_revision)
+pulumi.export(rollout.CANDIDATE_REVISION, service.candidate_revision)
+pulumi.export(rollout.CANDIDATE_SHARE, service.candidate_percent)
+pulumi.export(rollout.CANDIDATE_URL, service.candidate_url)
+pulumi.export(rollout.MODEL_REVISION, settings.model.revision)

@@ -1,4 +1,4 @@
-"""`python -m bench {load,report,coldstart,cost,demo}` — see bench/README.md."""
+"""`python -m bench {load,report,coldstart,cost,demo,gpu}` — see bench/README.md."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from bench import cli_coldstart, cli_cost, cli_load, demo
+from bench import cli_coldstart, cli_cost, cli_load, demo, gpu
 from bench.cli_common import CliError, Parser
 
 
@@ -20,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_coldstart.add_coldstart(commands)
     demo.add_demo(commands)
     cli_cost.add_cost(commands)
+    gpu.add_gpu(commands)
     return parser
 
 

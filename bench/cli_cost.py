@@ -6,8 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
-from bench import cost
 from bench.cli_common import CliError, non_negative_float, positive_float
+from infra import cost
 
 
 def add_cost(commands: argparse._SubParsersAction) -> None:
@@ -16,7 +16,7 @@ def add_cost(commands: argparse._SubParsersAction) -> None:
         help="monthly Cloud Run cost of a stack's settings at a steady request rate",
         description="Estimate a stack's monthly Cloud Run bill (request- or instance-based "
         "billing, as the stack says) and compare it with always-on instances of the same size. "
-        "Prices: bench/prices.py.",
+        "Prices: infra/cost/prices.py.",
     )
     p.add_argument("stack", metavar="STACK", help="stack name: reads Pulumi.yaml + Pulumi.STACK.yaml")
     p.add_argument("--rps", type=non_negative_float, required=True, help="steady requests per second")
@@ -61,13 +61,17 @@ def latency_from_report(path: Path) -> float:
 def load_inputs(stack: str, overrides: list[str]) -> cost.CostInputs:
     # Imported here: infra pulls in Pulumi, which `bench load` never needs.
     try:
-        from infra import stack_config  # noqa: PLC0415
-        from infra.settings import SettingsError  # noqa: PLC0415
+        from infra.settings import (  # noqa: PLC0415
+            SettingsError,
+            StackConfigError,
+            parse_overrides,
+            settings_from_stack_files,
+        )
     except ImportError as exc:
         raise CliError(f"cannot read stacks: {exc}") from None
     try:
-        settings = stack_config.load_settings(stack, stack_config.parse_overrides(overrides))
-    except stack_config.StackConfigError as exc:
+        settings = settings_from_stack_files(stack, parse_overrides(overrides))
+    except StackConfigError as exc:
         raise CliError(str(exc)) from None
     except SettingsError as exc:
         raise CliError(f"stack {stack!r} has invalid settings: " + "; ".join(exc.problems)) from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -201,8 +202,9 @@ def parse_headers(pairs: list[str]) -> dict[str, str]:
 
 def cmd_load(args: argparse.Namespace) -> int:
     headers = parse_headers(args.header)
+    config = config_from_args(args, headers)  # bad arguments fail before gcloud is asked for a token
     token, source = auth.resolve_token(args.url, args.token, use_gcloud=not args.no_gcloud)
-    config = config_from_args(args, {**headers, **auth.auth_headers(token)})
+    config = dataclasses.replace(config, headers={**headers, **auth.auth_headers(token)})
     if token:
         print(f"auth: identity token from {source}", file=sys.stderr)
     result = run_load(config, progress=not args.quiet)

@@ -21,13 +21,12 @@ from bench import cli_load, records
 from bench.cli_common import CliError, non_negative_float, parse_env, positive_float, seconds
 from bench.load import LoadConfig, run_load
 from bench.local_service import LocalService, ServiceStartError
+from bench.models import ensure_model
 from bench.payloads import load_payloads
 from bench.proxy import FrontEndProxy
 from bench.report import ColdStartRule, render_markdown
 
 DEFAULT_OUT = Path("bench/out/demo")
-# Shared with bench/serving.py: one generated checkpoint per preset (git-ignored).
-MODELS = Path(__file__).resolve().parent.parent / "models"
 PRESETS = ("tiny", "distilbert-base")
 
 
@@ -54,17 +53,6 @@ def add_demo(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR", help=f"default {DEFAULT_OUT}")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=cmd_demo)
-
-
-def ensure_model(preset: str, root: Path = MODELS) -> Path:
-    """The generated checkpoint for `preset`, built once and reused."""
-    path = root / preset
-    if not (path / "config.json").is_file() or not any(path.glob("*.safetensors")):
-        print(f"generating a random-weight {preset} checkpoint in {path} …", file=sys.stderr)
-        from bench.fake_model import make_fake_qa_model  # noqa: PLC0415 — torch: only when needed
-
-        make_fake_qa_model(path, preset=preset)
-    return path
 
 
 def _load(args: argparse.Namespace, url: str) -> int:

@@ -31,6 +31,20 @@ def parse_server_timing(value: str | None) -> dict[str, float]:
     return result
 
 
+def timing_params(value: str | None, metric: str) -> dict[str, str]:
+    """The parameters other than `dur` of one metric: `'batch;dur=2;size=3'`, "batch" → `{'size': '3'}`.
+
+    The service reports a dynamic batch's size this way (service/app.py).
+    """
+    for part in (value or "").split(","):
+        name, _, params = part.strip().partition(";")
+        if name.strip().lower() != metric:
+            continue
+        pairs = (p.partition("=") for p in params.split(";") if "=" in p)
+        return {k.strip().lower(): v.strip().strip('"') for k, _, v in pairs if k.strip().lower() != "dur"}
+    return {}
+
+
 def parse_count(value: str | None) -> int | None:
     try:
         return int(value) if value is not None else None

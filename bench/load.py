@@ -1,5 +1,8 @@
 """Load generator: open loop (fixed arrival rate) or closed loop (fixed concurrency).
 
+Over ~300 lines on purpose: both loops share the request, timing and cancellation code, and
+splitting them apart would scatter what makes their numbers comparable.
+
 Open loop (`rps`): request i is due at a fixed time (i / rps, or Poisson arrivals) and is
 sent then, whether or not earlier requests have answered — so a slow server shows up as
 queueing and rising latency, not as a politely slower client. At most `max_outstanding`

@@ -1,7 +1,7 @@
 """Run `python -m service` as a child process on a free port: the one way bench starts it.
 
 `spawn` / `stop_process` / `peak_rss_mb` are shared by the demo (`LocalService`), the start-up
-timer (bench.coldstart) and the serving benchmarks (bench.serving, bench.runtimes).
+timer (bench.coldstart) and the serving benchmarks (bench.studies.serving, bench.studies.runtimes).
 """
 
 from __future__ import annotations

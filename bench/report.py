@@ -1,5 +1,8 @@
 """From request records to `report.json` and a markdown summary.
 
+Over ~300 lines on purpose: the definitions below and the code that applies them stay in one
+file, so the report cannot drift from what it says it measures.
+
 Definitions (also written into every report under "definitions"):
 
 * Latency percentiles are over successful (2xx) requests, client side (send → body read),

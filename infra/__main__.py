@@ -3,19 +3,24 @@
 python -m infra render STACK [--format json|yaml|markdown] [--set key=value ...]
 python -m infra diff BASE.json HEAD.json [--stack NAME]
 python -m infra config-table [--write README.md]
+python -m infra rollout STACK [--steps 10,50] [--soak 5m]   (real Pulumi CLI: docs/rollout.md)
+python -m infra rollback STACK
+python -m infra monitoring-tables [--write docs/observability.md]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
-from infra import diff as diffing
-from infra import docs
-from infra import render as rendering
-from infra.settings import SettingsError
-from infra.stack_config import StackConfigError, parse_overrides
+from infra.components.monitoring import reference
+from infra.offline import diff as diffing
+from infra.offline import docs
+from infra.offline import render as rendering
+from infra.rollout import cli as rollouts
+from infra.settings import SettingsError, StackConfigError, parse_overrides
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,13 +43,24 @@ def main(argv: list[str] | None = None) -> int:
     diff.add_argument("--stack", default="", help="stack name for the heading")
     table = commands.add_parser("config-table", help="markdown table of every config key")
     table.add_argument("--write", type=Path, metavar="README", help="replace the table in this file")
+    tables = commands.add_parser("monitoring-tables", help="dashboard layout and alert table (markdown)")
+    tables.add_argument("--write", type=Path, metavar="DOC", help="replace the tables in this file")
+    rollouts.add_commands(commands)
     args = parser.parse_args(argv)
 
-    if args.command == "config-table":
+    if args.command in rollouts.COMMANDS:
+        return rollouts.run(args)
+
+    generated = {
+        "monitoring-tables": (reference.update, reference.tables),
+        "config-table": (docs.update_readme, docs.config_table),
+    }
+    if args.command in generated:
+        update, text = generated[args.command]
         if args.write:
-            docs.update_readme(args.write)
+            update(args.write)
         else:
-            sys.stdout.write(docs.config_table())
+            sys.stdout.write(text())
         return 0
 
     if args.command == "diff":
@@ -64,5 +80,18 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def run(argv: list[str] | None = None) -> int:
+    """`main`, quiet when the reader stops early (`python -m infra render gke --format yaml | head`):
+    no BrokenPipeError traceback, exit 0."""
+    try:
+        code = main(argv)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The interpreter flushes stdout again at exit; point it at /dev/null so that cannot fail.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    return code
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

@@ -1,4 +1,5 @@
-"""Cloud Run and Knative platform limits as data, and the checks that use them.
+"""Cloud Run, Knative and GPU platform limits as data, the service's own accepted bounds, and
+the checks that use them.
 
 Sources (checked 2026-11): cloud.google.com/run/docs/configuring/services/cpu, …/memory-limits,
 …/about-concurrency, …/request-timeout, …/healthchecks, …/services/gpu; knative.dev config
@@ -11,6 +12,11 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+
+# The service's side of the contract: what its Settings.from_env accepts. A stack limit is the
+# tighter of the platform's and the service's, so a stack that passes the checks renders a
+# revision that can start.
+from service import bounds as service_bounds
 
 # --- CPU -------------------------------------------------------------------------------------
 CPU_MIN = 0.08
@@ -28,16 +34,47 @@ MEMORY_MAX_MIB = 32 * 1024
 FRACTIONAL_MEMORY_MAX_MIB = (512, 1024)  # (below 0.5 vCPU, 0.5 to 1 vCPU)
 
 # --- requests, scaling, probes ---------------------------------------------------------------
-CONCURRENCY_MAX = 1000
+CLOUD_RUN_CONCURRENCY_MAX = 1000
+CONCURRENCY_MAX = min(CLOUD_RUN_CONCURRENCY_MAX, service_bounds.CONCURRENCY[1])
+CONCURRENCY_WHY = (
+    f" (the service runs at most {service_bounds.CONCURRENCY[1]} requests at once)"
+    if CONCURRENCY_MAX < CLOUD_RUN_CONCURRENCY_MAX
+    else ""
+)
+MAX_CONTEXT_CHARS = (
+    max(100, service_bounds.MAX_CONTEXT_CHARS[0]),
+    min(1_000_000, service_bounds.MAX_CONTEXT_CHARS[1]),
+)
+LOG_LEVELS = service_bounds.LOG_LEVELS
+MODEL_LABEL_MAX_CHARS = service_bounds.LABEL_MAX_CHARS  # modelId, modelRevision (rendered as env)
 TIMEOUT_MAX_SECONDS = 3600
 STARTUP_PROBE_BUDGET_MAX_SECONDS = 240  # failure_threshold × period_seconds, services
 PROBE_PERIOD_MAX_SECONDS = 240
 MAX_INSTANCES_CEILING = 1000  # per-service cap in the console; real ceiling is regional quota
 
+# --- Cloud Monitoring --------------------------------------------------------------------------
+SLO_GOAL_MAX = 0.999  # the SLO API's upper bound on `goal`
+SLO_PERIOD_MAX_DAYS = 30  # rolling periods of 1…30 days
+
 # --- GPU ---------------------------------------------------------------------------------------
 GPU_TYPES = ("nvidia-l4",)
+GPU_RESOURCE = "nvidia.com/gpu"  # the extended resource a container limits and a node taint name
+GPU_RUNTIMES = ("torch",)  # the ONNX image runs on CPU only
+# Dynamic batching (service/batching.py): what the service accepts.
+MAX_BATCH_WINDOWS = service_bounds.MAX_BATCH_WINDOWS
+BATCH_MAX_WAIT_MS = service_bounds.BATCH_MAX_WAIT_MS
+
+# --- image builds ------------------------------------------------------------------------------
+BUILDERS = ("docker", "cloudbuild")
 GPU_MIN_CPU = 4
 GPU_MIN_MEMORY_MIB = 16 * 1024
+
+# cloud.google.com/run/docs/configuring/services/memory-limits, …/about-execution-environments
+# (checked 2026-12): the second generation needs at least 512 MiB; the first allows 128 MiB.
+GEN2_MIN_MEMORY_MIB = 512
+# cloud.google.com/kubernetes-engine/docs/concepts/release-channels (checked 2026-12); EXTENDED
+# keeps a minor version for up to 24 months.
+GKE_RELEASE_CHANNELS = ("RAPID", "REGULAR", "STABLE", "EXTENDED")
 
 # --- Knative -----------------------------------------------------------------------------------
 KNATIVE_DEFAULT_MAX_REVISION_TIMEOUT_SECONDS = 600
@@ -248,11 +285,13 @@ def check_fits_node(
     return cpu_problem, mem_problem
 
 
-CPU_QUANTITY_VALID = "a CPU quantity like 2, 1.5 or 500m (whole millicores)"
+# The CPU becomes the service's NUM_THREADS, so it stays within what the service accepts.
+CPU_QUANTITY_MAX = service_bounds.NUM_THREADS[1]
+CPU_QUANTITY_VALID = f"a CPU quantity like 2, 1.5 or 500m (whole millicores), at most {CPU_QUANTITY_MAX}"
 
 
 def check_cpu_quantity(cpu: Cpu | None) -> str | None:
     """Any Kubernetes CPU request above zero, to the millicore (Knative; the node fit is separate)."""
-    if cpu is None or cpu.vcpu <= 0 or round(cpu.vcpu, 3) != cpu.vcpu:
+    if cpu is None or cpu.vcpu <= 0 or round(cpu.vcpu, 3) != cpu.vcpu or cpu.whole > CPU_QUANTITY_MAX:
         return CPU_QUANTITY_VALID
     return None

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra import limits
-from infra.settings import Settings
 
 CONTAINER_PORT = 8080
+CONTAINER_NAME = "model"  # the model container on both platforms (alerts select it by name)
 READY_PATH = "/ready"  # 503 until the model is loaded and warmed: gates traffic
 HEALTH_PATH = "/health"  # 200 while the process lives: restarts a wedged container
 # service/Dockerfile's TORCH_INDEX: where the torch runtime's wheel comes from. The CPU index
@@ -54,6 +54,7 @@ class ModelServiceSpec:
     cpu_always_allocated: bool
     execution_environment: str
     gpu: str = ""
+    gpu_zonal_redundancy: bool = False
     port: int = CONTAINER_PORT
 
     @property
@@ -61,21 +62,39 @@ class ModelServiceSpec:
         return dict(self.env)
 
 
-def service_env(settings: Settings) -> tuple[tuple[str, str], ...]:
-    """Environment of the container; the service validates each of these at start-up.
+def service_env(
+    *,
+    model_id: str,
+    model_revision: str,
+    concurrency: int,
+    num_threads: int,
+    max_context_chars: int,
+    log_level: str,
+    batching: bool = False,
+    batch_max_wait_ms: int = 0,
+    max_batch_windows: int = 0,
+) -> tuple[tuple[str, str], ...]:
+    """Environment of the container; the service validates each of these at start-up (its bounds
+    are in service/bounds.py, and infra.limits keeps the stack inside them).
 
-    PORT is absent on purpose: Cloud Run and Knative both set it from the container port.
+    PORT is absent on purpose: Cloud Run and Knative both set it from the container port. The
+    batching variables appear only where they differ from the service's defaults (off; its
+    runtime's MAX_BATCH_WINDOWS), so a CPU stack's revision is what it was before batching.
     """
-    service = settings.service
-    return (
-        ("MODEL_ID", settings.model.id),
-        ("MODEL_REVISION", settings.model.revision),
-        ("CONCURRENCY", str(service.concurrency)),
+    env = [
+        ("MODEL_ID", model_id),
+        ("MODEL_REVISION", model_revision),
+        ("CONCURRENCY", str(concurrency)),
         # One inference thread per vCPU; the container cannot see cgroup limits reliably on gen1.
-        ("NUM_THREADS", str(service.cpu.whole)),
-        ("MAX_CONTEXT_CHARS", str(service.max_context_chars)),
-        ("LOG_LEVEL", service.log_level),
-    )
+        ("NUM_THREADS", str(num_threads)),
+        ("MAX_CONTEXT_CHARS", str(max_context_chars)),
+        ("LOG_LEVEL", log_level),
+    ]
+    if batching:
+        env += [("BATCHING", "1"), ("BATCH_MAX_WAIT_MS", str(batch_max_wait_ms))]
+    if max_batch_windows:
+        env.append(("MAX_BATCH_WINDOWS", str(max_batch_windows)))
+    return tuple(env)
 
 
 def startup_probe(model_load_seconds: int) -> Probe:
@@ -103,40 +122,6 @@ def readiness_probe() -> Probe:
         timeout_seconds=1,
         failure_threshold=3,
     )
-
-
-def model_service_spec(settings: Settings, image: Any) -> ModelServiceSpec:
-    service = settings.service
-    return ModelServiceSpec(
-        name=service.name,
-        image=image,
-        cpu=service.cpu.text,
-        memory=service.memory,
-        concurrency=service.concurrency,
-        min_instances=service.min_instances,
-        max_instances=service.max_instances,
-        timeout_seconds=service.timeout_seconds,
-        env=service_env(settings),
-        startup_probe=startup_probe(service.model_load_seconds),
-        liveness_probe=liveness_probe(),
-        readiness_probe=readiness_probe(),
-        startup_cpu_boost=service.startup_cpu_boost,
-        cpu_always_allocated=service.cpu_always_allocated,
-        execution_environment=service.execution_environment,
-        gpu=service.gpu,
-    )
-
-
-def image_build_args(settings: Settings) -> dict[str, str]:
-    """Build args of service/Dockerfile (and infra/cloudbuild.yaml): what gets baked in."""
-    return {
-        "MODEL_ID": settings.model.id,
-        "MODEL_REVISION": settings.model.revision,
-        "RUNTIME": settings.model.runtime,
-        "PRECISION": settings.model.precision,
-        # Always passed: Cloud Build would substitute an unset variable with "" (ALLOW_LOOSE).
-        "TORCH_INDEX": TORCH_INDEX_CUDA if settings.service.gpu else TORCH_INDEX_CPU,
-    }
 
 
 EXAMPLE_REQUEST = (

@@ -50,6 +50,6 @@ if __name__ == "__main__":
     else:
         if not __package__:
             _importable_as_package()
-        from policy.cli import main
+        from policy.cli import run
 
-        sys.exit(main(sys.argv[1:]))
+        sys.exit(run(sys.argv[1:]))

@@ -16,7 +16,9 @@ from policy.rules import (
     gke_nodes,
     iam,
     knative_service,
+    monitoring,
     project_services,
+    rollout,
 )
 
 RULES: tuple[AnyRule, ...] = (
@@ -33,6 +35,8 @@ RULES: tuple[AnyRule, ...] = (
     *gke_cluster.RULES,
     *gke_nodes.RULES,
     *knative_service.RULES,
+    *rollout.RULES,
+    *monitoring.RULES,
 )
 
 BY_NAME: dict[str, AnyRule] = {rule.name: rule for rule in RULES}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,7 +26,7 @@ EXIT_OK, EXIT_VIOLATIONS, EXIT_USAGE = 0, 1, 2
 
 
 class UsageError(Exception):
-    """Bad input; the message is the one line the user sees."""
+    """Bad input; each argument is one line the user sees (invalid settings: one per problem)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -72,14 +73,13 @@ def load_render(path: str) -> list[Resource]:
 def render_stack(stack: str, pairs: Sequence[str]) -> list[Resource]:
     # Imported here: `--render` needs neither Pulumi nor the program (fast, and usable where
     # only the render JSON is at hand).
-    from infra.render import render  # noqa: PLC0415
-    from infra.settings import SettingsError  # noqa: PLC0415
-    from infra.stack_config import StackConfigError, parse_overrides  # noqa: PLC0415
+    from infra.offline.render import render  # noqa: PLC0415
+    from infra.settings import SettingsError, StackConfigError, parse_overrides  # noqa: PLC0415
 
     try:
         rendering = render(stack, parse_overrides(pairs))
     except (SettingsError, StackConfigError) as error:
-        raise UsageError(" ".join(str(error).split())) from error
+        raise UsageError(*error.problems) from error
     return [Resource.of(r) for r in rendering.resources]
 
 
@@ -98,7 +98,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             resources, subject = render_stack(args.stack, args.overrides), args.stack
     except UsageError as error:
-        print(f"error: {error}", file=sys.stderr)
+        for line in error.args:
+            print(f"error: {line}", file=sys.stderr)
         return EXIT_USAGE
 
     violations = evaluate(RULES, resources)
@@ -111,3 +112,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         file=sys.stderr,
     )
     return EXIT_VIOLATIONS if mandatory else EXIT_OK
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """`main`, quiet when the reader stops early (`python -m policy rules | head`): what it read
+    is what it wanted, so no BrokenPipeError traceback and exit 0."""
+    try:
+        code = main(argv)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The interpreter flushes stdout again at exit; point it at /dev/null so that cannot fail.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    return code

@@ -13,6 +13,8 @@ AREAS = {
     "apis": "Artifact Registry and APIs",
     "gke": "GKE and Knative",
     "knative": "GKE and Knative",
+    "rollout": "Rollouts",
+    "monitoring": "Monitoring and cost",
 }
 BEGIN, END = "<!-- rules:begin -->", "<!-- rules:end -->"
 

@@ -46,3 +46,12 @@ def is_iam_grant(resource_type: str) -> bool:
     on the hierarchy or on a single resource."""
     kind = resource_type.rsplit(":", 1)[-1].lower()
     return resource_type.startswith("gcp:") and kind.endswith(("iammember", "iambinding", "iampolicy"))
+
+
+# Cloud Monitoring and billing (the ServiceMonitoring component).
+MONITORING_SERVICE = "gcp:monitoring/genericService:GenericService"
+SLO = "gcp:monitoring/slo:Slo"
+ALERT_POLICY = "gcp:monitoring/alertPolicy:AlertPolicy"
+NOTIFICATION_CHANNEL = "gcp:monitoring/notificationChannel:NotificationChannel"
+BUDGET = "gcp:billing/budget:Budget"
+BUDGET_API = "billingbudgets.googleapis.com"

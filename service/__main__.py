@@ -10,18 +10,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from service import prefetch
-from service.settings import Settings, SettingsError
+from service import lifecycle
 
 CONFIG = Path(__file__).with_name("gunicorn.conf.py")
 
 
 def main() -> int:
-    prefetch.preimport()  # overlaps the checksums; gunicorn.conf.py joins it before forking
-    try:
-        Settings.from_env()
-    except SettingsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    lifecycle.preimport()  # overlaps the checksums; gunicorn.conf.py joins it before forking
+    if lifecycle.read_settings() is None:
         return 2
     from gunicorn.app.wsgiapp import WSGIApplication  # noqa: PLC0415 - only once settings are OK
 

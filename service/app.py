@@ -2,32 +2,35 @@
 
 `create_app(settings=None, model=None)`: settings default to the environment; pass a loaded
 `QAModel` (tests) or let the app load `settings.model_dir` on its inference thread while
-/health already answers. Gunicorn runs `service.app:create_app()` (service/gunicorn.conf.py).
+/health already answers (service/lifecycle.py). Gunicorn runs `service.app:create_app()`.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from functools import partial
+from dataclasses import dataclass, field
 
 from flask import Flask, Response, g, jsonify, request
 
-from service import prefetch
+from service import lifecycle, metric_names
 from service.admission import Admission
+from service.batching import Batcher, BatchInfo
 from service.errors import BodyTooLargeError, NotReadyError, body_too_large_message, error_response
-from service.model import QAModel
+from service.inference import InferenceRunner
+from service.lifecycle import READY, ServiceState
+from service.metrics import ServiceMetrics
 from service.openapi import build_openapi
-from service.runner import InferenceRunner
-from service.settings import Settings, SettingsError
-from service.state import READY, ServiceState
+from service.qa.model import Prediction, QAModel
+from service.settings import Settings
 from service.validation import check_content_type, parse_predict
 
 log = logging.getLogger("service.requests")
 
-PROBES = frozenset({"/health", "/ready"})
+# Not counted as requests (an instance's first request is its cold start) and logged at debug.
+PROBES = frozenset({"/health", "/ready", metric_names.PATH})
 
 
 @dataclass
@@ -38,25 +41,24 @@ class QAExtension:
     state: ServiceState
     admission: Admission
     runner: InferenceRunner
+    metrics: ServiceMetrics
+    batcher: Batcher | None = None  # made for the loaded model when settings.batching is on
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-
-def _default_loader(settings: Settings) -> Callable[[], QAModel]:
-    if settings.model_dir is None:
-        raise SettingsError("MODEL_DIR is not set: expected the directory of the model to serve")
-    prefetched = prefetch.take(settings)  # ONNX: loading since the fork (service/prefetch.py)
-    if prefetched is not None:
-        return prefetched
-    return partial(
-        QAModel.load,
-        settings.model_dir,
-        num_threads=settings.num_threads,
-        max_question_tokens=settings.max_question_tokens,
-        max_batch_windows=settings.max_batch_windows,
-        backend=None,  # the manifest in MODEL_DIR decides (service/manifest.py)
-        device=settings.device,
-        allow_spinning=settings.intra_op_spinning,
-        cache_dir=settings.openvino_cache_dir,
-    )
+    def batcher_for(self, model: QAModel) -> Batcher:
+        with self._lock:
+            if self.batcher is None:
+                self.batcher = Batcher(
+                    model.forward,
+                    submit=self.runner.submit,
+                    max_wait_s=self.settings.batch_max_wait_ms / 1000,
+                    max_windows=model.max_batch_windows,
+                    timeout_s=self.settings.queue_timeout_s,
+                    padding=model.tokenizer.padding,
+                )
+                # SIGTERM: queued batches run at once instead of waiting for company.
+                self.state.on_drain(self.batcher.begin_drain)
+            return self.batcher
 
 
 def create_app(
@@ -67,11 +69,14 @@ def create_app(
 ) -> Flask:
     """Build the app. With neither `model` nor `loader`, loads `settings.model_dir`."""
     settings = settings or Settings.from_env()
+    state = ServiceState(settings.model_id, settings.model_revision)
+    admission = Admission(settings.concurrency, settings.max_queue, settings.queue_timeout_s)
     ext = QAExtension(
         settings=settings,
-        state=ServiceState(settings.model_id, settings.model_revision),
-        admission=Admission(settings.concurrency, settings.max_queue, settings.queue_timeout_s),
-        runner=InferenceRunner(settings.concurrency),
+        state=state,
+        admission=admission,
+        runner=InferenceRunner(settings.inference_threads),
+        metrics=ServiceMetrics(state, admission, runtime=settings.runtime, precision=settings.precision),
     )
     app = Flask("service")
     # One byte of slack: Werkzeug silently truncates a chunked body at the limit, so the
@@ -85,12 +90,12 @@ def create_app(
     if model is not None:
         ext.runner.call(ext.state.set_model, model)  # warm up where requests will run
     else:
-        ext.state.start_loading(loader or _default_loader(settings), ext.runner)
+        ext.state.start_loading(loader or lifecycle.model_loader(settings), ext.runner)
     return app
 
 
 def _register_hooks(app: Flask, ext: QAExtension) -> None:
-    state, settings = ext.state, ext.settings
+    state, settings, service_metrics = ext.state, ext.settings, ext.metrics
 
     @app.before_request
     def _start() -> None:
@@ -106,13 +111,19 @@ def _register_hooks(app: Flask, ext: QAExtension) -> None:
     def _finish(response: Response) -> Response:
         total_ms = (time.perf_counter() - g.get("t0", time.perf_counter())) * 1000
         timings = {"inference": 0.0, **g.get("timings", {}), "total": total_ms}
+        params = g.get("timing_params", {})
         response.headers["X-Instance-Id"] = state.instance_id
         response.headers["X-Instance-Request-Count"] = str(g.get("number", state.served))
         response.headers["Server-Timing"] = ", ".join(
-            f"{name};dur={value:.3f}" for name, value in timings.items()
+            f"{name};dur={value:.3f}" + "".join(f";{k}={v}" for k, v in params.get(name, {}).items())
+            for name, value in timings.items()
         )
         response.headers["Cache-Control"] = "no-store"
-        _log_request(response, timings, {"instance_id": state.instance_id, **g.get("log", {})})
+        extra = g.get("log", {})
+        _log_request(response, timings, {"instance_id": state.instance_id, **extra})
+        if request.path != metric_names.PATH:
+            route = request.url_rule.rule if request.url_rule is not None else "unmatched"
+            service_metrics.observe(route, response.status_code, timings, extra.get("windows"))
         return response
 
     @app.errorhandler(Exception)
@@ -155,6 +166,11 @@ def _register_probes(app: Flask, ext: QAExtension) -> None:
     def openapi_json() -> Response:
         return jsonify(openapi)
 
+    @app.get(metric_names.PATH)
+    def prometheus_metrics() -> Response:
+        body, content_type = ext.metrics.exposition()
+        return Response(body, content_type=content_type)
+
 
 def _register_predict(app: Flask, ext: QAExtension) -> None:
     state, settings, admission, runner = ext.state, ext.settings, ext.admission, ext.runner
@@ -171,21 +187,37 @@ def _register_predict(app: Flask, ext: QAExtension) -> None:
         if model is None:
             raise NotReadyError(f"model {settings.model_id} is {state.phase}; retry shortly")
         with admission.slot() as queue_ms:
-            if getattr(model.backend, "thread_affine", True):  # torch: its OpenMP team's thread
+            batch = None
+            if settings.batching:
+                prediction, batch = _predict_batched(ext.batcher_for(model), model, req)
+            elif getattr(model.backend, "thread_affine", True):  # torch: its OpenMP team's thread
                 prediction = runner.call(model.predict, req.question, req.context, req.options)
-            else:  # ONNX Runtime: the session owns its threads; skip the hand-off (~0.4 ms)
+            else:  # ONNX Runtime: the session owns its threads; no hand-off to pay for
                 prediction = model.predict(req.question, req.context, req.options)
         g.timings = {"queue": queue_ms, **prediction.timings_ms}
+        if batch is not None:
+            g.timing_params = {"batch": {"size": batch.size, "windows": batch.windows}}
         g.log = {
             "windows": prediction.windows,
             "tokens": prediction.tokens,
             "question_tokens": prediction.question_tokens,
             "context_chars": len(req.context),
         }
+        if batch is not None:
+            g.log["batch_size"] = batch.size
         body: dict[str, object] = prediction.best.as_dict()
         if req.options.top_k > 1:
             body["answers"] = [a.as_dict() for a in prediction.answers]
         return jsonify(body)
+
+
+def _predict_batched(batcher: Batcher, model: QAModel, req) -> tuple[Prediction, BatchInfo]:
+    """Tokenize and decode on this thread; the forward pass is shared with whoever else came."""
+    with batcher.reserve() as ticket:
+        prepared = model.prepare(req.question, req.context)
+        starts, ends, batch = ticket.run(prepared.windows.arrays)
+    timings = {"batch": batch.wait_ms, "inference": batch.forward_ms}
+    return model.decode(prepared, starts, ends, req.options, timings), batch
 
 
 def _log_request(response: Response, timings: dict[str, float], extra: dict) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
 
-from service.model import InputTooLongError, NoContextTokensError
+from service.qa.model import InputTooLongError, NoContextTokensError
 
 
 class ApiError(Exception):

@@ -7,25 +7,12 @@ Cloud Run's 10 s SIGTERM window. Settings come from the environment (service/set
 a bad value stops start-up here with one line on stderr.
 """
 
-import logging
-import os
-import signal
-import sys
-
 from gunicorn.arbiter import Arbiter
 
-from service import prefetch
-from service.settings import Settings, SettingsError
+from service import lifecycle
 
-# The app's imports run while the settings check MODEL_DIR's checksums (service/prefetch.py).
-_imports = prefetch.preimport()
-try:
-    _settings = Settings.from_env()
-except SettingsError as _exc:
-    print(f"error: {_exc}", file=sys.stderr)
-    raise SystemExit(2) from None
-_imports.join()
-prefetch.preimport(_settings.runtime).join()  # onnx: onnxruntime (no threads before a session)
+# Settings checked (exit 2 with one line if bad) while the imports for loading run.
+_settings = lifecycle.start_master()
 
 wsgi_app = "service.app:create_app()"
 bind = [f"0.0.0.0:{_settings.port}"]
@@ -63,44 +50,17 @@ logconfig_dict = {
 }
 
 
+# The worker's part of start-up and shut-down lives in service/lifecycle.py.
 def post_fork(server, worker):
     """In the new worker, before it imports the app: an ONNX model starts loading meanwhile."""
-    prefetch.start(_settings)
+    lifecycle.prefetch(_settings)
 
 
 def post_worker_init(worker):
-    """Wire the app's state to the worker: SIGTERM -> not ready; failed load -> stop."""
-    state = worker.wsgi.extensions["qa"].state
-
-    # A model that cannot load will not load on retry either: exit with gunicorn's
-    # "worker failed to boot" code, which makes the master halt (non-zero) instead of
-    # respawning the worker forever; the platform then reports the crash.
-    state.on_failure(lambda: os._exit(Arbiter.WORKER_BOOT_ERROR))
-
-    gunicorn_handler = signal.getsignal(signal.SIGTERM)
-
-    def on_sigterm(signum, frame):
-        state.begin_drain()
-        if callable(gunicorn_handler):
-            gunicorn_handler(signum, frame)
-
-    signal.signal(signal.SIGTERM, on_sigterm)
+    """Wire the app's state to the worker: failed load -> stop; SIGTERM -> not ready."""
+    lifecycle.attach_worker(worker.wsgi.extensions["qa"].state, Arbiter.WORKER_BOOT_ERROR)
 
 
 def worker_exit(server, worker):
-    """In the worker, once gunicorn has finished with it: exit now, skip interpreter teardown.
-
-    Tearing down torch, its thread pools and the executor threads takes seconds on a busy
-    CPU, and every second after SIGTERM counts against Cloud Run's 10 s. All responses are
-    sent by now; only the logs need flushing. (gunicorn also calls this hook in the master
-    for a worker that is already gone: the pid check leaves that case alone.)
-    """
-    if os.getpid() != worker.pid:
-        return
-    exc = sys.exc_info()[1]
-    if not isinstance(exc, SystemExit):
-        return
-    logging.shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(exc.code if isinstance(exc.code, int) else 1)
+    """Skip interpreter teardown: seconds that count against Cloud Run's SIGTERM window."""
+    lifecycle.exit_worker_now(worker.pid)

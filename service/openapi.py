@@ -40,7 +40,10 @@ def build_openapi(model_id: str, model_revision: str, max_context_chars: int) ->
         },
         "Server-Timing": {
             "schema": {"type": "string"},
-            "description": "inference;dur=<ms>, total;dur=<ms> (+ queue, tokenize, decode)",
+            "description": (
+                "inference;dur=<ms>, total;dur=<ms> (+ queue, tokenize, decode; with BATCHING on "
+                "also batch;dur=<wait ms>;size=<requests>;windows=<rows>)"
+            ),
         },
     }
     return {
@@ -100,6 +103,12 @@ def build_openapi(model_id: str, model_revision: str, max_context_chars: int) ->
             },
             "/openapi.json": {
                 "get": {"summary": "This document", "responses": {"200": {"description": "ok"}}}
+            },
+            "/metrics": {
+                "get": {
+                    "summary": "Prometheus metrics of this instance (text exposition format)",
+                    "responses": {"200": {"description": "ok", "content": {"text/plain": {}}}},
+                }
             },
         },
         "components": {

@@ -13,25 +13,26 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from service import manifest as manifests
-from service.bootstrap import METADATA_FILE  # written next to the weights
+from service import bounds
+from service.bake import manifest as manifests
+from service.bake.manifest import METADATA_FILE
 from service.cpus import available_cpus
 
-# MODEL_ID / MODEL_REVISION override what service/bootstrap.py wrote into METADATA_FILE.
+# MODEL_ID / MODEL_REVISION override what service/bake/bootstrap.py wrote into METADATA_FILE.
 REQUIRED_MODEL_FILES = ("config.json", "tokenizer.json")
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_LEVELS = bounds.LOG_LEVELS
 DEVICES = ("auto", "cpu", "cuda")
-# MAX_BATCH_WINDOWS by runtime (service/README.md, "Speed and memory"). torch: on
-# DistilBERT-base a 2,800-token context (11 windows) peaked at ~635 MB RSS in batches of 2,
-# ~670-700 MB of 4 and ~850 MB in one batch of 11, and bigger batches were not faster on CPU.
-# onnx, measured the same way: one batch of all 11 windows peaks at 466 MB (int8) / 667 MB
-# (fp32), over the target of half torch's peak, and is not faster; batches of 2 peak at
-# 212 / 473 MB and were as fast as 4 or 11 (int8) or faster (fp32). Same default, own numbers.
+# MAX_BATCH_WINDOWS by runtime: the smallest batch that was as fast as bigger ones on CPU, for
+# the least activation memory (measurements and the command: service/README.md, "Speed and memory").
 DEFAULT_MAX_BATCH_WINDOWS = {"torch": 2, "onnx": 2, "openvino": 2}
-# ONNX Runtime intra-op spinning (session.intra_op.allow_spinning), measured under the real
-# server on 2 vCPUs (service/README.md, "Intra-op spinning"): on is faster at every size
-# (25 tokens: 21.8 vs 30.1 ms int8, 34.9 vs 44.1 ms fp32), so on by default.
+# ONNX Runtime intra-op spinning (session.intra_op.allow_spinning): on, as it was faster at every
+# request size under the real server (service/README.md, "Intra-op spinning").
 DEFAULT_INTRA_OP_SPINNING = True
+# Dynamic batching (service/batching.py). Off unless asked for: a GPU stack turns it on; on
+# this project's 2-vCPU CPU benchmark it did not pay (service/README.md, "Dynamic batching").
+DEFAULT_BATCHING = False
+# Longest a queued request waits for a request that is still tokenizing to join its batch.
+DEFAULT_BATCH_MAX_WAIT_MS = 5.0
 
 
 class SettingsError(ValueError):
@@ -60,11 +61,21 @@ class Settings:
     # DEFAULT_MAX_BATCH_WINDOWS.
     max_batch_windows: int = 2
     log_level: str = "INFO"
-    # From MODEL_DIR's manifest (service/manifest.py); a directory without one is torch/fp32.
+    # From MODEL_DIR's manifest (service/bake/manifest.py); a directory without one is torch/fp32.
     runtime: str = "torch"
     precision: str = "fp32"
     device: str = "auto"  # torch only: auto = CUDA + fp16 when a GPU is present
     intra_op_spinning: bool = DEFAULT_INTRA_OP_SPINNING  # onnx only
+    # Dynamic batching: requests' windows share forward passes of at most max_batch_windows
+    # rows; `concurrency` requests are admitted at once, forward passes run one at a time.
+    batching: bool = DEFAULT_BATCHING
+    batch_max_wait_ms: float = DEFAULT_BATCH_MAX_WAIT_MS
+
+    @property
+    def inference_threads(self) -> int:
+        """Threads that call the model: one per slot, or one for the batcher's forward passes."""
+        return 1 if self.batching else self.concurrency
+
     # openvino only: where compiled blobs are kept between starts (None: compile every start).
     openvino_cache_dir: Path | None = None
 
@@ -94,19 +105,25 @@ class Settings:
             or (manifest.revision if manifest else None)
             or meta.get("revision")
             or "unknown",
-            concurrency=_int(env, "CONCURRENCY", 1, 1, 256),
-            num_threads=_int(env, "NUM_THREADS", available_cpus(), 1, 1024),
-            max_context_chars=_int(env, "MAX_CONTEXT_CHARS", 50_000, 1, 10_000_000),
+            concurrency=_int(env, "CONCURRENCY", 1, *bounds.CONCURRENCY),
+            num_threads=_int(env, "NUM_THREADS", available_cpus(), *bounds.NUM_THREADS),
+            max_context_chars=_int(env, "MAX_CONTEXT_CHARS", 50_000, *bounds.MAX_CONTEXT_CHARS),
             max_question_tokens=_int(env, "MAX_QUESTION_TOKENS", 64, 1, 4096),
             max_body_bytes=_int(env, "MAX_BODY_BYTES", 1_048_576, 1024, 1 << 30),
             max_queue=_int(env, "MAX_QUEUE", 4, 0, 4096),
             queue_timeout_s=_float(env, "QUEUE_TIMEOUT_S", 30.0, 0.001, 3600.0),
-            max_batch_windows=_int(env, "MAX_BATCH_WINDOWS", DEFAULT_MAX_BATCH_WINDOWS[runtime], 1, 1024),
+            max_batch_windows=_int(
+                env, "MAX_BATCH_WINDOWS", DEFAULT_MAX_BATCH_WINDOWS[runtime], *bounds.MAX_BATCH_WINDOWS
+            ),
             log_level=_choice(env, "LOG_LEVEL", "INFO", LOG_LEVELS),
             runtime=runtime,
             precision=manifest.precision if manifest else "fp32",
             device=device,
             intra_op_spinning=_bool(env, "INTRA_OP_SPINNING", DEFAULT_INTRA_OP_SPINNING),
+            batching=_bool(env, "BATCHING", DEFAULT_BATCHING),
+            batch_max_wait_ms=_float(
+                env, "BATCH_MAX_WAIT_MS", DEFAULT_BATCH_MAX_WAIT_MS, *bounds.BATCH_MAX_WAIT_MS, unit="ms"
+            ),
             openvino_cache_dir=_cache_dir(env),
         )
 
@@ -137,7 +154,9 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -
     return value
 
 
-def _float(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+def _float(
+    env: Mapping[str, str], name: str, default: float, low: float, high: float, *, unit: str = "seconds"
+) -> float:
     raw = _raw(env, name)
     if raw is None:
         return default
@@ -145,10 +164,12 @@ def _float(env: Mapping[str, str], name: str, default: float, low: float, high: 
         value = float(raw)
     except ValueError:
         raise SettingsError(
-            f"{name}={raw!r} is not valid: expected a number of seconds from {low} to {high}"
+            f"{name}={raw!r} is not valid: expected a number of {unit} from {low:g} to {high:g}"
         ) from None
     if not low <= value <= high:  # also rejects nan
-        raise SettingsError(f"{name}={raw!r} is not valid: expected a number of seconds from {low} to {high}")
+        raise SettingsError(
+            f"{name}={raw!r} is not valid: expected a number of {unit} from {low:g} to {high:g}"
+        )
     return value
 
 
@@ -184,8 +205,10 @@ def _manifest(env: Mapping[str, str], model_dir: Path | None) -> manifests.Manif
 
 def _label(env: Mapping[str, str], name: str) -> str | None:
     raw = _raw(env, name)
-    if raw is not None and (len(raw) > 200 or not raw.isprintable()):
-        raise SettingsError(f"{name} is not valid: expected printable text of at most 200 chars")
+    if raw is not None and (len(raw) > bounds.LABEL_MAX_CHARS or not raw.isprintable()):
+        raise SettingsError(
+            f"{name} is not valid: expected printable text of at most {bounds.LABEL_MAX_CHARS} chars"
+        )
     return raw
 
 
@@ -208,7 +231,7 @@ def _model_dir(env: Mapping[str, str], required: bool) -> Path | None:
         if required:
             raise SettingsError(
                 "MODEL_DIR is not set: expected a directory with config.json, tokenizer.json and "
-                "weights (create one with `python -m service.bootstrap --source ID --out DIR`)"
+                "weights (create one with `python -m service.bake --source ID --out DIR`)"
             )
         return None
     path = Path(raw)
@@ -218,7 +241,7 @@ def _model_dir(env: Mapping[str, str], required: bool) -> Path | None:
     if missing:
         raise SettingsError(
             f"MODEL_DIR={raw!r} is not valid: {', '.join(missing)} missing (a directory written "
-            "by `python -m service.bootstrap` or `save_pretrained` with a fast tokenizer)"
+            "by `python -m service.bake` or `save_pretrained` with a fast tokenizer)"
         )
     return path
 

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 
 from service.errors import BodyTooLargeError, InvalidFieldError, MalformedBodyError, UnsupportedMediaTypeError
-from service.spans import DecodeOptions
+from service.qa.spans import DecodeOptions
 
 REQUIRED = ("question", "context")
 # Optional knobs of the 4.x pipeline, same names and defaults.

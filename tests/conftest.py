@@ -36,7 +36,7 @@ def tiny_model_factory(tmp_path_factory) -> Callable[..., Path]:
 def baked_model_factory(tiny_model_factory, tmp_path_factory) -> Callable[..., Path]:
     """`baked_model_factory(runtime="onnx", precision="fp32", arch="distilbert", seed=0)` -> Path.
 
-    The tiny checkpoint of (arch, seed) baked by `service.bootstrap.bake` for that runtime and
+    The tiny checkpoint of (arch, seed) baked by `service.bake.bootstrap.bake` for that runtime and
     precision (ONNX: exported, fused, for int8 quantised; plus the manifest), as the image's
     builder stage does. Built once per session per combination; treat it as read-only.
     """
@@ -45,7 +45,7 @@ def baked_model_factory(tiny_model_factory, tmp_path_factory) -> Callable[..., P
     def make(runtime: str = "onnx", precision: str = "fp32", arch: str = "distilbert", seed: int = 0) -> Path:
         key = (runtime, precision, arch, seed)
         if key not in cache:
-            from service.bootstrap import bake
+            from service.bake.bootstrap import bake
 
             source = tiny_model_factory(arch, seed)
             out = tmp_path_factory.mktemp(f"baked-{runtime}-{precision}-{arch}-{seed}")

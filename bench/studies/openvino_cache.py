@@ -3,7 +3,7 @@
     python -m bench.studies.openvino_cache [--starts 3] [--precisions fp32,bf16,int8]
 
 For each precision of the DistilBERT-base-shaped model baked for runtime openvino
-(models/distilbert-base-openvino-<precision>, bench/runtimes.py ensure_baked), fresh server
+(models/distilbert-base-openvino-<precision>, bench/studies/runtimes.py ensure_baked), fresh server
 processes (`python -m service`, bench.coldstart.time_start), alternating:
 
 * `off`: no OPENVINO_CACHE_DIR - the model is compiled at every start;
@@ -27,8 +27,9 @@ import sys
 from pathlib import Path
 
 from bench.coldstart import time_start
-from bench.runtimes import ensure_baked
-from bench.serving import ROOT, cpu_description
+from bench.models import ROOT
+from bench.studies.common import cpu_description
+from bench.studies.runtimes import ensure_baked
 
 OUT = ROOT / "bench" / "out" / "openvino-cache"
 

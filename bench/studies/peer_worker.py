@@ -1,6 +1,6 @@
 """Runs inside a peer's own venv (bench/studies/peers.py made it): Optimum + ONNX Runtime, or
 optimum-intel + OpenVINO. Never imported by the project; only the standard library, NumPy,
-tokenizers, transformers and the peer are available, plus service.spans / service.calibration
+tokenizers, transformers and the peer are available, plus service.qa.spans / service.bake.calibration
 from this repository (NumPy + tokenizers only), put on sys.path below.
 
     python peer_worker.py prepare --kind ort|ov --checkpoint DIR --out DIR
@@ -11,7 +11,7 @@ What one peer call is (timed in-process, in `answer`): the checkpoint's fast tok
 transformers (`tokenizer(question, context, truncation="only_second", max_length=384,
 stride=128, return_overflowing_tokens=True, return_offsets_mapping=True, padding=True)`), the
 peer's model on all windows as one padded batch, and the project's span decoding
-(service.spans.best_answers) on the logits, so both sides end at the same answer. transformers
+(service.qa.spans.best_answers) on the logits, so both sides end at the same answer. transformers
 5.x has no question-answering pipeline, so that is what a peer user writes instead.
 """
 
@@ -39,7 +39,7 @@ def reply(obj: dict) -> None:
     PROTOCOL.flush()
 
 
-MAX_LENGTH, STRIDE = 384, 128  # = service/tokenization.py's defaults for this model
+MAX_LENGTH, STRIDE = 384, 128  # = service/qa/tokenization.py's defaults for this model
 
 
 def copy_tokenizer(checkpoint: Path, out: Path) -> None:
@@ -71,8 +71,8 @@ def prepare(kind: str, checkpoint: Path, out: Path) -> dict:
         import openvino as ov  # noqa: PLC0415
         from optimum.intel import OVModelForQuestionAnswering  # noqa: PLC0415
 
-        from service import calibration  # noqa: PLC0415 - NumPy + tokenizers
-        from service.tokenization import QATokenizer  # noqa: PLC0415
+        from service.bake import calibration  # noqa: PLC0415 - NumPy + tokenizers
+        from service.qa.tokenization import QATokenizer  # noqa: PLC0415
 
         fp32 = out / "ov-fp32"
         model = OVModelForQuestionAnswering.from_pretrained(str(checkpoint), export=True, compile=False)
@@ -122,7 +122,7 @@ class Peer:
     def answer(self, question: str, context: str) -> tuple[dict, float]:
         import numpy as np  # noqa: PLC0415
 
-        from service.spans import DecodeOptions, best_answers  # noqa: PLC0415
+        from service.qa.spans import DecodeOptions, best_answers  # noqa: PLC0415
 
         t0 = time.perf_counter()
         enc = self.tokenizer(

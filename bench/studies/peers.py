@@ -6,7 +6,7 @@
    `optimum-onnx` + `optimum[onnxruntime]` and `optimum-intel[openvino]`, each with CPU torch
    and whatever transformers they resolve (their pins are in the report).
 2. One DistilBERT-base-shaped random checkpoint (bench/fake_model.py), baked for the project by
-   `service.bootstrap` (models/distilbert-base-<runtime>-<precision>) and exported for the
+   `python -m service.bake` (models/distilbert-base-<runtime>-<precision>) and exported for the
    peers by their own APIs (bench/studies/peer_worker.py `prepare`): Optimum's ONNX export +
    ORTQuantizer dynamic int8, optimum-intel's OpenVINO export + NNCF static int8 on the same
    calibration windows as the project.
@@ -21,7 +21,7 @@
    until the first 200 from /predict; peer: spawn until its first answer is printed).
 5. Peak RSS: VmHWM of the project's worker (and its master) and of each peer process after the
    latency rounds. Site-packages (--site-packages): `du` of a throwaway venv per project role
-   (bench/runtimes.py) and of each peer venv, pip/setuptools excluded.
+   (bench/studies/runtimes.py) and of each peer venv, pip/setuptools excluded.
 6. --agreement: best-span agreement with fp32 on the golden cases (tests/service/golden_qa_4x.json
    checkpoints), per project precision.
 
@@ -41,18 +41,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.local_service import peak_rss_mb
-from bench.runtimes import _du_mb, ensure_baked, site_packages_mb
-from bench.serving import (
-    MODELS,
-    ROOT,
+from bench.models import MODELS, ROOT, ensure_model
+from bench.studies.common import (
     TARGETS,
     Client,
     build_payloads,
     cpu_description,
-    ensure_model,
     measure_starts,
     start_server,
 )
+from bench.studies.runtimes import _du_mb, ensure_baked, site_packages_mb
 
 OUT = ROOT / "bench" / "out" / "peers"
 VENVS = ROOT / "bench" / "out" / "venvs"
@@ -200,7 +198,7 @@ def peer_start(config: Config, threads: int, question: str, context: str) -> dic
 
 
 def measure(args: argparse.Namespace, all_configs: list[Config], threads: int) -> None:  # noqa: PLR0912
-    from service.tokenization import QATokenizer  # noqa: PLC0415
+    from service.qa.tokenization import QATokenizer  # noqa: PLC0415
 
     project = [c for c in all_configs if c.side == "project"]
     for c in project:
@@ -280,11 +278,11 @@ def agreement() -> dict:
     """Best spans equal to the same runtime's fp32 on the golden cases (tiny checkpoints)."""
     import tempfile  # noqa: PLC0415
 
-    sys.path.insert(0, str(ROOT / "tests" / "service"))
+    sys.path.insert(0, str(ROOT / "tests" / "service" / "qa"))
     from golden_compare import GOLDEN, bake_for  # noqa: PLC0415
 
     from bench.fake_model import make_fake_qa_model  # noqa: PLC0415
-    from service.model import QAModel  # noqa: PLC0415
+    from service.qa.model import QAModel  # noqa: PLC0415
 
     golden = json.loads(GOLDEN.read_text(encoding="utf-8"))
     pairs = {("onnx", "int8"): "onnx", ("openvino", "bf16"): "openvino", ("openvino", "int8"): "openvino"}

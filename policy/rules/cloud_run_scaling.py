@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from infra.limits import GPU_RESOURCE
 from policy import tokens
 from policy.rule import Level, Rule
 from policy.rules.cloud_run_template import containers, label
@@ -51,7 +52,7 @@ def _has_gpu(inputs: Mapping[str, Any]) -> Any:
         limits = get(container, "resources.limits")
         if is_unknown(limits):
             return UNKNOWN
-        if isinstance(limits, Mapping) and limits.get("nvidia.com/gpu") not in (None, "", "0", 0):
+        if isinstance(limits, Mapping) and limits.get(GPU_RESOURCE) not in (None, "", "0", 0):
             return True
     return False
 
@@ -86,11 +87,14 @@ def _timeout(_type: str, inputs: Mapping[str, Any]) -> Iterator[str]:
         return
     if value is None:
         yield "template.timeout is unset"
-        return
-    seconds = duration_seconds(value)
-    if seconds is None:
+    elif duration_seconds(value) is None:
         yield f"template.timeout {value!r} is not a duration like '60s'"
-    elif seconds > MAX_TIMEOUT_SECONDS:
+
+
+def _timeout_for_inference(_type: str, inputs: Mapping[str, Any]) -> Iterator[str]:
+    value = get(inputs, "template.timeout")
+    seconds = None if is_unknown(value) or value is None else duration_seconds(value)
+    if seconds is not None and seconds > MAX_TIMEOUT_SECONDS:
         yield f"template.timeout is {seconds:g}s, above {MAX_TIMEOUT_SECONDS}s"
 
 
@@ -153,13 +157,27 @@ RULES = [
     Rule(
         name="cloudrun-request-timeout",
         level=Level.MANDATORY,
-        what=f"Cloud Run services set template.timeout explicitly, at most {MAX_TIMEOUT_SECONDS}s.",
+        what="Cloud Run services set template.timeout explicitly, as a duration like '60s'.",
+        why=(
+            "Left out, the service gets whatever the platform default is at deploy time, and "
+            "the stack's `timeoutSeconds` no longer describes what runs."
+        ),
+        fix="set the `timeoutSeconds` stack setting",
+        types=SERVICE,
+        check=_timeout,
+    ),
+    Rule(
+        name="cloudrun-request-timeout-inference",
+        # Advisory: Cloud Run allows up to an hour and the stack settings accept it; a longer
+        # timeout is a deliberate choice (a huge context on a small CPU), worth a look, not a veto.
+        level=Level.ADVISORY,
+        what=f"Cloud Run request timeouts stay at or under {MAX_TIMEOUT_SECONDS}s for inference.",
         why=(
             "A request still running at the timeout keeps its instance busy and billed after the "
             "client got a 504; inference that needs longer is stuck, not slow."
         ),
         fix=f"set the `timeoutSeconds` stack setting to 1..{MAX_TIMEOUT_SECONDS}",
         types=SERVICE,
-        check=_timeout,
+        check=_timeout_for_inference,
     ),
 ]

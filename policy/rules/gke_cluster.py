@@ -6,12 +6,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from infra.limits import GKE_RELEASE_CHANNELS
 from policy import tokens
 from policy.rule import Level, Rule
 from policy.rules.gke_pools import BOTH, CLUSTER, autopilot
 from policy.values import get, is_false, is_true, is_unknown, strings
 
-CHANNELS = ("RAPID", "REGULAR", "STABLE", "EXTENDED")
+# The channels GKE offers, declared once with the stack settings that choose one.
+CHANNELS = GKE_RELEASE_CHANNELS
 
 
 def _workload_identity(_type: str, inputs: Mapping[str, Any]) -> Iterator[str]:
@@ -124,7 +126,9 @@ RULES = [
     Rule(
         name="gke-release-channel",
         level=Level.MANDATORY,
-        what="GKE clusters are enrolled in a release channel (RAPID, REGULAR, STABLE or EXTENDED).",
+        what=(
+            f"GKE clusters are enrolled in a release channel ({', '.join(CHANNELS[:-1])} or {CHANNELS[-1]})."
+        ),
         why=(
             "Google then upgrades the control plane and nodes with security patches; without a "
             "channel versions drift until they fall out of support."

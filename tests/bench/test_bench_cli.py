@@ -43,7 +43,11 @@ ERROR_CASES = [
 
 
 @pytest.mark.parametrize(("argv", "fragment"), ERROR_CASES)
-def test_argument_errors_are_one_line(capsys, argv, fragment):
+def test_argument_errors_are_one_line(capsys, monkeypatch, argv, fragment):
+    from bench import auth
+
+    # Bad arguments fail before anything slow or external: no identity token is fetched.
+    monkeypatch.setattr(auth, "resolve_token", lambda *a, **k: pytest.fail("token fetched before validation"))
     code, out, err = run_cli(capsys, *argv)
     assert code == 2
     assert out == ""
@@ -52,6 +56,7 @@ def test_argument_errors_are_one_line(capsys, argv, fragment):
     assert err.startswith("python -m bench")
 
 
+@pytest.mark.slow
 def test_load_writes_csv_report_and_plots_then_report_rebuilds_them(capsys, tmp_path, stub_server):
     stub = stub_server(instances=2, cold_delay_ms=300, default_delay_ms=5)
     out = tmp_path / "run"
@@ -124,6 +129,7 @@ def test_cost_takes_latency_from_a_report(capsys, tmp_path):
     assert code == 0 and json.loads(out)["latency_ms"] == 42.0
 
 
+@pytest.mark.slow
 def test_module_entry_point_runs():
     done = subprocess.run([sys.executable, "-m", "bench", "--help"], capture_output=True,
                           text=True, check=False, timeout=60)  # fmt: skip
@@ -132,6 +138,7 @@ def test_module_entry_point_runs():
         assert command in done.stdout
 
 
+@pytest.mark.slow
 def test_demo_against_a_running_url(capsys, tmp_path, stub_server):
     stub = stub_server(default_delay_ms=5)
     code, out, err = run_cli(capsys, "demo", "--url", stub.url, "--rps", "20", "--duration", "0.5",

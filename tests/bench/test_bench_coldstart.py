@@ -1,5 +1,5 @@
-"""`python -m bench coldstart` around the service's start-up timer (stubbed here: the real
-timer starts real processes and belongs to the service's own tests)."""
+"""`python -m bench coldstart` around the service's start-up timer: stubbed for the CLI tests,
+the real one (real processes, `slow`) at the end."""
 
 import json
 import sys
@@ -7,6 +7,7 @@ import types
 
 import pytest
 
+from bench import coldstart
 from bench.__main__ import main
 
 
@@ -46,3 +47,15 @@ def test_coldstart_argument_errors(capsys, tmp_path, fake_timer):
     assert main(["coldstart", "--model-dir", str(tmp_path), "--env", "NOEQUALS"]) == 2
     assert "expected KEY=VALUE" in capsys.readouterr().err
     assert fake_timer == []
+
+
+@pytest.mark.slow
+def test_measure_start_times_a_real_process_to_its_first_answer(tiny_model_dir, tmp_path):
+    seconds = coldstart.measure_start(tiny_model_dir, runs=1, env={"NUM_THREADS": "1"})
+    assert len(seconds) == 1
+    assert seconds[0] > 0
+    timing = coldstart.time_start(tiny_model_dir, {"NUM_THREADS": "1"}, log_path=tmp_path / "log")
+    context = coldstart.SEED_EXAMPLE["context"]
+    assert timing.answer["answer"] == context[timing.answer["start"] : timing.answer["end"]]
+    assert timing.peak_rss_mb and timing.peak_rss_mb > 10
+    assert "model ready" in (tmp_path / "log").read_text()

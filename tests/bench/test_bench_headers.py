@@ -1,6 +1,6 @@
 import pytest
 
-from bench.headers import instance_fields, parse_count, parse_server_timing
+from bench.headers import instance_fields, parse_count, parse_server_timing, timing_params
 
 
 @pytest.mark.parametrize(
@@ -32,3 +32,12 @@ def test_parse_count_tolerates_garbage():
     assert parse_count("12") == 12
     assert parse_count("x") is None
     assert parse_count(None) is None
+
+
+def test_timing_params_of_a_batched_request():
+    header = "queue;dur=0.1, batch;dur=2.5;size=3;windows=4, inference;dur=9, total;dur=12"
+    assert timing_params(header, "batch") == {"size": "3", "windows": "4"}
+    assert parse_server_timing(header)["batch"] == 2.5  # the duration parser is not confused
+    assert timing_params(header, "inference") == {}
+    assert timing_params(header, "missing") == {}
+    assert timing_params(None, "batch") == {}

@@ -48,6 +48,7 @@ def test_closed_loop_counts_statuses_and_server_percentiles_exactly(stub_server)
     assert errors == {"stub status 503", "stub status 429"}
 
 
+@pytest.mark.slow
 def test_open_loop_sends_on_schedule_even_when_the_server_is_slow(stub_server):
     stub = stub_server(default_delay_ms=400)
     result = run_load(LoadConfig(url=stub.url, duration_s=1.0, rps=10), progress=False)
@@ -59,6 +60,7 @@ def test_open_loop_sends_on_schedule_even_when_the_server_is_slow(stub_server):
     assert stub.max_in_flight >= 3  # 400 ms answers, one request every 100 ms
 
 
+@pytest.mark.slow
 def test_open_loop_counts_overflow_and_cancels_at_the_hard_end(stub_server):
     stub = stub_server(default_delay_ms=5000)
     result = run_load(

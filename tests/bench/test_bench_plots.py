@@ -32,6 +32,7 @@ def assert_png(path):
 ALL_FAILED = [rec.RequestRecord(seq=0, scheduled_s=0, sent_s=0, outcome=rec.CONNECTION_ERROR, latency_ms=1.0)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "rows",
     [run_records(), run_records(instances=(), failures=False), ALL_FAILED],

@@ -5,6 +5,7 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 import requests
 
 from bench import records as rec
@@ -13,6 +14,7 @@ from bench.proxy import FrontEndProxy
 from bench.report import build_report
 
 
+@pytest.mark.slow
 def test_a_request_waiting_for_a_new_instance_shows_as_its_cold_start(stub_server):
     busy = stub_server(instance_prefix="left-", default_delay_ms=1000)
     fresh = stub_server(instance_prefix="right-", default_delay_ms=50)
@@ -48,6 +50,7 @@ def test_idle_backends_take_turns(stub_server):
     assert [r.instance_request_count for r in result.records] == [1, 1, 2, 2, 3, 3]
 
 
+@pytest.mark.slow
 def test_backend_concurrency_is_never_exceeded(stub_server):
     stub = stub_server(default_delay_ms=200)
     with FrontEndProxy(backend_concurrency=1) as proxy, ThreadPoolExecutor(3) as pool:
@@ -58,6 +61,7 @@ def test_backend_concurrency_is_never_exceeded(stub_server):
     assert stub.max_in_flight == 1
 
 
+@pytest.mark.slow
 def test_proxy_passes_status_headers_and_errors(stub_server, unused_port):
     stub = stub_server()
     with FrontEndProxy(ready_timeout_s=0.2) as proxy:
@@ -75,6 +79,7 @@ def test_proxy_passes_status_headers_and_errors(stub_server, unused_port):
         assert refused.status_code == 502 and "ConnectionError" in refused.json()["error"]
 
 
+@pytest.mark.slow
 def test_waiting_requests_are_served_first_come_first_served(stub_server):
     stub = stub_server(default_delay_ms=300)
     with FrontEndProxy(backend_concurrency=1) as proxy:

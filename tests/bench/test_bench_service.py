@@ -11,6 +11,8 @@ from bench.payloads import DEFAULT_PAYLOAD
 from bench.proxy import FrontEndProxy
 from bench.report import build_report
 
+pytestmark = pytest.mark.slow  # real service processes
+
 
 @pytest.fixture
 def two_services(tiny_model_dir, tmp_path):
@@ -83,7 +85,7 @@ def test_demo_from_zero_shows_the_start_up_as_a_cold_start(tiny_model_dir, tmp_p
 
 def test_benchmark_server_reports_the_workers_peak_memory_and_stops(tiny_model_dir, tmp_path):
     from bench.local_service import peak_rss_mb, stop_process
-    from bench.serving import start_server
+    from bench.studies.serving import start_server
 
     process, port = start_server(tiny_model_dir, {"NUM_THREADS": "1"}, tmp_path / "server.log")
     try:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from infra import docs
+from infra.offline import docs
 from policy.docs import BEGIN, END, rule_table
 
 ROOT = Path(__file__).resolve().parents[2]

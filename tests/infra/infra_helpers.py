@@ -8,11 +8,11 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from infra import render as rendering
-from infra import stack_config
-from infra.mocks import OfflineMocks, Registration, run_with_mocks
-from infra.render import Rendering
-from infra.settings import CONFIG_KEYS, Settings, build_settings
+from infra.offline import render as rendering
+from infra.offline.mocks import OfflineMocks
+from infra.offline.monitor import Registration, run_with_mocks
+from infra.offline.render import Rendering
+from infra.settings import CONFIG_KEYS, Settings, build_settings, stack_files
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -20,8 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def default_raw(**overrides: str) -> dict[str, str]:
     """Pulumi.yaml defaults as raw config strings, with overrides."""
     raw = {
-        key: stack_config.to_config_string(entry["default"])
-        for key, entry in stack_config.config_schema().items()
+        key: stack_files.to_config_string(entry["default"])
+        for key, entry in stack_files.config_schema().items()
     }
     assert set(raw) == set(CONFIG_KEYS), "Pulumi.yaml and settings.CONFIG_KEYS disagree"
     return {**raw, **overrides}
@@ -32,7 +32,7 @@ def make_settings(stack: str = "test", **overrides: str) -> Settings:
     ONNX one is CPU only): with `gpu` set and no `runtime`, runtime torch is pinned here."""
     if overrides.get("gpu") and "runtime" not in overrides:
         overrides = {**overrides, "runtime": "torch"}
-    return build_settings(default_raw(**overrides), project="proj", region="europe-west1", stack=stack)
+    return build_settings(default_raw(**overrides), project="proj-test", region="europe-west1", stack=stack)
 
 
 class Declared:
@@ -72,8 +72,9 @@ def _rendered(stack: str, overrides: tuple[tuple[str, str], ...]) -> Rendering:
 
 
 def rendered(stack: str, overrides: dict[str, str] | None = None) -> Rendering:
-    """`infra.render.render`, cached per (stack, overrides) for the session: a render runs the
-    whole program (1–4 s here) and most tests only read it. Treat the result as read-only."""
+    """`infra.offline.render.render`, cached per (stack, overrides) for the session: a render runs
+    the whole program (the slow part of these tests) and most tests only read it. Treat the
+    result as read-only."""
     return _rendered(stack, tuple(sorted((overrides or {}).items())))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -15,6 +16,9 @@ echo "$*|backend=${PULUMI_BACKEND_URL:-}|passphrase=${PULUMI_CONFIG_PASSPHRASE-u
 if [[ "$1" == whoami ]]; then exit "${WHOAMI_EXIT:-1}"; fi
 exit 0
 """
+
+
+pytestmark = pytest.mark.slow  # each test runs make (a process)
 
 
 def make(target: str, tmp_path: Path, **env: str) -> tuple[subprocess.CompletedProcess, list[str]]:
@@ -103,3 +107,31 @@ def test_stack_target_selects_or_creates_the_stack(tmp_path):
     assert result.returncode == 0, result.stderr
     assert calls[1].startswith("stack select prod --create|backend=file://")
     assert result.stdout.strip() == "selected stack prod"
+
+
+def test_render_stdout_is_only_the_render(tmp_path):
+    """`make render STACK=prod FORMAT=json > f.json` must leave a file that parses (no echo line)."""
+    # As a user types it at a shell: not a sub-make of `make test` (which prints directory lines).
+    shell = {k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")}
+    result = subprocess.run(
+        ["make", "-o", ".venv/.installed", "render", "STACK=prod", "FORMAT=json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        env=shell,
+    )
+    assert result.returncode == 0, result.stderr
+    resources = json.loads(result.stdout)
+    assert {r["type"] for r in resources} >= {"gcp:cloudrunv2/service:Service"}
+
+
+def test_install_progress_never_reaches_stdout():
+    """The install rule runs before a first render: every line it runs is silent and sends its
+    output to stderr, so `make render > file` stays clean on a fresh clone too."""
+    text = (ROOT / "Makefile").read_text()
+    rule = text.split("$(VENV)/.installed: ", 1)[1].split("\n\n", 1)[0].replace("\\\n", " ")
+    commands = [line for line in rule.splitlines()[1:] if line.startswith("\t")]
+    assert commands and all(line.startswith("\t@") for line in commands)
+    assert all(">&2" in line or line.startswith("\t@touch") for line in commands)

@@ -129,8 +129,20 @@ CASES = [
             svc("hour", {"template.timeout": "3600s"}),
             svc("not-a-duration", {"template.timeout": "5m"}),
         ],
-        passing={"sixty", "at-bound", "fractional"},
-        failing={"unset", "hour", "not-a-duration"},
+        passing={"sixty", "at-bound", "fractional", "hour"},
+        failing={"unset", "not-a-duration"},
+    ),
+    case(
+        "cloudrun-request-timeout-inference",
+        [
+            svc("sixty"),
+            svc("at-bound", {"template.timeout": "300s"}),
+            svc("unset", {"template.timeout": DELETE}),  # the mandatory rule's business
+            svc("hour", {"template.timeout": "3600s"}),
+            svc("just-over", {"template.timeout": "300.5s"}),
+        ],
+        passing={"sixty", "at-bound", "unset"},
+        failing={"hour", "just-over"},
     ),
     case(
         "cloudrun-startup-probe",

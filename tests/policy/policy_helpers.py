@@ -287,7 +287,7 @@ def with_value(resource: Resource, path: str | tuple[str | int, ...], new: Any) 
 
 @functools.cache
 def _render_json(stack: str, overrides: tuple[tuple[str, str], ...] = ()) -> str:
-    from infra.render import render
+    from infra.offline.render import render
 
     rendering = render(stack, dict(overrides))
     return json.dumps([{k: r[k] for k in ("type", "name", "parent", "inputs")} for r in rendering.resources])

@@ -105,9 +105,11 @@ EXPECTED_INSECURE = {
     ("mandatory", "cloudrun-no-plaintext-secrets", "qa-dev-service"),
     ("mandatory", "cloudrun-startup-probe-budget", "qa-dev-service"),
     ("mandatory", "cloudrun-max-instances", "qa-dev-service"),
-    ("mandatory", "cloudrun-request-timeout", "qa-dev-service"),
+    ("advisory", "cloudrun-request-timeout-inference", "qa-dev-service"),
     ("mandatory", "cloudrun-invoker-iam-disabled", "qa-dev-service"),
     ("mandatory", "cloudrun-deletion-protection-prod", "qa-dev-service"),
+    ("mandatory", "rollout-gated-prod", "qa-dev-service"),  # dev's direct rollout, labelled prod
+    ("mandatory", "monitoring-prod-slo-alerts", "qa-dev-service"),
     ("mandatory", "cloudrun-public-invoker-intended", "qa-dev-invoker-allusers-6a549f"),
     ("advisory", "cloudrun-concurrency-cpu-bound", "qa-dev-service"),
     ("advisory", "cloudrun-private-ingress", "qa-dev-service"),

@@ -78,6 +78,22 @@ def test_a_stack_is_rendered_and_checked_in_process(capsys):
     assert err[0].startswith("policy: dev: 0 mandatory, 1 advisory")
 
 
+def test_a_public_stack_without_an_allusers_grant_passes_the_access_rules(capsys):
+    """publicAccess invokerIamDisabled: the IAM bypass, on a service labelled access=public."""
+    code, out, err = run(capsys, "check", "dev", "--set", "publicAccess=invokerIamDisabled")
+    assert (code, out) == (0, [])
+    assert err[0].startswith("policy: dev: 0 mandatory, 0 advisory")
+
+
+def test_a_timeout_the_settings_accept_is_advised_against_not_refused(capsys):
+    """Stack settings allow Cloud Run's 3600 s; the policy's 300 s for inference is advice."""
+    code, out, _ = run(capsys, "check", "dev", "--set", "timeoutSeconds=3600")
+    assert code == 0
+    assert [line.split(":")[0] for line in out] == [
+        "advisory cloudrun-request-timeout-inference qa-dev-service"
+    ]
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
@@ -96,13 +112,23 @@ def test_a_stack_is_rendered_and_checked_in_process(capsys):
         (["check", "nope"], "error: stack 'nope': no Pulumi.nope.yaml; stacks here: "),
         (["check", "dev", "--set", "cpu=3"], 'error: cpu: "3" is not valid'),
         (["check", "dev", "--set", "cpu"], "error: --set 'cpu': expected key=value, e.g. --set cpu=4"),
-        (["check", "dev", "--set", "nonsense=1"], "error: --set nonsense: unknown key;"),
+        (["check", "dev", "--set", "nonsense=1"], "error: --set nonsense: unknown key"),
+        (
+            ["check", "dev", "--set", "concurrancy=2"],
+            "error: --set concurrancy: unknown key — did you mean concurrency?",
+        ),
     ],
 )
 def test_bad_arguments_and_invalid_settings_exit_2_with_one_line(capsys, argv, message):
     code, out, err = run(capsys, *argv)
     assert (code, out, len(err)) == (2, [], 1), err
     assert err[0].startswith(message)
+
+
+def test_every_invalid_setting_gets_its_own_line(capsys):
+    code, out, err = run(capsys, "check", "dev", "--set", "cpu=3", "--set", "memory=lots")
+    assert (code, out) == (2, [])
+    assert [line.split(":")[1].strip() for line in err] == ["cpu", "memory"]
 
 
 @pytest.mark.parametrize(
@@ -157,3 +183,18 @@ def test_python_m_policy_runs_the_checker_without_the_policy_server(tmp_path):
         check=False,
     )
     assert (direct.returncode, direct.stdout) == (1, result.stdout)
+
+
+def test_rules_piped_into_a_reader_that_stops_early_ends_quietly():
+    """`python -m policy rules | head`: the reader closes the pipe before the table is written."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "policy", "rules"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    process.stdout.close()  # before the interpreter has even imported the rules
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 0
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err

@@ -51,3 +51,13 @@ def test_the_readme_table_is_the_catalog():
     readme = (Path(__file__).resolve().parents[2] / "policy" / "README.md").read_text()
     begin, end = readme.index(BEGIN), readme.index(END) + len(END)
     assert readme[begin:end] == rule_table(), "regenerate with: python -m policy rules"
+
+
+def test_budget_api_without_a_budget_fails():
+    from policy_helpers import PROJECT_SERVICE, res, violations_of
+
+    api = res(PROJECT_SERVICE, "apis-billingbudgets", {"service": "billingbudgets.googleapis.com"})
+    assert violations_of("monitoring-budget", [api]) == [
+        "the stack enables the Budget API (a billing account is set) but declares no budget. "
+        "Fix: set `monthlyBudget` with `billingAccount` (the ServiceMonitoring component declares the budget)"
+    ]

@@ -7,11 +7,11 @@ import pytest
 from policy_helpers import CLUSTER, DIGEST, NODE_POOL, render_resources
 from policy_insecure import EXPECTED_INSECURE, insecure_render
 
-from infra import stack_config
+from infra.settings import stack_files
 from policy.catalog import RULES
 from policy.rule import Level, Resource, evaluate
 
-SHIPPED = stack_config.available_stacks()
+SHIPPED = stack_files.available_stacks()
 
 
 def found(resources: list[Resource]) -> set[tuple[str, str, str]]:

@@ -83,7 +83,7 @@ def test_a_violation_on_an_unknown_value_is_skipped(rule, path):
         "cloudrun-image-by-digest": {"template.containers.0.image": "us-docker.pkg.dev/p/r/qa:latest"},
         "cloudrun-image-from-artifact-registry": {"template.containers.0.image": "nginx"},
         "cloudrun-max-instances": {"template.scaling.maxInstanceCount": 0},
-        "cloudrun-request-timeout": {"template.timeout": "9999s"},
+        "cloudrun-request-timeout": {"template.timeout": "5m"},
         "cloudrun-access-label": {"labels.access": "nobody-knows"},
     }[rule]
     failing = res(CLOUD_RUN, "svc", SERVICE, bad)
@@ -156,6 +156,6 @@ def test_pack_policy_skips_unknown_values_and_reports_known_ones():
     # A known problem elsewhere in the same resource is still reported despite the unknowns.
     props = preview_props()
     props["template"]["timeout"] = "9999s"
-    assert run_resource_policy("cloudrun-request-timeout", props) == [
+    assert run_resource_policy("cloudrun-request-timeout-inference", props) == [
         "template.timeout is 9999s, above 300s. Fix: set the `timeoutSeconds` stack setting to 1..300"
     ]

@@ -1,8 +1,8 @@
 """Fixtures for the service tests: a loaded tiny model, settings, a Flask test client.
 
 `runtime` is parametrized: every test that uses `served_model_dir`, `qa_model`, `settings` or
-`client` runs once on each backend (torch, ONNX Runtime, OpenVINO), each from a directory
-baked by service.bootstrap (with its manifest), so every runtime passes the same tests.
+`client` runs once on the torch backend and once on the ONNX Runtime backend, each from a
+directory baked by service.bake.bootstrap (with its manifest), so both runtimes pass the same tests.
 """
 
 from __future__ import annotations
@@ -12,10 +12,16 @@ from pathlib import Path
 import pytest
 
 from service.app import create_app
-from service.model import QAModel
+from service.qa.model import QAModel
 from service.settings import Settings
 
-RUNTIMES = ("torch", "onnx", "openvino")
+# The ONNX half needs an export (seconds, once per session): `slow`, so `make test-fast` runs
+# these tests on torch only and `make test` on both.
+RUNTIMES = (
+    "torch",
+    pytest.param("onnx", marks=pytest.mark.slow),
+    pytest.param("openvino", marks=pytest.mark.slow),  # an ONNX export + IR conversion
+)
 
 
 @pytest.fixture(scope="session", params=RUNTIMES)

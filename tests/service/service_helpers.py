@@ -1,4 +1,4 @@
-"""Test doubles and a subprocess runner for the service tests."""
+"""Test doubles, a subprocess runner and dynamic-batching drivers for the service tests."""
 
 from __future__ import annotations
 
@@ -9,12 +9,15 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import requests
 
 from bench.local_service import free_port
+from service.batching import Batcher
+from service.qa.tokenization import Padding
 
 ROOT = Path(__file__).resolve().parents[2]
 SLOW_SITE = Path(__file__).with_name("slow_site")
@@ -122,3 +125,61 @@ class ServiceProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+# --- dynamic batching (service/batching.py) -----------------------------------------------
+POISON = -1
+
+
+class EchoForward:
+    """start logits = input ids, end logits = attention mask; raises on a POISON id.
+
+    Each request can then check it got its own rows back at its own width.
+    """
+
+    def __init__(self, gate: threading.Event | None = None) -> None:
+        self.calls: list[int] = []  # rows per call
+        self.gate = gate
+        self.entered = threading.Semaphore(0)
+
+    def __call__(self, arrays):
+        self.entered.release()
+        if self.gate is not None:
+            assert self.gate.wait(30), "test never opened the gate"
+        self.calls.append(arrays["input_ids"].shape[0])
+        if (arrays["input_ids"] == POISON).any():
+            raise ValueError("poisoned window")
+        return arrays["input_ids"].astype(np.float32), arrays["attention_mask"].astype(np.float32)
+
+
+def request_arrays(rows: int, width: int, first_id: int) -> dict[str, np.ndarray]:
+    ids = np.arange(first_id, first_id + rows * width, dtype=np.int64).reshape(rows, width)
+    return {"input_ids": ids, "attention_mask": np.ones_like(ids)}
+
+
+def make_batcher(forward, **kwargs) -> tuple[Batcher, ThreadPoolExecutor]:
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="inference")
+    options = {"max_wait_s": 0.05, "max_windows": 8, "timeout_s": 30.0, "padding": Padding()} | kwargs
+    return Batcher(forward, submit=pool.submit, **options), pool
+
+
+def run_together(batcher: Batcher, requests: list[dict[str, np.ndarray]]) -> list:
+    """Every request announced first, then submitted from its own thread: they batch."""
+    tickets = [batcher.reserve() for _ in requests]
+    entered = [t.__enter__() for t in tickets]
+    results: list = [None] * len(requests)
+
+    def go(i: int) -> None:
+        try:
+            results[i] = entered[i].run(requests[i])
+        except Exception as exc:
+            results[i] = exc
+        finally:
+            tickets[i].__exit__(None, None, None)
+
+    threads = [threading.Thread(target=go, args=(i,)) for i in range(len(requests))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return results

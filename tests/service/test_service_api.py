@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 
 from service.app import create_app
-from service.model import QAModel
+from service.qa.model import QAModel
 
 SEED = {
     "context": "Roses are red, violets are blue, sugar is sweet, and so are you.",
@@ -149,7 +149,7 @@ def test_max_answer_len_limits_the_span(client, qa_model):
 def test_openapi_describes_the_api_and_validates_a_real_response(client):
     spec = client.get("/openapi.json").get_json()
     assert spec["openapi"].startswith("3.")
-    assert set(spec["paths"]) == {"/predict", "/health", "/ready", "/openapi.json"}
+    assert set(spec["paths"]) == {"/predict", "/health", "/ready", "/openapi.json", "/metrics"}
     assert not any(path.endswith("z") for path in spec["paths"])
     schemas = spec["components"]["schemas"]
     resolver_root = {"components": spec["components"]}

@@ -12,7 +12,7 @@ from service_helpers import GatedBackend
 from service.admission import Admission
 from service.app import create_app
 from service.errors import OverloadedError
-from service.model import QAModel
+from service.qa.model import QAModel
 
 CONTEXTS = [
     "Roses are red, violets are blue, sugar is sweet, and so are you.",

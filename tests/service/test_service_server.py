@@ -18,6 +18,8 @@ import pytest
 import requests
 from service_helpers import SLOW_SITE, ServiceProcess
 
+pytestmark = pytest.mark.slow  # real gunicorn servers
+
 SEED = {
     "context": "Roses are red, violets are blue, sugar is sweet, and so are you.",
     "question": "What am I?",

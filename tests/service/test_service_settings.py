@@ -51,6 +51,16 @@ def test_values_are_read_and_trimmed(tiny_model_dir):
     assert (s.model_id, s.model_revision) == ("org/model", "abc123")
 
 
+def test_batching_settings(tiny_model_dir):
+    off = Settings.from_env({"MODEL_DIR": str(tiny_model_dir), "CONCURRENCY": "8"})
+    assert (off.batching, off.inference_threads) == (False, 8)  # one thread per model slot
+    on = Settings.from_env(
+        {"MODEL_DIR": str(tiny_model_dir), "CONCURRENCY": "8", "BATCHING": "1", "BATCH_MAX_WAIT_MS": "2.5"}
+    )
+    assert (on.batching, on.batch_max_wait_ms, on.inference_threads) == (True, 2.5, 1)
+    assert on.gunicorn_threads == 8 + 4 + 2  # admission is unchanged by batching
+
+
 def test_model_labels_come_from_the_bootstrap_metadata(tmp_path, tiny_model_dir):
     model = tmp_path / "model"
     model.mkdir()
@@ -79,6 +89,9 @@ def test_model_labels_come_from_the_bootstrap_metadata(tmp_path, tiny_model_dir)
         ("QUEUE_TIMEOUT_S", "nan", "number of seconds"),
         ("QUEUE_TIMEOUT_S", "soon", "number of seconds"),
         ("MAX_BATCH_WINDOWS", "0", "from 1 to 1024"),
+        ("BATCHING", "sometimes", "1 or 0"),
+        ("BATCH_MAX_WAIT_MS", "-1", "number of ms from 0 to 1000"),
+        ("BATCH_MAX_WAIT_MS", "5000", "number of ms from 0 to 1000"),
         ("LOG_LEVEL", "LOUD", "DEBUG, INFO, WARNING, ERROR, CRITICAL"),
         ("MODEL_ID", "bad\nlabel", "printable"),
     ],
@@ -132,6 +145,7 @@ def test_available_cpus_honours_quota_and_affinity(tmp_path, monkeypatch):
     assert available_cpus(tmp_path) == 1  # never 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "command",
     [

@@ -2,7 +2,7 @@
 
 Put this directory on PYTHONPATH of a `python -m service` child and its requests stay in
 flight long enough to overload it or to send SIGTERM meanwhile. Production code has no
-such knob. Only service.backends (NumPy) is imported here, so the gunicorn master stays as
+such knob. Only service.qa.backends (NumPy) is imported here, so the gunicorn master stays as
 light as in production; the patch takes effect when the worker loads its backend.
 """
 
@@ -16,9 +16,9 @@ _DELAY = float(os.environ.get("QA_TEST_FORWARD_DELAY_S", "0") or 0)
 if _DELAY > 0:
     # site runs before `python -m` puts the working directory on sys.path.
     sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
-    import service.backends
+    import service.qa.backends
 
-    _load = service.backends.load_backend
+    _load = service.qa.backends.load_backend
 
     class _Slow:
         def __init__(self, inner):
@@ -33,4 +33,4 @@ if _DELAY > 0:
     def _load_slow(*args, **kwargs):
         return _Slow(_load(*args, **kwargs))
 
-    service.backends.load_backend = _load_slow
+    service.qa.backends.load_backend = _load_slow

@@ -1,0 +1,291 @@
+"""Settings → every component's Args: the one map from a stack's settings to its resources.
+
+Names, labels, APIs, invokers, the `access` label, sizes and build args are decided here and
+nowhere else; the components only declare what their Args say. Outputs of one component that
+another needs (the image digest, the cluster's provider) are passed in by `__main__.py`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from infra.components.cloud_run import CloudRunModelServiceArgs
+from infra.components.gke import GkeClusterArgs
+from infra.components.identity import RuntimeIdentityArgs
+from infra.components.image import ModelImageArgs
+from infra.components.knative import INGRESSES, KnativeInstallArgs, KnativeModelServiceArgs
+from infra.components.knative.manifests import config_autoscaler, config_defaults, config_features
+from infra.components.monitoring import ServiceMonitoringArgs
+from infra.components.monitoring.budget import BUDGET_API
+from infra.components.monitoring.probes import scrape_ingress_rule
+from infra.components.project_services import ProjectServicesArgs
+from infra.components.registry import ArtifactRepositoryArgs
+from infra.limits import GPU_TYPES
+from infra.rollout.traffic import RolloutArgs
+from infra.settings import INGRESS, Settings
+from infra.spec import (
+    TORCH_INDEX_CPU,
+    TORCH_INDEX_CUDA,
+    ModelServiceSpec,
+    liveness_probe,
+    readiness_probe,
+    service_env,
+    startup_probe,
+)
+
+ROOT = Path(__file__).resolve().parent.parent  # the project directory Pulumi runs the program in
+PLATFORM_APIS = {
+    "cloudrun": ["run.googleapis.com"],
+    "knative": ["container.googleapis.com", "compute.googleapis.com"],
+}
+MONITORING_APIS = ["monitoring.googleapis.com", "logging.googleapis.com"]
+# GCP limits on the names derived from the service name (service accounts 6-30 characters,
+# GKE clusters at most 40), with room for the suffix each one gets.
+ACCOUNT_ID_PREFIX_CHARS = 22
+CLUSTER_NAME_PREFIX_CHARS = 32
+
+
+def project_services_args(settings: Settings) -> ProjectServicesArgs:
+    return ProjectServicesArgs(project=settings.project, apis=platform_apis(settings))
+
+
+def platform_apis(settings: Settings) -> list[str]:
+    builds_image = not settings.image.prebuilt
+    return (
+        PLATFORM_APIS[settings.platform]
+        + ["iam.googleapis.com"]
+        + (["artifactregistry.googleapis.com"] if builds_image else [])
+        + (["cloudbuild.googleapis.com"] if builds_image and settings.image.builder == "cloudbuild" else [])
+        + (MONITORING_APIS if settings.monitoring.enabled else [])
+        + ([BUDGET_API] if settings.monitoring.budget else [])
+    )
+
+
+def service_labels(settings: Settings) -> dict[str, str]:
+    """The model service's labels: who may call it, as the stack intends (the policy pack holds
+    IAM grants against this)."""
+    return {**settings.labels, "access": "public" if settings.access.public else "private"}
+
+
+def invokers(settings: Settings) -> list[str]:
+    """Who gets roles/run.invoker: allUsers opens a public service, unless the stack opens it by
+    turning the invoker check off instead (`publicAccess: invokerIamDisabled`)."""
+    grant_all = settings.access.public and not settings.access.invoker_iam_disabled
+    return (["allUsers"] if grant_all else []) + list(settings.access.invokers)
+
+
+def identity_args(settings: Settings) -> RuntimeIdentityArgs:
+    name = settings.service.name
+    return RuntimeIdentityArgs(
+        project=settings.project,
+        account_id=f"{name[:ACCOUNT_ID_PREFIX_CHARS].rstrip('-')}-runtime",
+        display_name=f"{name} model service runtime",
+    )
+
+
+def repository_args(settings: Settings) -> ArtifactRepositoryArgs:
+    return ArtifactRepositoryArgs(
+        project=settings.project,
+        location=settings.region,
+        repository_id=f"{settings.service.name}-images",
+        keep_versions=settings.image.keep_versions,
+        labels=settings.labels,
+    )
+
+
+def image_build_args(settings: Settings) -> dict[str, str]:
+    """Build args of service/Dockerfile (and infra/cloudbuild.yaml): what gets baked in."""
+    return {
+        "MODEL_ID": settings.model.id,
+        "MODEL_REVISION": settings.model.revision,
+        "RUNTIME": settings.model.runtime,
+        "PRECISION": settings.model.precision,
+        # Always passed: Cloud Build would substitute an unset variable with "" (ALLOW_LOOSE).
+        "TORCH_INDEX": TORCH_INDEX_CUDA if settings.service.gpu else TORCH_INDEX_CPU,
+    }
+
+
+def image_args(settings: Settings, repository_url: pulumi.Input[str]) -> ModelImageArgs:
+    return ModelImageArgs(
+        project=settings.project,
+        region=settings.region,
+        repository_url=repository_url,
+        image_name=settings.service.name,
+        root=ROOT,
+        context="service",
+        dockerfile="service/Dockerfile",
+        build_args=image_build_args(settings),
+        builder=settings.image.builder,
+        prebuilt=settings.image.prebuilt,
+    )
+
+
+def model_service_spec(settings: Settings, image: Any) -> ModelServiceSpec:
+    """The platform-neutral service both Cloud Run and Knative render (`image` may be an Output)."""
+    service, model = settings.service, settings.model
+    return ModelServiceSpec(
+        name=service.name,
+        image=image,
+        cpu=service.cpu.text,
+        memory=service.memory,
+        concurrency=service.concurrency,
+        min_instances=service.min_instances,
+        max_instances=service.max_instances,
+        timeout_seconds=service.timeout_seconds,
+        env=service_env(
+            model_id=model.id,
+            model_revision=model.revision,
+            concurrency=service.concurrency,
+            num_threads=service.cpu.whole,
+            max_context_chars=service.max_context_chars,
+            log_level=service.log_level,
+            batching=service.batching,
+            batch_max_wait_ms=service.batch_max_wait_ms,
+            max_batch_windows=service.max_batch_windows,
+        ),
+        startup_probe=startup_probe(service.model_load_seconds),
+        liveness_probe=liveness_probe(),
+        readiness_probe=readiness_probe(),
+        startup_cpu_boost=service.startup_cpu_boost,
+        cpu_always_allocated=service.cpu_always_allocated,
+        execution_environment=service.execution_environment,
+        gpu=service.gpu,
+        gpu_zonal_redundancy=service.gpu_zonal_redundancy,
+    )
+
+
+def cloud_run_args(
+    settings: Settings, spec: ModelServiceSpec, service_account: pulumi.Input[str]
+) -> CloudRunModelServiceArgs:
+    return CloudRunModelServiceArgs(
+        spec=spec,
+        project=settings.project,
+        region=settings.region,
+        service_account=service_account,
+        ingress=INGRESS[settings.access.ingress],
+        invokers=invokers(settings),
+        invoker_iam_disabled=settings.access.invoker_iam_disabled,
+        deletion_protection=settings.deletion_protection,
+        labels=service_labels(settings),
+        rollout=rollout_args(settings),
+    )
+
+
+def rollout_args(settings: Settings) -> RolloutArgs:
+    """The phase the stack config describes; the same for either platform."""
+    rollout = settings.rollout
+    return RolloutArgs(
+        mode=rollout.mode,
+        serving_revision=rollout.serving_revision,
+        candidate_percent=rollout.candidate_percent,
+        previous_revision=rollout.previous_revision,
+    )
+
+
+def cluster_args(settings: Settings, gpus_per_node: int = 1) -> GkeClusterArgs:
+    """The cluster a knative stack asks for."""
+    gke = settings.gke
+    return GkeClusterArgs(
+        project=settings.project,
+        region=settings.region,
+        location=gke.location,
+        cluster_name=f"{settings.service.name[:CLUSTER_NAME_PREFIX_CHARS].rstrip('-')}-cluster",
+        release_channel=gke.release_channel,
+        machine_type=gke.machine_type,
+        min_nodes=gke.min_nodes,
+        max_nodes=gke.max_nodes,
+        private_nodes=gke.private_nodes,
+        master_authorized_networks=gke.master_authorized_networks,
+        gpu_machine_type=gke.gpu_machine_type,
+        gpu_max_nodes=gke.gpu_max_nodes if settings.service.gpu else 0,
+        gpu_type=settings.service.gpu or GPU_TYPES[0],
+        gpus_per_node=gpus_per_node,
+        deletion_protection=settings.deletion_protection,
+        labels=settings.labels,
+        monitoring_components=("SYSTEM_COMPONENTS", *(["POD"] if settings.monitoring.enabled else [])),
+    )
+
+
+def install_args(settings: Settings, provider: k8s.Provider) -> KnativeInstallArgs:
+    knative, service = settings.knative, settings.service
+    return KnativeInstallArgs(
+        provider=provider,
+        project=settings.project,
+        region=settings.region,
+        version=knative.version,
+        ingress=knative.ingress,
+        ingress_class=knative.ingress_class,
+        domain=knative.domain,
+        magic_dns=knative.magic_dns,
+        address_name=f"{service.name}-ingress",
+        autoscaler=config_autoscaler(
+            knative.initial_scale,
+            knative.scale_to_zero_grace_seconds,
+            knative.scale_to_zero_pod_retention_seconds,
+        ),
+        defaults=config_defaults(service.timeout_seconds),
+        features=config_features(bool(service.gpu)),
+    )
+
+
+def knative_service_args(
+    settings: Settings,
+    spec: ModelServiceSpec,
+    *,
+    provider: k8s.Provider,
+    identity_email: pulumi.Input[str],
+    identity_name: pulumi.Input[str],
+    workload_pool: pulumi.Input[str],
+) -> KnativeModelServiceArgs:
+    return KnativeModelServiceArgs(
+        spec=spec,
+        provider=provider,
+        project=settings.project,
+        namespace=settings.knative.namespace,
+        gateway_namespace=INGRESSES[settings.knative.ingress][2][0],
+        service_account_email=identity_email,
+        service_account_name=identity_name,
+        workload_pool=workload_pool,
+        public=settings.access.public,
+        initial_scale=settings.knative.initial_scale,
+        target=settings.knative.target,
+        labels=service_labels(settings),
+        rollout=rollout_args(settings),
+        # Managed Prometheus scrapes /metrics for the PodMonitoring (monitoring on).
+        extra_ingress=(scrape_ingress_rule(spec.port),) if settings.monitoring.enabled else (),
+    )
+
+
+def monitoring_args(
+    settings: Settings,
+    spec: ModelServiceSpec,
+    *,
+    url: pulumi.Input[str] | None = None,
+    kubernetes_provider: pulumi.ProviderResource | None = None,
+) -> ServiceMonitoringArgs:
+    monitoring, service = settings.monitoring, settings.service
+    return ServiceMonitoringArgs(
+        project=settings.project,
+        region=settings.region,
+        service_name=spec.name,
+        platform=settings.platform,
+        public=settings.access.public,
+        max_instances=service.max_instances,
+        model_load_seconds=service.model_load_seconds,
+        alert_emails=monitoring.alert_emails,
+        availability_goal=monitoring.availability_goal,
+        latency_goal=monitoring.latency_goal,
+        latency_threshold_ms=monitoring.latency_threshold_ms,
+        slo_period_days=monitoring.period_days,
+        billing_account=monitoring.billing_account if monitoring.budget else "",
+        monthly_budget=float(monitoring.monthly_budget),
+        url=url,
+        namespace=settings.knative.namespace,
+        port=spec.port,
+        kubernetes_provider=kubernetes_provider,
+        labels=settings.labels,
+    )

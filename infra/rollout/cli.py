@@ -1,0 +1,122 @@
+"""`python -m infra rollout STACK` and `python -m infra rollback STACK` (also `make rollout|rollback`)."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from bench.auth import resolve_token
+from bench.payloads import PayloadError, load_payloads
+from infra.rollout import keys
+from infra.rollout.canary import canary_step
+from infra.rollout.driver import PulumiDriver
+from infra.rollout.gate import GateConfig, Verdict, run_gate
+from infra.rollout.metrics import CloudMonitoringSource, MetricsSource, ProbeSource, access_token
+from infra.rollout.orchestrate import Outcome, StackError, rollback, rollout
+from infra.rollout.traffic import MAX_CANDIDATE_PERCENT
+
+COMMANDS = ("rollout", "rollback")
+METRICS = ("auto", "monitoring", "probes")
+ROOT = Path(__file__).resolve().parents[2]
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(s|m|h)?$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}
+
+
+def parse_duration(text: str) -> float:
+    """`90`, `90s`, `5m`, `1h` → seconds."""
+    match = _DURATION.match(text.strip())
+    if not match:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration: use e.g. 90s, 5m or 1h")
+    return float(match.group(1)) * _UNIT_SECONDS[match.group(2) or "s"]
+
+
+def parse_steps(text: str) -> tuple[int, ...]:
+    """`10,50` → (10, 50): ascending candidate shares, each 1…MAX_CANDIDATE_PERCENT."""
+    try:
+        steps = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        steps = ()
+    if (
+        not steps
+        or list(steps) != sorted(set(steps))
+        or not all(0 < s <= MAX_CANDIDATE_PERCENT for s in steps)
+    ):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: expected ascending percentages 1…{MAX_CANDIDATE_PERCENT}, e.g. 10,50"
+        )
+    return steps
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    out = commands.add_parser("rollout", help="deploy a candidate revision, gate it, promote or hold it")
+    out.add_argument("stack")
+    out.add_argument("--steps", type=parse_steps, default=(), help="canary shares after the gate, e.g. 10,50")
+    out.add_argument("--soak", type=parse_duration, default=300.0, help="time at each step (default 5m)")
+    out.add_argument("--golden", type=Path, help="JSON/JSON Lines of {context, question, start, end}")
+    out.add_argument("--latency-budget", type=float, default=1.5, help="candidate p50 ≤ this × serving p50")
+    out.add_argument("--max-error-ratio", type=float, default=0.01, help="5xx share allowed at each step")
+    out.add_argument("--metrics", choices=METRICS, default="auto", help="where canary error counts come from")
+    out.add_argument("--token", help="identity token for a private service (else as `bench load` finds one)")
+    back = commands.add_parser("rollback", help="put traffic back on the previous (or serving) revision")
+    back.add_argument("stack")
+    for parser in (out, back):
+        parser.add_argument("--work-dir", type=Path, default=ROOT, help=argparse.SUPPRESS)
+
+
+def metrics_source(choice: str, config: Mapping[str, str], probes: ProbeSource) -> MetricsSource:
+    """Cloud Monitoring where the platform is Cloud Run and a token is at hand; else the probes."""
+    if choice == "probes" or (choice == "auto" and config.get("platform") == "knative"):
+        return probes
+    token = access_token()
+    if token:
+        return CloudMonitoringSource(config.get("gcp:project", ""), config.get("serviceName", ""), token)
+    if choice == "monitoring":
+        raise StackError(
+            "--metrics monitoring: no access token (gcloud auth login, or GOOGLE_OAUTH_ACCESS_TOKEN)"
+        )
+    return probes
+
+
+def _gate_config(args: argparse.Namespace, outputs: Mapping[str, Any]) -> GateConfig:
+    golden = load_payloads(args.golden) if args.golden else None
+    token, _ = resolve_token(outputs[keys.URL], args.token)
+    return GateConfig(
+        expected_model_revision=outputs.get(keys.MODEL_REVISION, ""),
+        golden=golden,
+        latency_budget=args.latency_budget,
+        max_error_ratio=args.max_error_ratio,
+        token=token,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        driver = PulumiDriver(args.stack, args.work_dir)
+        if args.command == "rollback":
+            outcome = rollback(driver)
+        else:
+            probes = ProbeSource()
+            source = metrics_source(args.metrics, driver.config(), probes) if args.steps else probes
+
+            def gate(outputs: Mapping[str, Any]) -> Verdict:
+                return run_gate(outputs[keys.CANDIDATE_URL], outputs[keys.URL], _gate_config(args, outputs))
+
+            def canary(outputs: Mapping[str, Any], percent: int) -> Verdict:
+                return canary_step(
+                    outputs[keys.CANDIDATE_URL],
+                    outputs[keys.CANDIDATE_REVISION],
+                    _gate_config(args, outputs),
+                    source=source,
+                    soak_s=args.soak,
+                    probes=probes,
+                )
+
+            outcome = rollout(driver, gate, canary, args.steps)
+    except (StackError, PayloadError) as error:
+        outcome = Outcome(1, str(error))
+    print(outcome.line, file=sys.stdout if outcome.code == 0 else sys.stderr)
+    return outcome.code

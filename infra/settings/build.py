@@ -1,0 +1,287 @@
+"""Raw config strings → validated `Settings`, every problem collected before anything is declared.
+
+Each section (model, image, service, access, gke, knative) is parsed here; what depends on more
+than one value (the CPU/memory table, GPU minimums, what Knative cannot express) is in `checks`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from infra import limits, regions
+from infra.limits import Cpu
+from infra.rollout import keys as rollout_keys
+from infra.rollout.checks import rollout_problems
+from infra.rollout.traffic import MAX_CANDIDATE_PERCENT
+from infra.settings import checks, parse
+from infra.settings.derive import derive
+from infra.settings.monitoring import monitoring_settings
+from infra.settings.parse import RawConfig
+from infra.settings.schema import (
+    BUILDERS,
+    EXECUTION_ENVIRONMENTS,
+    INGRESS,
+    KNATIVE_INGRESSES,
+    KNATIVE_MIN_MINOR,
+    LOG_LEVELS,
+    MAGIC_DNS_DOMAINS,
+    PLATFORMS,
+    PRECISIONS,
+    PUBLIC_ACCESS,
+    RELEASE_CHANNELS,
+    RESERVED_NAMESPACES,
+    RUNTIMES,
+    AccessSettings,
+    GkeSettings,
+    ImageSettings,
+    KnativeSettings,
+    ModelSettings,
+    RolloutSettings,
+    ServiceSettings,
+    Settings,
+    SettingsError,
+)
+from service.bake.manifest import AUTO_PRECISION, DEFAULT_PRECISION
+
+
+def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: str) -> Settings:
+    """Parse and validate raw config strings (as `pulumi.Config` returns them)."""
+    filled = derive(raw)  # what a GPU needs, where the stack left it unset
+    picked_for_gpu = {k for k, v in filled.items() if raw.get(k) != v} if filled.get("gpu") else set()
+    r = RawConfig(filled, derived=frozenset(picked_for_gpu))
+    if not project:
+        r.problems.append("gcp:project: not set — run `pulumi config set gcp:project YOUR_PROJECT`")
+    if not region:
+        r.problems.append("gcp:region: not set — run `pulumi config set gcp:region us-central1`")
+    if project and (problem := regions.check_project(project)):
+        r.fail("gcp:project", project, problem)
+    if region and (problem := regions.check_region(region)):
+        r.fail("gcp:region", region, problem)
+
+    runtime = r.choice("runtime", RUNTIMES)
+    precision = r.choice("precision", (AUTO_PRECISION, *PRECISIONS))
+    model = ModelSettings(
+        id=r.text("modelId"),
+        revision=r.text("modelRevision"),
+        runtime=runtime,
+        # auto: the runtime's own default (service/bake/manifest.py DEFAULT_PRECISION)
+        precision=DEFAULT_PRECISION.get(runtime, precision) if precision == AUTO_PRECISION else precision,
+    )
+    if not parse.MODEL_ID.match(model.id):
+        r.fail(
+            "modelId",
+            model.id,
+            "a Hugging Face Hub id like distilbert/distilbert-base-cased-distilled-squad",
+        )
+    checks.check_model_labels(r, model)
+    if "modelRevision" in raw and not model.revision.strip():
+        r.fail("modelRevision", model.revision, "a Hub commit hash or tag (pin it: branches move)")
+
+    image = ImageSettings(
+        prebuilt=r.text("image").strip(),
+        builder=r.choice("builder", BUILDERS),
+        keep_versions=r.integer("repositoryKeepVersions", 1, 100),
+    )
+    if image.prebuilt and not parse.IMAGE_REF.match(image.prebuilt):
+        r.fail(
+            "image",
+            image.prebuilt,
+            "an image reference like REGION-docker.pkg.dev/PROJECT/REPO/NAME@sha256:…, "
+            "or empty to build from service/",
+        )
+    elif image.prebuilt and (problem := regions.check_artifact_registry(image.prebuilt)):
+        r.fail("image", image.prebuilt, problem)
+
+    # Read first: which platform's limits the service settings are checked against.
+    platform = r.choice("platform", PLATFORMS)
+    service = _service_settings(r, platform)
+    access = AccessSettings(
+        public=r.flag("public"),
+        invokers=r.strings("invokers"),
+        ingress=r.choice("ingress", INGRESS),
+        public_access=r.choice("publicAccess", PUBLIC_ACCESS),
+    )
+    checks.check_invokers(r, access)
+    checks.check_public_access(r, access, platform)
+    if platform == "cloudrun":
+        checks.check_cloud_run_placement(r, service, region)
+    checks.check_runtime(r, model, service)
+
+    deletion_protection = r.flag("deletionProtection")
+    gke = _gke_settings(r, region, platform)
+    knative = _knative_settings(r)
+    monitoring = monitoring_settings(r, service)
+    settings = Settings(
+        project=project,
+        region=region,
+        stack=stack,
+        platform=platform,
+        deletion_protection=deletion_protection,
+        model=model,
+        image=image,
+        service=service,
+        access=access,
+        gke=gke,
+        knative=knative,
+        rollout=_rollout_settings(r, service.name),
+        monitoring=monitoring,
+    )
+    if platform == "knative":
+        checks.check_knative(r, settings)
+    if problems := r.all_problems():
+        raise SettingsError(problems)
+    return settings
+
+
+def _rollout_settings(r: RawConfig, service_name: str) -> RolloutSettings:
+    rollout = RolloutSettings(
+        mode=r.text(rollout_keys.ROLLOUT),
+        serving_revision=r.text(rollout_keys.SERVING_REVISION).strip(),
+        candidate_percent=r.integer(rollout_keys.CANDIDATE_PERCENT, 0, MAX_CANDIDATE_PERCENT),
+        previous_revision=r.text(rollout_keys.PREVIOUS_REVISION).strip(),
+    )
+    for key, value, valid in rollout_problems(
+        rollout.mode,
+        rollout.serving_revision,
+        rollout.candidate_percent,
+        rollout.previous_revision,
+        service_name,
+    ):
+        r.fail(key, value, valid)
+    return rollout
+
+
+def _service_settings(r: RawConfig, platform: str) -> ServiceSettings:
+    name = r.text("serviceName")
+    if not parse.SERVICE_NAME.match(name):
+        r.fail("serviceName", name, "lowercase letters, digits and '-', a letter first, ≤ 49 chars")
+
+    cpu_text = r.text("cpu")
+    cpu = limits.parse_cpu(cpu_text)
+    # Cloud Run's CPU sizes are Cloud Run's; on Knative any Kubernetes CPU quantity that fits the
+    # node does (checked against the machine type in checks.check_knative).
+    check_cpu = limits.check_cpu if platform != "knative" else limits.check_cpu_quantity
+    if problem := check_cpu(cpu):
+        r.fail("cpu", cpu_text, problem)
+        cpu = None  # the checks that depend on the CPU are skipped
+    memory = r.text("memory")
+    memory_mib = limits.parse_memory_mib(memory)
+    if memory_mib is None:
+        r.fail("memory", memory, "a size like 512Mi, 3Gi or 4G")
+
+    service = ServiceSettings(
+        name=name,
+        cpu=cpu or Cpu(cpu_text, 0.0),  # a bad cpu is already a problem: never returned
+        memory=memory,
+        memory_mib=memory_mib or 0.0,
+        concurrency=r.integer("concurrency", 1, limits.CONCURRENCY_MAX, limits.CONCURRENCY_WHY),
+        min_instances=r.integer("minInstances", 0, limits.MAX_INSTANCES_CEILING),
+        max_instances=r.integer("maxInstances", 1, limits.MAX_INSTANCES_CEILING),
+        timeout_seconds=r.integer("timeoutSeconds", 1, limits.TIMEOUT_MAX_SECONDS),
+        startup_cpu_boost=r.flag("startupCpuBoost"),
+        cpu_always_allocated=r.flag("cpuAlwaysAllocated"),
+        gpu=r.text("gpu").strip(),
+        execution_environment=r.choice("executionEnvironment", EXECUTION_ENVIRONMENTS),
+        model_load_seconds=r.integer(
+            "modelLoadSeconds",
+            1,
+            limits.STARTUP_PROBE_BUDGET_MAX_SECONDS // 2,
+            ": the startup probe allows twice this and Cloud Run caps it at "
+            f"{limits.STARTUP_PROBE_BUDGET_MAX_SECONDS} s",
+        ),
+        max_context_chars=r.integer("maxContextChars", *limits.MAX_CONTEXT_CHARS),
+        log_level=r.choice("logLevel", LOG_LEVELS),
+        batching=r.flag("batching"),
+        batch_max_wait_ms=r.integer("batchMaxWaitMs", *limits.BATCH_MAX_WAIT_MS),
+        max_batch_windows=r.integer(
+            "maxBatchWindows", 0, limits.MAX_BATCH_WINDOWS[1], ": 0 keeps the service's default"
+        ),
+        gpu_zonal_redundancy=r.flag("gpuZonalRedundancy"),
+    )
+    if service.min_instances > service.max_instances:
+        r.fail("minInstances", service.min_instances, f"at most maxInstances ({service.max_instances})")
+    if platform == "knative":
+        if service.gpu and service.gpu not in limits.GPU_TYPES:
+            r.fail("gpu", service.gpu, f"empty for none, or one of {', '.join(limits.GPU_TYPES)}")
+        return service
+    if cpu and memory_mib and (problem := limits.check_memory(cpu, memory_mib)):
+        r.fail("memory", memory, problem)
+    if cpu and cpu.vcpu < 1:
+        checks.check_fractional_cpu(r, service)
+    if service.gpu:
+        checks.check_gpu(r, service, cpu_known=cpu is not None)
+    return service
+
+
+def _gke_settings(r: RawConfig, region: str, platform: str) -> GkeSettings:
+    location = r.text("gkeLocation").strip() or region
+    gke = GkeSettings(
+        location=location,
+        release_channel=r.choice("gkeReleaseChannel", RELEASE_CHANNELS),
+        machine_type=r.text("gkeMachineType").strip(),
+        min_nodes=r.integer("gkeMinNodes", 0, 100),
+        max_nodes=r.integer("gkeMaxNodes", 1, 100),
+        private_nodes=r.flag("gkePrivateNodes"),
+        master_authorized_networks=r.strings("gkeMasterAuthorizedNetworks"),
+        gpu_machine_type=r.text("gkeGpuMachineType").strip(),
+        gpu_max_nodes=r.integer("gkeGpuMaxNodes", 0, 100),
+    )
+    zone = parse.ZONE.match(location)
+    # A cross-check with the cluster's region: only where there is a cluster (Cloud Run stacks
+    # ignore gkeLocation, as Pulumi.yaml says; a malformed value elsewhere still fails).
+    if platform == "knative" and region and location != region and not (zone and zone.group(1) == region):
+        r.fail(
+            "gkeLocation",
+            location,
+            f"empty or {region} for a regional cluster, or a zone of {region} such as {region}-a "
+            "(the ingress IP and the image repository are in gcp:region)",
+        )
+    if gke.min_nodes > gke.max_nodes:
+        r.fail("gkeMinNodes", gke.min_nodes, f"at most gkeMaxNodes ({gke.max_nodes})")
+    if not limits.parse_machine_type(gke.machine_type):
+        r.fail("gkeMachineType", gke.machine_type, limits.MACHINE_TYPE_VALID)
+    gpu_machine = limits.parse_machine_type(gke.gpu_machine_type)
+    if not (gpu_machine and gpu_machine.l4_gpus):
+        r.fail("gkeGpuMachineType", gke.gpu_machine_type, limits.GPU_MACHINE_VALID)
+    for cidr in gke.master_authorized_networks:
+        if not parse.valid_cidr(cidr):
+            r.fail("gkeMasterAuthorizedNetworks", cidr, "an IPv4 CIDR such as 203.0.113.7/32")
+    return gke
+
+
+def _knative_settings(r: RawConfig) -> KnativeSettings:
+    knative = KnativeSettings(
+        version=r.text("knativeVersion").strip(),
+        ingress=r.choice("knativeIngress", tuple(KNATIVE_INGRESSES)),
+        domain=r.text("knativeDomain").strip().lower(),
+        namespace=r.text("knativeNamespace").strip(),
+        initial_scale=r.integer("knativeInitialScale", 0, limits.MAX_INSTANCES_CEILING),
+        target=r.integer("knativeTarget", 0, limits.CONCURRENCY_MAX, ": 0 uses concurrency"),
+        scale_to_zero_grace_seconds=r.integer("knativeScaleToZeroGraceSeconds", 6, 3600),
+        scale_to_zero_pod_retention_seconds=r.integer("knativeScaleToZeroPodRetentionSeconds", 0, 86400),
+    )
+    version = parse.KNATIVE_VERSION.match(knative.version)
+    if not version or int(version.group(1)) < KNATIVE_MIN_MINOR:
+        r.fail(
+            "knativeVersion",
+            knative.version,
+            f"a Knative release tag like knative-v1.23.0 (knative-v1.{KNATIVE_MIN_MINOR}.0 or newer)",
+        )
+    if not parse.DOMAIN.match(knative.domain):
+        r.fail(
+            "knativeDomain",
+            knative.domain,
+            f"{' or '.join(MAGIC_DNS_DOMAINS)} (magic DNS on the ingress IP), or a DNS domain you own",
+        )
+    if (
+        not parse.DNS_LABEL.match(knative.namespace)
+        or knative.namespace.startswith("kube-")
+        or knative.namespace in RESERVED_NAMESPACES
+    ):
+        r.fail(
+            "knativeNamespace",
+            knative.namespace,
+            "a Kubernetes namespace name of its own (lowercase letters, digits, '-'; not "
+            f"{', '.join(RESERVED_NAMESPACES)} or kube-*)",
+        )
+    return knative

@@ -1,0 +1,68 @@
+"""Where a stack's settings come from: the Pulumi engine, or the stack files read offline.
+
+`settings_from_pulumi` is the only reader of `pulumi.Config` (the program under `pulumi up` or
+the offline render's mocks); `settings_from_stack_files` reads Pulumi.yaml and
+Pulumi.STACK.yaml directly (`stack_files`), for tools that need settings without running Pulumi.
+Both end in the same `build_settings`, so both see the same checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import pulumi
+from pulumi.runtime import config as runtime_config
+
+from infra.settings import stack_files
+from infra.settings.build import build_settings
+from infra.settings.config_keys import key_problem, parse_key
+from infra.settings.schema import CONFIG_KEYS, Settings, SettingsError
+
+
+def settings_from_pulumi() -> Settings:
+    """This stack's settings from `pulumi.Config` (a CLI run, or the offline render)."""
+    config = pulumi.Config()
+    gcp = pulumi.Config("gcp")
+    raw = {key: value for key in CONFIG_KEYS if (value := config.get(key)) is not None}
+    unread = unread_keys()
+    try:
+        settings = build_settings(
+            raw,
+            project=gcp.get("project") or "",
+            region=gcp.get("region") or "",
+            stack=pulumi.get_stack(),
+        )
+    except SettingsError as error:
+        raise SettingsError(unread + error.problems) from None
+    if unread:
+        raise SettingsError(unread)
+    return settings
+
+
+def unread_keys() -> list[str]:
+    """Config the engine handed over that nothing reads (`serverless-qa:concurrancy`, `gcp:regoin`).
+    The CLI passes every key of the stack, so `pulumi up` refuses a typo as the offline reader does
+    (which also names the file and line)."""
+    project = stack_files.read_project()
+    keys = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
+    problems = []
+    for key in sorted(keys):
+        parsed = parse_key(key)
+        if parsed and (problem := key_problem(*parsed, project.name, project.schema)):
+            problems.append(f"{key}: {problem}")
+    return problems
+
+
+def settings_from_stack_files(
+    stack: str, overrides: Mapping[str, str] | None = None, *, root: Path = stack_files.ROOT
+) -> Settings:
+    """A stack's validated settings straight from its files (no Pulumi engine involved)."""
+    config = stack_files.resolve(stack, overrides, root=root)
+    raw = {k: v for k, v in config.project_values().items() if k in CONFIG_KEYS}
+    return build_settings(
+        raw,
+        project=config.values.get("gcp:project", ""),
+        region=config.values.get("gcp:region", ""),
+        stack=stack,
+    )
