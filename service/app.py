@@ -160,6 +160,8 @@ def _register_probes(app: Flask, ext: QAExtension) -> None:
             model_revision=settings.model_revision,
             backend=getattr(backend, "name", settings.runtime),
             precision=getattr(backend, "precision", settings.precision),
+            # e.g. openvino: the precision it really runs, and why if that differs
+            **(backend.describe() if hasattr(backend, "describe") else {}),
             instance_id=state.instance_id,
         )
 

@@ -46,6 +46,7 @@ LOADING, READY, DRAINING, FAILED = "loading", "ready", "draining", "failed"
 _PREIMPORTS: dict[str | None, tuple[str, ...]] = {
     None: ("service.qa.model",),
     "onnx": ("service.qa.backends.onnx",),
+    "openvino": ("service.qa.backends.openvino_backend",),  # no threads until a model is compiled
     "torch": ("flask",),
 }
 
@@ -98,16 +99,19 @@ def load_model(settings: Settings) -> QAModel:
         max_batch_windows=settings.max_batch_windows,
         device=settings.device,
         allow_spinning=settings.intra_op_spinning,
+        cache_dir=settings.openvino_cache_dir,
     )
 
 
+# Runtimes whose session/compile runs in C++ without the GIL, so it overlaps Flask's import.
+PREFETCHED = ("onnx", "openvino")
 _prefetch_lock = threading.Lock()
 _prefetched: dict[str, Future] = {}
 
 
 def prefetch(settings: Settings) -> bool:
-    """ONNX: begin loading `settings.model_dir` on a thread now; True if started."""
-    if settings.runtime != "onnx" or settings.model_dir is None:
+    """ONNX/OpenVINO: begin loading `settings.model_dir` on a thread now; True if started."""
+    if settings.runtime not in PREFETCHED or settings.model_dir is None:
         return False
     future: Future = Future()
 

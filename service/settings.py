@@ -24,7 +24,7 @@ LOG_LEVELS = bounds.LOG_LEVELS
 DEVICES = ("auto", "cpu", "cuda")
 # MAX_BATCH_WINDOWS by runtime: the smallest batch that was as fast as bigger ones on CPU, for
 # the least activation memory (measurements and the command: service/README.md, "Speed and memory").
-DEFAULT_MAX_BATCH_WINDOWS = {"torch": 2, "onnx": 2}
+DEFAULT_MAX_BATCH_WINDOWS = {"torch": 2, "onnx": 2, "openvino": 2}
 # ONNX Runtime intra-op spinning (session.intra_op.allow_spinning): on, as it was faster at every
 # request size under the real server (service/README.md, "Intra-op spinning").
 DEFAULT_INTRA_OP_SPINNING = True
@@ -76,6 +76,9 @@ class Settings:
         """Threads that call the model: one per slot, or one for the batcher's forward passes."""
         return 1 if self.batching else self.concurrency
 
+    # openvino only: where compiled blobs are kept between starts (None: compile every start).
+    openvino_cache_dir: Path | None = None
+
     @property
     def gunicorn_threads(self) -> int:
         """Model slots + queue + spare threads that answer probes and 503s while all are busy."""
@@ -121,6 +124,7 @@ class Settings:
             batch_max_wait_ms=_float(
                 env, "BATCH_MAX_WAIT_MS", DEFAULT_BATCH_MAX_WAIT_MS, *bounds.BATCH_MAX_WAIT_MS, unit="ms"
             ),
+            openvino_cache_dir=_cache_dir(env),
         )
 
     @property
@@ -206,6 +210,19 @@ def _label(env: Mapping[str, str], name: str) -> str | None:
             f"{name} is not valid: expected printable text of at most {bounds.LABEL_MAX_CHARS} chars"
         )
     return raw
+
+
+def _cache_dir(env: Mapping[str, str]) -> Path | None:
+    raw = _raw(env, "OPENVINO_CACHE_DIR")
+    if raw is None:
+        return None
+    path = Path(raw)
+    if not path.is_absolute() or (path.exists() and not path.is_dir()):
+        raise SettingsError(
+            f"OPENVINO_CACHE_DIR={raw!r} is not valid: expected an absolute directory path "
+            "(created if missing)"
+        )
+    return path
 
 
 def _model_dir(env: Mapping[str, str], required: bool) -> Path | None:

@@ -246,6 +246,11 @@ def site_packages_mb(runtime: str, work: Path) -> dict:
         subprocess.run([*pip, "torch==2.13.0"], check=True)
     subprocess.run([*pip, "-r", str(SERVICE / f"requirements-{runtime}.txt"), *constraints], check=True)
     site = next((venv / "lib").glob("python3*/site-packages"))
+    if runtime == "openvino":  # what the image's deps-openvino stage deletes
+        for line in (SERVICE / "openvino-unused.txt").read_text(encoding="utf-8").splitlines():
+            if line.strip() and not line.startswith("#"):
+                for path in (site / "openvino" / "libs").glob(line.strip()):
+                    path.unlink()
     # pip and setuptools come with every venv and are not the runtime's: measured apart.
     du = subprocess.run(["du", "-sm", str(site)], check=True, capture_output=True, text=True).stdout
     total = int(du.split()[0])

@@ -41,6 +41,7 @@ from infra.settings.schema import (
     Settings,
     SettingsError,
 )
+from service.bake.manifest import AUTO_PRECISION, DEFAULT_PRECISION
 
 
 def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: str) -> Settings:
@@ -57,11 +58,14 @@ def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: 
     if region and (problem := regions.check_region(region)):
         r.fail("gcp:region", region, problem)
 
+    runtime = r.choice("runtime", RUNTIMES)
+    precision = r.choice("precision", (AUTO_PRECISION, *PRECISIONS))
     model = ModelSettings(
         id=r.text("modelId"),
         revision=r.text("modelRevision"),
-        runtime=r.choice("runtime", RUNTIMES),
-        precision=r.choice("precision", PRECISIONS),
+        runtime=runtime,
+        # auto: the runtime's own default (service/bake/manifest.py DEFAULT_PRECISION)
+        precision=DEFAULT_PRECISION.get(runtime, precision) if precision == AUTO_PRECISION else precision,
     )
     if not parse.MODEL_ID.match(model.id):
         r.fail(

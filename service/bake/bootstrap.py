@@ -1,7 +1,7 @@
 """Build-time model baking: fetch a pinned checkpoint, export it for a runtime, prove it serves.
 
     python -m service.bake --source distilbert-base-cased-distilled-squad \\
-        --revision <commit> --out /model [--runtime onnx|torch] [--precision fp32|int8]
+        --revision <commit> --out /model [--runtime onnx|openvino|torch] [--precision fp32|bf16|int8]
     python -m service.bake --source ./my-checkpoint --out models/qa     # local directory
     python -m service.bake --verify /model                              # load + answer once
 
@@ -9,7 +9,9 @@ Writes into OUT: config.json, tokenizer.json (a fast tokenizer: the service toke
 the `tokenizers` library), tokenizer_config.json (padding side and model input names made
 explicit), service_model.json (model id + the resolved commit, which /ready reports), the
 weights - `model.onnx` for `--runtime onnx` (the default; exported, fused and for int8
-quantised by service/bake/export.py), `model.safetensors` for `--runtime torch` - and
+quantised by service/bake/export.py), `model.xml` + `model.bin` for `--runtime openvino`
+(service/bake/openvino_export.py: converted from that export, int8 by NNCF static quantisation
+on service/bake/calibration_corpus.json), `model.safetensors` for `--runtime torch` - and
 `service_manifest.json` (service/bake/manifest.py: runtime, precision, model id, revision,
 max_seq_len, input names, sha256 of every file), which the server checks at start.
 Runs at image build time so the container never downloads at start (HF_HUB_OFFLINE=1).
@@ -124,7 +126,13 @@ def bake(
     if problem is not None:
         raise BootstrapError(problem)
     out.mkdir(parents=True, exist_ok=True)
-    for stale in (manifests.MANIFEST_FILE, "model.onnx", *manifests.LEGACY_TORCH_WEIGHTS):
+    for stale in (
+        manifests.MANIFEST_FILE,
+        "model.onnx",
+        "model.xml",
+        "model.bin",
+        *manifests.LEGACY_TORCH_WEIGHTS,
+    ):
         (out / stale).unlink(missing_ok=True)  # a re-bake must not list old weights
     t0 = time.perf_counter()
     if runtime == "torch":
@@ -138,7 +146,12 @@ def bake(
         with tempfile.TemporaryDirectory(prefix="qa-checkpoint-") as staging:
             metadata = fetch(source, revision, Path(staging), model_id)
             try:
-                build = export_onnx(Path(staging), out, precision=precision, optimize=optimize)
+                if runtime == "openvino":
+                    from service.bake.openvino_export import export_openvino  # noqa: PLC0415
+
+                    build = export_openvino(Path(staging), out, precision=precision)
+                else:
+                    build = export_onnx(Path(staging), out, precision=precision, optimize=optimize)
             except ExportError as exc:
                 raise BootstrapError(str(exc)) from exc
             shutil.copy2(Path(staging) / METADATA_FILE, out / METADATA_FILE)
@@ -196,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model-id", help="label reported by /ready (default: the source)")
     # No argparse `choices`: a bad pair is refused by bake() in one line naming the valid pairs.
     parser.add_argument("--runtime", default="onnx", help=f"{' or '.join(RUNTIMES)} (default onnx)")
-    parser.add_argument("--precision", default="fp32", help="fp32 (default) or int8 (onnx only)")
+    parser.add_argument("--precision", default="fp32", help="fp32 (default), bf16 (openvino) or int8")
     parser.add_argument("--no-optimize", action="store_true", help="onnx: skip the ORT graph fusions")
     parser.add_argument("--skip-verify", action="store_true", help="do not load it back")
     parser.add_argument("--verify", type=Path, metavar="DIR", help="only verify DIR, fetch nothing")

@@ -2,8 +2,8 @@
 
     .venv/bin/python service/bake/lock_runtime.py [--check]
 
-One pin set for every stage of the image: the union of service/requirements-*.txt (onnx and
-torch runtimes, the builder) + torch, and their transitive dependencies as installed in the
+One pin set for every stage of the image: the union of service/requirements-*.txt (onnx,
+openvino and torch runtimes, the builder) + torch, and their transitive dependencies as installed in the
 current environment; each is pinned at the version the repository-wide constraints.txt
 (`make lock`) records. Each stage installs its own role file under it, so a stage gets exactly
 the versions the tests ran against and nothing more. `--check` exits 1 when it is out of date.
@@ -23,13 +23,18 @@ HERE = Path(__file__).resolve().parent.parent  # service/: the image's build con
 OUT = HERE / "constraints.txt"
 REPO_CONSTRAINTS = HERE.parent / "constraints.txt"
 HEADER = """\
-# Full pin set of the image's stages (service/requirements-{onnx,torch,build}.txt + torch and
+# Full pin set of the image's stages (service/requirements-{onnx,openvino,torch,build}.txt + torch and
 # everything they pull in), copied from the repository's constraints.txt so an image build
 # resolves exactly what the tests ran against; each stage installs only its own role file under
 # it. tests/service/test_service_dockerfile.py fails when the two drift: after `make lock`,
 # regenerate with `.venv/bin/python service/bake/lock_runtime.py`.
 """
-ROLES = ("requirements-onnx.txt", "requirements-torch.txt", "requirements-build.txt")
+ROLES = (
+    "requirements-onnx.txt",
+    "requirements-openvino.txt",
+    "requirements-torch.txt",
+    "requirements-build.txt",
+)
 _PIN = re.compile(r"^([A-Za-z0-9_.\-]+)==(\S+)")
 
 

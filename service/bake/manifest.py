@@ -6,8 +6,8 @@ of the inputs an exported graph may take, and of the files bootstrap writes.
 
     {
       "format": 1,
-      "runtime": "onnx",                  # which backend serves it: "onnx" or "torch"
-      "precision": "int8",                # "fp32" or "int8" (int8: ONNX only)
+      "runtime": "onnx",                  # which backend serves it: "onnx", "openvino" or "torch"
+      "precision": "int8",                # "fp32", "bf16" (openvino) or "int8" (onnx, openvino)
       "model_id": "distilbert-base-cased-distilled-squad",
       "revision": "564e9b58...",          # Hub commit, or sha256:<weights> for a local source
       "max_seq_len": 384,                 # window length the service tokenizes to
@@ -38,14 +38,19 @@ MANIFEST_FILE = "service_manifest.json"
 # Model id + resolved Hub commit, written next to the weights; /ready reports them.
 METADATA_FILE = "service_model.json"
 FORMAT = 1
-RUNTIMES = ("onnx", "torch")  # onnx: ONNX Runtime, no torch in the image; torch: reference + GPUs
-PRECISIONS = ("fp32", "int8")  # int8: dynamic quantisation
-# Precisions each runtime can serve (torch int8 is not offered: dynamic int8 is an ONNX path).
-SUPPORTED = {"onnx": ("fp32", "int8"), "torch": ("fp32",)}
+RUNTIMES = ("onnx", "openvino", "torch")  # onnx / openvino: no torch in the image; torch: reference + GPUs
+PRECISIONS = ("fp32", "bf16", "int8")
+# Precisions each runtime can serve. onnx int8: dynamic quantisation; openvino int8: NNCF
+# static; openvino bf16: bf16 execution where the CPU has it, fp32 elsewhere. torch: fp32.
+SUPPORTED = {"onnx": ("fp32", "int8"), "openvino": ("fp32", "bf16", "int8"), "torch": ("fp32",)}
 SUPPORTED_PAIRS = tuple((runtime, precision) for runtime in RUNTIMES for precision in SUPPORTED[runtime])
+# What a deployment's `precision: auto` bakes for each runtime: its fastest full-precision mode
+# (openvino: bf16 execution where the CPU has it, fp32 elsewhere); see docs/openvino.md.
+AUTO_PRECISION = "auto"
+DEFAULT_PRECISION = {"onnx": "fp32", "openvino": "bf16", "torch": "fp32"}
 # The inputs extractive-QA encoders take; a graph or backend accepts a subset, in this order.
 KNOWN_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
-DEFAULT_MODEL_FILE = {"onnx": "model.onnx", "torch": "model.safetensors"}
+DEFAULT_MODEL_FILE = {"onnx": "model.onnx", "openvino": "model.xml", "torch": "model.safetensors"}
 # What a manifest-less directory is recognised by (served as torch, unverified).
 LEGACY_TORCH_WEIGHTS = ("model.safetensors", "pytorch_model.bin")
 _CHUNK = 1 << 22
@@ -217,7 +222,7 @@ def _check_fields(manifest: Manifest) -> None:
     if manifest.runtime not in RUNTIMES:
         raise ManifestError(
             f"runtime {manifest.runtime!r} in {MANIFEST_FILE} is unknown: this service serves "
-            f"{' or '.join(RUNTIMES)}"
+            f"{', '.join(RUNTIMES)}"
         )
     if manifest.precision not in SUPPORTED[manifest.runtime]:
         raise ManifestError(

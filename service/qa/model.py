@@ -2,7 +2,7 @@
 
 `QAModel.load(model_dir, ...)` is what the service runs; tests build one from a generated
 tiny checkpoint. Framework-free itself: the backend the directory's manifest names
-(service/bake/manifest.py: onnx or torch) is imported on load.
+(service/bake/manifest.py: onnx, openvino or torch) is imported on load.
 """
 
 from __future__ import annotations
@@ -88,6 +88,7 @@ class QAModel:
         backend: str | None = None,
         device: str = "auto",
         allow_spinning: bool = True,
+        cache_dir: Path | None = None,
     ) -> QAModel:
         """Load `model_dir` with the backend its manifest names (`backend` overrides it)."""
         model_dir = Path(model_dir)
@@ -107,6 +108,7 @@ class QAModel:
                     precision=manifest.precision,
                     device=device,
                     allow_spinning=allow_spinning,
+                    cache_dir=cache_dir,
                 )
             finally:
                 tokenizer = pending.result()

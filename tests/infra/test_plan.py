@@ -67,6 +67,6 @@ def test_gpu_pool_only_with_a_gpu():
 
 def test_image_args_carry_the_model_pin_and_the_torch_index():
     args = plan.image_args(make_settings(precision="int8"), "europe-west1-docker.pkg.dev/proj/qa-images")
-    assert args.build_args["PRECISION"] == "int8" and args.build_args["RUNTIME"] == "onnx"
+    assert args.build_args["PRECISION"] == "int8" and args.build_args["RUNTIME"] == "openvino"
     assert args.build_args["TORCH_INDEX"].endswith("/cpu")
     assert (args.root / args.dockerfile).is_file()

@@ -17,7 +17,11 @@ from service.settings import Settings
 
 # The ONNX half needs an export (seconds, once per session): `slow`, so `make test-fast` runs
 # these tests on torch only and `make test` on both.
-RUNTIMES = ("torch", pytest.param("onnx", marks=pytest.mark.slow))
+RUNTIMES = (
+    "torch",
+    pytest.param("onnx", marks=pytest.mark.slow),
+    pytest.param("openvino", marks=pytest.mark.slow),  # an ONNX export + IR conversion
+)
 
 
 @pytest.fixture(scope="session", params=RUNTIMES)

@@ -75,10 +75,12 @@ STAGES = [
     "builder",
     "model",
     "deps-onnx",
+    "deps-openvino",
     "deps-torch",
     "runtime-base",
     "code",
     "runtime-onnx",
+    "runtime-openvino",
     "runtime-torch",
     "runtime",
 ]
@@ -96,12 +98,20 @@ def test_multi_stage_from_a_digest_pinned_slim_python():
         assert image in allowed, f"FROM {image} is neither the pinned base nor a stage"
 
 
-def test_the_final_stage_is_chosen_by_the_runtime_build_arg_and_defaults_to_onnx():
-    assert global_args()["RUNTIME"] == "onnx"
-    assert global_args()["PRECISION"] == "fp32"
+def test_the_final_stage_is_chosen_by_the_runtime_build_arg_and_defaults_to_the_stack_default():
+    from infra.settings.derive import BY_GPU
+    from infra.settings.project_file import config_schema
+    from service.bake.manifest import AUTO_PRECISION, DEFAULT_PRECISION
+
+    schema = config_schema()
+    runtime, precision = BY_GPU["runtime"][1], schema["precision"]["default"]  # no gpu: derived
+    assert schema["runtime"]["default"] == ""
+    assert global_args()["RUNTIME"] == runtime == "openvino"
+    assert precision == AUTO_PRECISION
+    assert global_args()["PRECISION"] == DEFAULT_PRECISION[runtime] == "bf16"
     final_from = [header for header, _ in stages()][-1]
     assert final_from == "runtime-${RUNTIME} AS runtime"
-    for runtime in ("onnx", "torch"):
+    for runtime in ("onnx", "openvino", "torch"):
         copies = [rest for kw, rest in stage(f"runtime-{runtime}") if kw == "COPY"]
         assert copies == [f"--from=deps-{runtime} /opt/venv /opt/venv"]
     # A pair the service cannot serve is refused by the bake step itself (from the manifest's
@@ -112,7 +122,7 @@ def test_the_final_stage_is_chosen_by_the_runtime_build_arg_and_defaults_to_onnx
 
 def test_no_runtime_stage_gets_torch_unless_it_is_the_torch_one():
     """The builder's venv (/opt/build: torch, transformers, onnx) is copied into no runtime."""
-    for name in ("runtime-base", "code", "runtime-onnx", "runtime-torch", "runtime"):
+    for name in ("runtime-base", "code", "runtime-onnx", "runtime-openvino", "runtime-torch", "runtime"):
         for kw, rest in stage(name):
             assert not (kw == "COPY" and "--from=builder" in rest), (name, rest)
             assert "/opt/build" not in rest, (name, rest)
@@ -128,6 +138,22 @@ def test_no_runtime_stage_gets_torch_unless_it_is_the_torch_one():
     assert "onnxruntime==" in onnx_reqs
     for heavy in ("torch", "transformers", "onnx=="):
         assert not re.search(rf"^{heavy}", onnx_reqs, re.M), heavy
+    ov_deps = stage("deps-openvino")
+    assert not any("torch==" in rest for kw, rest in ov_deps if kw == "RUN")
+    assert [rest for kw, rest in ov_deps if kw == "COPY"] == [
+        "requirements-openvino.txt openvino-unused.txt constraints.txt /tmp/reqs/"
+    ]
+    prune = next(rest for kw, rest in ov_deps if kw == "RUN" and "openvino-unused.txt" in rest)
+    assert "available_devices == ['CPU']" in prune  # the pruned wheel still serves the CPU
+    assert any(
+        "find_spec(m) for m in ('torch', 'transformers', 'optimum', 'nncf')" in rest
+        for kw, rest in ov_deps
+        if kw == "RUN"
+    )
+    ov_reqs = (SERVICE / "requirements-openvino.txt").read_text(encoding="utf-8")
+    assert "openvino==" in ov_reqs
+    for heavy in ("torch", "transformers", "optimum", "nncf", "onnx"):
+        assert not re.search(rf"^{heavy}", ov_reqs, re.M), heavy
 
 
 def test_torch_comes_from_the_cpu_only_index_before_the_requirements():
@@ -157,7 +183,7 @@ def test_requirements_are_copied_before_code_and_the_model_has_its_own_layer():
     assert [rest for kw, rest in code if kw == "COPY"] == [". /app/service/"]
     # A checkpoint carried in model-src/ is baked into /model, never shipped as app code.
     assert any("rm -rf /app/service/model-src" in rest for kw, rest in code if kw == "RUN")
-    for name in ("builder", "deps-onnx", "deps-torch"):
+    for name in ("builder", "deps-onnx", "deps-openvino", "deps-torch"):
         for kw, rest in stage(name):
             if kw == "COPY":
                 assert all(f.endswith(".txt") for f in rest.split()[:-1]), (name, rest)  # no code
@@ -310,7 +336,8 @@ def test_every_runtime_requirement_is_pinned_like_the_repository():
     )
     assert result.returncode == 0, result.stderr
     pins = (SERVICE / "constraints.txt").read_text(encoding="utf-8")
-    for role in ("requirements-onnx.txt", "requirements-torch.txt", "requirements-build.txt"):
+    for role in ("requirements-onnx.txt", "requirements-openvino.txt", "requirements-torch.txt",
+                 "requirements-build.txt"):  # fmt: skip
         for line in (SERVICE / role).read_text(encoding="utf-8").splitlines():
             if line.strip() and not line.startswith(("#", "-r ")):
                 assert re.search(rf"^{re.escape(line.strip())}$", pins, re.M | re.I), (role, line)

@@ -2,7 +2,8 @@
 
 Tokenization and span decoding (service/qa/tokenization.py, service/qa/spans.py) never import a
 framework; only the backend module that is actually used does: `onnx` imports
-onnxruntime (never torch or transformers), `torch` imports torch + transformers.
+onnxruntime (never torch or transformers), `openvino_backend` imports openvino (likewise),
+`torch` imports torch + transformers.
 Which one serves a directory is recorded in its manifest (service/bake/manifest.py).
 """
 
@@ -39,6 +40,7 @@ def load_backend(
     precision: str = "fp32",
     device: str = "auto",
     allow_spinning: bool = True,
+    cache_dir: Path | None = None,
 ) -> Backend:
     """Import and build backend `name` (imports happen here, so only the used one loads)."""
     if name == "onnx":
@@ -52,6 +54,18 @@ def load_backend(
             model_file=model_file or "model.onnx",
             precision=precision,
             allow_spinning=allow_spinning,
+        )
+    if name == "openvino":
+        if device == "cuda":
+            raise ValueError("DEVICE=cuda needs the torch runtime; the OpenVINO backend runs on CPU")
+        from service.qa.backends.openvino_backend import OpenVinoBackend  # noqa: PLC0415 - optional dep
+
+        return OpenVinoBackend(
+            model_dir,
+            num_threads=num_threads,
+            model_file=model_file or "model.xml",
+            precision=precision,
+            cache_dir=cache_dir,
         )
     if name == "torch":
         from service.qa.backends.torch import TorchBackend  # noqa: PLC0415 - optional dep

@@ -41,7 +41,7 @@ def test_gpu_alone_gives_what_the_l4_needs():
 def test_without_a_gpu_the_cpu_defaults_stay():
     service, model = settings_of().service, settings_of().model
     assert (service.cpu.text, service.memory, service.cpu_always_allocated) == ("2", "3Gi", False)
-    assert (model.runtime, service.batching, service.concurrency) == ("onnx", False, 1)
+    assert (model.runtime, service.batching, service.concurrency) == ("openvino", False, 1)
     assert service.max_batch_windows == 0  # the service keeps its own per-runtime default
     assert settings_of(batching="true").service.concurrency == 4  # batching needs requests in flight
 

@@ -18,11 +18,21 @@ def test_every_project_key_has_type_default_and_description():
         assert len(entry.get("description", "")) > 20, key
 
 
-def test_default_runtime_is_onnx_fp32():
+def test_default_runtime_is_openvino_and_auto_precision_follows_the_runtime():
     settings = make_settings()
-    assert (settings.model.runtime, settings.model.precision) == ("onnx", "fp32")
+    assert (settings.model.runtime, settings.model.precision) == ("openvino", "bf16")
     assert make_settings(precision="int8").model.precision == "int8"
+    assert (
+        make_settings(runtime="onnx").model.precision,
+        make_settings(runtime="torch").model.precision,
+    ) == (
+        "fp32",
+        "fp32",
+    )
     assert make_settings(runtime="torch").model.runtime == "torch"
+    for precision in ("fp32", "bf16", "int8"):  # every pair service/manifest.py SUPPORTED lists
+        model = make_settings(runtime="openvino", precision=precision).model
+        assert (model.runtime, model.precision) == ("openvino", precision)
 
 
 def test_defaults_reproduce_the_seed_deployment():
@@ -118,11 +128,15 @@ def test_invokers_parse_from_json_list():
         ({"logLevel": "LOUD"}, 'logLevel: "LOUD" is not valid — one of DEBUG, INFO, WARNING, ERROR'),
         ({"repositoryKeepVersions": "0"}, "repositoryKeepVersions: 0 is not valid — a whole number 1…100"),
         ({"maxContextChars": "10"}, "maxContextChars: 10 is not valid"),
-        ({"runtime": "tensorflow"}, 'runtime: "tensorflow" is not valid — one of onnx, torch'),
-        ({"precision": "fp16"}, 'precision: "fp16" is not valid — one of fp32, int8'),
+        ({"runtime": "tensorflow"}, 'runtime: "tensorflow" is not valid — one of onnx, openvino, torch'),
+        ({"precision": "fp16"}, 'precision: "fp16" is not valid — one of auto, fp32, bf16, int8'),
         (
             {"runtime": "torch", "precision": "int8"},
-            'precision: "int8" is not valid — fp32 with runtime torch (int8 needs runtime onnx)',
+            'precision: "int8" is not valid — fp32 with runtime torch',
+        ),
+        (
+            {"runtime": "onnx", "precision": "bf16"},
+            'precision: "bf16" is not valid — fp32, int8 with runtime onnx (bf16 needs runtime openvino)',
         ),
         (
             {

@@ -13,7 +13,14 @@ SERVICE = Path(__file__).resolve().parents[3] / "service"
 
 
 def test_the_pairs_are_the_runtimes_with_their_precisions():
-    assert manifest.SUPPORTED_PAIRS == (("onnx", "fp32"), ("onnx", "int8"), ("torch", "fp32"))
+    assert manifest.SUPPORTED_PAIRS == (
+        ("onnx", "fp32"),
+        ("onnx", "int8"),
+        ("openvino", "fp32"),
+        ("openvino", "bf16"),
+        ("openvino", "int8"),
+        ("torch", "fp32"),
+    )
     assert set(manifest.SUPPORTED) == set(manifest.RUNTIMES)
     assert {p for _, p in manifest.SUPPORTED_PAIRS} == set(manifest.PRECISIONS)
 
@@ -25,7 +32,10 @@ def test_every_supported_pair_passes(runtime, precision):
 
 def test_an_unsupported_pair_names_every_valid_one():
     problem = manifest.pair_problem("torch", "int8")
-    assert problem == "runtime/precision torch/int8 is not valid: valid are onnx/fp32, onnx/int8, torch/fp32"
+    assert (
+        problem
+        == "runtime/precision torch/int8 is not valid: valid are onnx/fp32, onnx/int8, openvino/fp32, openvino/bf16, openvino/int8, torch/fp32"
+    )
 
 
 def test_no_other_service_module_declares_the_contract_again():

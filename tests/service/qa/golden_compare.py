@@ -107,8 +107,8 @@ def main(argv: list[str]) -> int:
 
     parser = argparse.ArgumentParser()
     parser.add_argument("paths", nargs="*", type=Path)
-    parser.add_argument("--runtime", choices=("torch", "onnx"), default="torch")
-    parser.add_argument("--precision", choices=("fp32", "int8"), default="fp32")
+    parser.add_argument("--runtime", choices=("torch", "onnx", "openvino"), default="torch")
+    parser.add_argument("--precision", choices=("fp32", "bf16", "int8"), default="fp32")
     args = parser.parse_args(argv)
     ok = True
     with tempfile.TemporaryDirectory() as tmp:

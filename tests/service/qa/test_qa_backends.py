@@ -156,7 +156,7 @@ MISMATCHES = {
     "edited tokenizer config": (_edited_tokenizer, "tokenizer_config.json has checksum sha256:"),
     "unknown runtime": (
         lambda d: _edit_manifest(d, runtime="tensorflow"),
-        "runtime 'tensorflow' in service_manifest.json is unknown: this service serves onnx or torch",
+        "runtime 'tensorflow' in service_manifest.json is unknown: this service serves onnx, openvino, torch",
     ),
     "int8 torch": (
         lambda d: _edit_manifest(d, runtime="torch", precision="int8", model_file="model.onnx"),

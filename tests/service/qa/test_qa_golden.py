@@ -33,8 +33,13 @@ def golden_models(tmp_path_factory):
 
 
 @pytest.fixture(
-    scope="module", params=["torch", pytest.param("onnx", marks=pytest.mark.slow)]
-)  # onnx: exports
+    scope="module",
+    params=[
+        "torch",
+        pytest.param("onnx", marks=pytest.mark.slow),
+        pytest.param("openvino", marks=pytest.mark.slow),
+    ],
+)  # onnx, openvino: exports
 def agreements(request, golden_models):
     return {r.arch: r for r in compare_file(GOLDEN, golden_models, runtime=request.param)}
 
