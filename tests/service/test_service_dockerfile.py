@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from service.bake.manifest import RUNTIMES
+
 SERVICE = Path(__file__).resolve().parents[2] / "service"
 DOCKERFILE = SERVICE / "Dockerfile"
 
@@ -357,3 +359,12 @@ def test_every_run_step_is_valid_shell():
 def test_the_shell_check_catches_a_broken_step():
     result = subprocess.run(["sh", "-n", "-c", 'pip install "torch'], capture_output=True, check=False)
     assert result.returncode != 0
+
+
+def test_every_runtime_image_installs_what_the_shared_service_imports():
+    """Each runtime's venv carries the web stack, metrics and tokenizer the shared code imports."""
+    shared = {"flask", "gunicorn", "prometheus_client", "tokenizers", "numpy"}
+    for runtime in RUNTIMES:
+        text = (SERVICE / f"requirements-{runtime}.txt").read_text()
+        names = {line.split("==")[0].strip().lower() for line in text.splitlines() if "==" in line}
+        assert shared <= names, (runtime, sorted(shared - names))
