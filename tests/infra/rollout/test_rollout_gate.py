@@ -32,16 +32,18 @@ def config(**overrides) -> GateConfig:
     )
 
 
-def gate(services, candidate: str, **faults):
+def gate(services, candidate: str, budget: float = 2.0, **faults):
     """Both behind a proxy, so both pay the same extra hop; faults only on the candidate's."""
     with ExitStack() as stack:
         serving = stack.enter_context(FaultProxy(services["serving"].url))
         target = stack.enter_context(FaultProxy(services[candidate].url, **faults))
-        return run_gate(target.url, serving.url, config())
+        return run_gate(target.url, serving.url, config(latency_budget=budget))
 
 
 def test_a_good_candidate_passes(services):
-    verdict = gate(services, "good")
+    # Two identical services: on a loaded 2-vCPU machine their medians alone have differed by 2.5×,
+    # so this budget only keeps latency from deciding what the other checks are tested for here.
+    verdict = gate(services, "good", budget=5.0)
     assert verdict.passed, verdict.reason
     assert verdict.reason.startswith("gate passed:") and "no 5xx" in verdict.reason
     assert verdict.details["ready"]["model_revision"] == MODEL_REVISION
