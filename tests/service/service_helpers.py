@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import subprocess
@@ -21,6 +22,28 @@ from service.qa.tokenization import Padding
 
 ROOT = Path(__file__).resolve().parents[2]
 SLOW_SITE = Path(__file__).with_name("slow_site")
+
+# Batched, threaded and cross-runtime answers: the spans must be identical, the scores only
+# close. A padded batch (or another kernel) sums the same logits in another order, so the
+# last bits of a float32 softmax differ (seen: 0.0931722845 vs 0.0931722766, 8.5e-8 relative).
+SCORE_RTOL = 1e-4
+SCORE_ATOL = 1e-7
+
+
+def assert_same_answers(got, want, path="response"):
+    """`got == want` for /predict JSON (or lists of it), scores compared within SCORE_RTOL/ATOL."""
+    if isinstance(want, dict):
+        assert isinstance(got, dict) and got.keys() == want.keys(), f"{path}: {got!r} != {want!r}"
+        for key in want:
+            assert_same_answers(got[key], want[key], f"{path}.{key}")
+    elif isinstance(want, list):
+        assert isinstance(got, list) and len(got) == len(want), f"{path}: {got!r} != {want!r}"
+        for i, (mine, theirs) in enumerate(zip(got, want, strict=True)):
+            assert_same_answers(mine, theirs, f"{path}[{i}]")
+    elif isinstance(want, float) and path.endswith(".score"):
+        assert math.isclose(got, want, rel_tol=SCORE_RTOL, abs_tol=SCORE_ATOL), f"{path}: {got} vs {want}"
+    else:
+        assert got == want, f"{path}: {got!r} != {want!r}"
 
 
 class KeywordBackend:

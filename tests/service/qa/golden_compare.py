@@ -29,8 +29,7 @@ from service.qa.spans import DecodeOptions  # noqa: E402
 
 GOLDEN = Path(__file__).with_name("golden_qa_4x.json")
 # Windows run as one padded batch here, one by one in the pipeline: float noise only.
-SCORE_RTOL = 1e-4
-SCORE_ATOL = 1e-7
+from tests.service.service_helpers import SCORE_ATOL, SCORE_RTOL  # noqa: E402
 
 
 @dataclass
