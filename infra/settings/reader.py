@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pulumi
-from pulumi.runtime import config as runtime_config
 
+from infra.pulumi_internals import configured_keys
 from infra.settings import stack_files
 from infra.settings.build import build_settings
 from infra.settings.config_keys import key_problem, parse_key
@@ -45,9 +45,8 @@ def unread_keys() -> list[str]:
     The CLI passes every key of the stack, so `pulumi up` refuses a typo as the offline reader does
     (which also names the file and line)."""
     project = stack_files.read_project()
-    keys = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
     problems = []
-    for key in sorted(keys):
+    for key in sorted(configured_keys()):
         parsed = parse_key(key)
         if parsed and (problem := key_problem(*parsed, project.name, project.schema)):
             problems.append(f"{key}: {problem}")
