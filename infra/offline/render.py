@@ -21,7 +21,7 @@ from infra.offline.mocks import OfflineMocks
 from infra.offline.monitor import Registration, run_with_mocks
 from infra.offline.monitoring_review import Spend, review_table
 from infra.offline.stand_ins import STAND_IN_DIGEST, STAND_IN_IP
-from infra.settings import derive_unset, settings_from_stack_files, stack_files
+from infra.settings import derived_values, settings_from_stack_files, stack_files
 
 PROGRAM = stack_files.ROOT / "__main__.py"
 SECRET = stack_files.SECRET_PLACEHOLDER
@@ -79,10 +79,8 @@ def render(stack: str, overrides: dict[str, str] | None = None, program: Path = 
     resources = sorted((_resource(r) for r in monitor.registrations), key=lambda r: (r["name"], r["type"]))
     shown_config = {k: (SECRET if k in config.secret_keys else v) for k, v in config.values.items()}
     # A key left unset shows what the settings derived for it (with or without a gpu).
-    unset = config.project_values()
-    for key, value in derive_unset(unset).items():
-        if unset.get(key) != value:
-            shown_config[f"{config.project_name}:{key}"] = f"{value} (unset: derived)"
+    for key, value in derived_values(config.project_values()).items():
+        shown_config[f"{config.project_name}:{key}"] = f"{value} (unset: derived)"
     return Rendering(stack, shown_config, resources, plain(monitor.stack_outputs), dict(overrides or {}))
 
 

@@ -9,7 +9,7 @@ the key, the value and what would be valid.
 """
 
 from infra.settings.build import build_settings
-from infra.settings.derive import derive as derive_unset
+from infra.settings.derive import shown as derived_values
 from infra.settings.reader import settings_from_pulumi, settings_from_stack_files
 from infra.settings.schema import (
     BUILDERS,
@@ -64,7 +64,7 @@ __all__ = [
     "StackConfig",
     "StackConfigError",
     "build_settings",
-    "derive_unset",
+    "derived_values",
     "label_value",
     "parse_overrides",
     "settings_from_pulumi",

@@ -64,7 +64,8 @@ def _unknown_namespace(namespace: str, name: str, project_name: str, schema: Map
         suggestion = f"{project_name}:{name}"
     else:
         suggestion = (f"{project_name}:{s}" if (s := closest(name, schema)) else None) or next(
-            (f"{ns}:{name}" for ns in _installed_providers() if name in (provider_config_keys(ns) or ())), None
+            (f"{ns}:{name}" for ns in _installed_providers() if name in (provider_config_keys(ns) or ())),
+            None,
         )
     return (
         f"unknown namespace {namespace!r} (this project is {project_name}; providers: "

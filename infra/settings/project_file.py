@@ -64,7 +64,10 @@ def _read_project_cached(path: Path, stamp: tuple[int, int]) -> Project:
         _declaration(declared, parsed, name, at, problems)
         if parsed[0] == name:
             schema[parsed[1]] = declared
-        for source in ("value", "default"):  # the default wins where both are given (pkg/workspace/config.go:334)
+        for source in (
+            "value",
+            "default",
+        ):  # the default wins where both are given (pkg/workspace/config.go:334)
             if source in declared and (value := _project_value(declared[source], full, at, problems)):
                 values[full] = value
     if problems:
@@ -72,11 +75,14 @@ def _read_project_cached(path: Path, stamp: tuple[int, int]) -> Project:
     return Project(name, schema, values)
 
 
-def _declaration(declared: dict[str, Any], key: tuple[str, str], project: str, at: str, problems: list[str]) -> None:
+def _declaration(
+    declared: dict[str, Any], key: tuple[str, str], project: str, at: str, problems: list[str]
+) -> None:
     full = f"{key[0]}:{key[1]}"
     if unknown := [f for f in declared if f not in DECLARATION_FIELDS]:
         problems.append(
-            f"{at}: {full}: unknown field {unknown[0]!r}" + did_you_mean(closest(unknown[0], DECLARATION_FIELDS))
+            f"{at}: {full}: unknown field {unknown[0]!r}"
+            + did_you_mean(closest(unknown[0], DECLARATION_FIELDS))
         )
     declared_type = declared.get("type")
     if key[0] != project and declared_type is not None:
@@ -86,8 +92,14 @@ def _declaration(declared: dict[str, Any], key: tuple[str, str], project: str, a
     expected = SCHEMA_TYPES.get(declared_type or "")
     for source in ("default", "value"):
         raw = declared.get(source, NULL)
-        if raw is not NULL and expected and (not isinstance(raw, expected) or isinstance(raw, bool) != (expected is bool)):
-            problems.append(f"{at}: {full}: {source} {to_config_string(raw)!r} is not of type {declared_type}")
+        if (
+            raw is not NULL
+            and expected
+            and (not isinstance(raw, expected) or isinstance(raw, bool) != (expected is bool))
+        ):
+            problems.append(
+                f"{at}: {full}: {source} {to_config_string(raw)!r} is not of type {declared_type}"
+            )
 
 
 def _project_value(raw: Any, key: str, at: str, problems: list[str]) -> ConfigValue | None:
@@ -111,7 +123,8 @@ def type_problem(declaration: dict[str, Any], value: ConfigValue) -> str | None:
         "string": isinstance(content, str),
         "integer": isinstance(content, str) and GO_INT.fullmatch(content) is not None,
         "boolean": content in ("true", "false"),
-        "array": isinstance(content, list) and all(isinstance(i, SCHEMA_TYPES.get(items, object)) for i in content),
+        "array": isinstance(content, list)
+        and all(isinstance(i, SCHEMA_TYPES.get(items, object)) for i in content),
     }.get(declared, True)
     name = f"array<{items}>" if declared == "array" and items else declared
     return None if ok else f"not of type {name}; the Pulumi CLI refuses it (\"must be of type '{name}'\")"

@@ -98,7 +98,9 @@ def read_stack(project: Project, stack: str, root: Path = ROOT) -> dict[str, Con
             continue
         at = nodes.where(path, key_node)
         if ":" in text or text in project.schema:
-            problems.append(f"{at}: {text}: outside `config:` — the Pulumi CLI ignores it; indent it under config:")
+            problems.append(
+                f"{at}: {text}: outside `config:` — the Pulumi CLI ignores it; indent it under config:"
+            )
         else:
             hint = did_you_mean(closest(text, STACK_FILE_KEYS))
             problems.append(f"{at}: {text}: not a stack-file setting (the Pulumi CLI ignores it){hint}")
@@ -108,8 +110,12 @@ def read_stack(project: Project, stack: str, root: Path = ROOT) -> dict[str, Con
         at, text = nodes.where(path, key_node), nodes.name_of(key_node)
         parsed = parse_key(text)
         if parsed is None:
-            suggestion = f"{project.name}:{text}" if text in project.schema else _suggest_qualified(text, project)
-            problems.append(f"{at}: {text}: not a configuration key — keys are namespace:name{did_you_mean(suggestion)}")
+            suggestion = (
+                f"{project.name}:{text}" if text in project.schema else _suggest_qualified(text, project)
+            )
+            problems.append(
+                f"{at}: {text}: not a configuration key — keys are namespace:name{did_you_mean(suggestion)}"
+            )
             continue
         full = f"{parsed[0]}:{parsed[1]}"
         if full in seen:
@@ -120,7 +126,9 @@ def read_stack(project: Project, stack: str, root: Path = ROOT) -> dict[str, Con
         elif value := nodes.config_value(value_node, full, at, problems, path):
             declaration = project.schema.get(parsed[1], {}) if parsed[0] == project.name else {}
             if problem := type_problem(declaration, value):
-                problems.append(f"{at}: {full}: {_shown(value)} is {problem}{_example(parsed[1], declaration)}")
+                problems.append(
+                    f"{at}: {full}: {_shown(value)} is {problem}{_example(parsed[1], declaration)}"
+                )
             values[full] = value
     if problems:
         raise StackConfigError(problems)
@@ -150,7 +158,9 @@ def parse_overrides(pairs: Iterable[str]) -> dict[str, str]:
         if not sep or not key.strip():
             following = pairs[index + 1] if index + 1 < len(pairs) else ""
             if not sep and following and "=" not in following:  # as `pulumi config set cpu 4` is written
-                raise StackConfigError([f"--set {pair} {following}: expected KEY=VALUE — write --set {pair}={following}"])
+                raise StackConfigError(
+                    [f"--set {pair} {following}: expected KEY=VALUE — write --set {pair}={following}"]
+                )
             raise StackConfigError([f"--set {pair!r}: expected KEY=VALUE, e.g. --set cpu=4"])
         overrides[key.strip()] = value
     return overrides

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from infra.settings.yaml_text import NULL, Unreadable, go_json, key_text, resolve_plain
+from infra.settings.yaml_text import NULL, UnreadableError, go_json, key_text, resolve_plain
 
 SECRET_PLACEHOLDER = "[secret]"
 _STR = "tag:yaml.org,2002:str"
@@ -65,17 +65,21 @@ def compose(path: Path) -> yaml.Node | None:
         if error.context and error.problem:
             on = mark and error.context_mark and error.context_mark.line != mark.line
             problem += f" ({error.context}" + (f" on line {error.context_mark.line + 1})" if on else ")")
-        raise ConfigFileError([f"{path.name}:{mark.line + 1 if mark else '?'}: invalid YAML: {problem}"]) from None
+        raise ConfigFileError(
+            [f"{path.name}:{mark.line + 1 if mark else '?'}: invalid YAML: {problem}"]
+        ) from None
 
 
 def is_plain(node: yaml.Node) -> bool:
     """A scalar go-yaml resolves (unquoted, not a block, no `!!str`)."""
-    return isinstance(node, yaml.ScalarNode) and node.style is None and not getattr(node, "explicit_tag", False)
+    return (
+        isinstance(node, yaml.ScalarNode) and node.style is None and not getattr(node, "explicit_tag", False)
+    )
 
 
 def typed(node: yaml.ScalarNode) -> Any:
     """A scalar as go-yaml v3 decodes it into `any`: what the CLI reads inside lists and maps."""
-    if not is_plain(node) or node.tag == _STR and getattr(node, "explicit_tag", False):
+    if not is_plain(node) or (node.tag == _STR and getattr(node, "explicit_tag", False)):
         return node.value
     return resolve_plain(node.value)
 
@@ -117,7 +121,10 @@ def name_of(node: yaml.Node) -> str:
 
 
 def repeated(at: str, name: str, first: int) -> str:
-    return f"{at}: {name}: set again (first on line {first}); the Pulumi CLI would silently keep this last one — keep one"  # noqa: E501
+    return (
+        f"{at}: {name}: set again (first on line {first}); the Pulumi CLI would silently keep this "
+        "last one — keep one"
+    )
 
 
 def is_secure(value: Any) -> bool:
@@ -136,7 +143,10 @@ def config_value(node: yaml.Node, key: str, at: str, problems: list[str], path: 
         if isinstance(node, yaml.ScalarNode):
             value = typed(node)
             if value is NULL:
-                problems.append(f'{at}: {key}: no value — write {key}: "" for an empty string, or remove the line to use the default')  # noqa: E501
+                problems.append(
+                    f'{at}: {key}: no value — write {key}: "" for an empty string, '
+                    "or remove the line to use the default"
+                )
                 return None
             if not isinstance(value, str) and (text := go_json(value)) != node.value:
                 problems.append(
@@ -150,7 +160,7 @@ def config_value(node: yaml.Node, key: str, at: str, problems: list[str], path: 
             # Encrypted with the stack's secrets provider: unreadable offline, and never printed.
             return ConfigValue(SECRET_PLACEHOLDER, secret=True, where=at, object=not is_secure(value))
         return ConfigValue(go_json(value), where=at, object=True)
-    except Unreadable as error:
+    except UnreadableError as error:
         shown = node.value if isinstance(node, yaml.ScalarNode) else "a value inside it"
         problems.append(f"{at}: {key}: {shown}: {error} — quote it")
         return None
@@ -164,7 +174,9 @@ def top_mapping(node: yaml.Node | None, path: Path) -> yaml.MappingNode:
     return node
 
 
-def config_section(top: yaml.MappingNode, path: Path, problems: list[str]) -> list[tuple[yaml.Node, yaml.Node]]:
+def config_section(
+    top: yaml.MappingNode, path: Path, problems: list[str]
+) -> list[tuple[yaml.Node, yaml.Node]]:
     found = [(k, v) for k, v in top.value if isinstance(k, yaml.ScalarNode) and k.value == "config"]
     if not found:
         return []

@@ -51,7 +51,7 @@ _TIMESTAMP = re.compile(
 _BASES = {"0x": 16, "0o": 8, "0b": 2}
 
 
-class Unreadable(ValueError):
+class UnreadableError(ValueError):
     """A value the CLI refuses (a NaN or infinity cannot be JSON) or turns into other text."""
 
 
@@ -79,7 +79,7 @@ def resolve_plain(text: str) -> Any:
     if text in _WORDS:
         return _WORDS[text]
     if _TIMESTAMP.match(text):
-        raise Unreadable("reads as a timestamp")
+        raise UnreadableError("reads as a timestamp")
     if text[0] in "+-0123456789" or (text[0] == "." and _YAML_FLOAT.match(text)):
         plain = text.replace("_", "")
         if (number := _go_parse_int(plain)) is not None:
@@ -106,7 +106,9 @@ def go_json(value: Any) -> str:
     if isinstance(value, float):
         if not math.isfinite(value):
             shown = "NaN" if math.isnan(value) else "+Inf" if value > 0 else "-Inf"
-            raise Unreadable(f"{shown} cannot be JSON (json: unsupported value; the CLI refuses the file)")
+            raise UnreadableError(
+                f"{shown} cannot be JSON (json: unsupported value; the CLI refuses the file)"
+            )
         return _go_float(value)
     if value is NULL:
         return "null"
