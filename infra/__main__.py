@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from infra import local_image
+from infra.command_line import parse_command_line
 from infra.components.monitoring import reference
 from infra.offline import diff as diffing
 from infra.offline import docs
@@ -59,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     image.add_argument("--build-arg", dest="build_args", action="append", default=[], metavar="KEY=VALUE")
     image.add_argument("--engine", choices=local_image.ENGINES, default="auto")
     rollouts.add_commands(commands)
-    args = parser.parse_args(argv)
+    args = parse_command_line(parser, argv)
 
     commands_run = {"image": _image, **dict.fromkeys(rollouts.COMMANDS, rollouts.run)}
     if args.command in commands_run:

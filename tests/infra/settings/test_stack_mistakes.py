@@ -101,7 +101,7 @@ def test_yaml_scalars_reach_the_program_as_their_literal_text(stack_dir, capsys)
     assert refused(capsys, stack) == [
         'Pulumi.t.yaml:2: serverless-qa:public: "yes" is not of type boolean; the Pulumi CLI refuses it '
         "(\"must be of type 'boolean'\")",
-        'Pulumi.t.yaml:3: serverless-qa:maxInstances: 010 reads as 8 with the Pulumi CLI 3.88 and later and '
+        "Pulumi.t.yaml:3: serverless-qa:maxInstances: 010 reads as 8 with the Pulumi CLI 3.88 and later and "
         'as "010" before — quote it ("010") or write 8',
     ]
     write(stack_dir, 'config:\n  serverless-qa:public: true\n  serverless-qa:maxInstances: "010"\n')
@@ -148,6 +148,21 @@ def test_repeated_empty_and_malformed_entries_name_file_and_line(stack_dir, caps
         ("gcp:project=My_Project", 'gcp:project: "My_Project" is not valid — a project ID'),
         ("serviceName=qa\n", 'serviceName: "qa\\n" is not valid — "qa", without the space around it'),
         ("memory= 4Gi", 'memory: " 4Gi" is not valid — "4Gi", without the space around it'),
+        ("maxInstances= 3", 'maxInstances: " 3" is not valid — "3", without the space around it'),
+        ("public=true ", 'public: "true " is not valid — "true", without the space around it'),
+        ("cpu=２", 'cpu: "２" is not valid — 0.08…1 in steps of 0.001, or one of 1, 2, 4, 6, 8'),
+        ("maxInstances=３", 'maxInstances: "３" is not valid — a whole number 1…1000'),
+        ("sloAvailabilityGoal=０.９", 'sloAvailabilityGoal: "０.９" is not valid — a number above 0'),
+        ("public=True", 'public: "True" is not valid — true or false'),  # the CLI's boolean check
+        ("memory=3072", 'memory: "3072" is not valid — a size with a unit: 3072 is read as bytes; write 3Gi'),
+        (
+            'alertEmails="a@b.com"',
+            'alertEmails: "\\"a@b.com\\"" is not valid — a list of strings, e.g. ["oncall@example.com"]',
+        ),
+        (
+            'gkeMasterAuthorizedNetworks="10.0.0.0/8"',
+            'gkeMasterAuthorizedNetworks: "\\"10.0.0.0/8\\"" is not valid — a list of strings, e.g. ["203.0.113.7/32"]',
+        ),
         ("modelId=", 'modelId: "" is not valid — a Hugging Face Hub id'),
         ("serviceName=käse", 'serviceName: "käse" is not valid — lowercase letters'),
         ("memory=256Mi", 'memory: "256Mi" is not valid — at least 512Mi with executionEnvironment gen2'),
@@ -173,6 +188,18 @@ def test_values_the_platform_refuses_fail_before_anything_is_declared(capsys, pa
         return
     (problem,) = refused(capsys, "prod", pair)
     assert problem.startswith(line), problem
+
+
+@pytest.mark.parametrize(
+    ("argv", "line"),
+    [
+        (["--set", "cpu", "4"], "--set cpu 4: expected KEY=VALUE — write --set cpu=4"),
+        (["--set", "cpu"], "--set 'cpu': expected KEY=VALUE, e.g. --set cpu=4"),
+    ],
+)
+def test_set_written_as_pulumi_config_set_names_set_and_key_value(capsys, argv, line):
+    assert infra_cli.main(["render", "dev", *argv]) == 2
+    assert capsys.readouterr().err.splitlines() == [f"error: {line}"]
 
 
 def test_an_l4_gpu_needs_a_cloud_run_gpu_region(capsys):
