@@ -10,7 +10,7 @@ the key, the value and what would be valid.
 
 from infra.settings.build import build_settings
 from infra.settings.derive import shown as derived_values
-from infra.settings.reader import settings_from_pulumi, settings_from_stack_files
+from infra.settings.reader import settings_from_config, settings_from_pulumi, settings_from_stack_files
 from infra.settings.schema import (
     BUILDERS,
     CONFIG_KEYS,
@@ -67,6 +67,7 @@ __all__ = [
     "derived_values",
     "label_value",
     "parse_overrides",
+    "settings_from_config",
     "settings_from_pulumi",
     "settings_from_stack_files",
 ]

@@ -57,11 +57,14 @@ def settings_from_stack_files(
     stack: str, overrides: Mapping[str, str] | None = None, *, root: Path = stack_files.ROOT
 ) -> Settings:
     """A stack's validated settings straight from its files (no Pulumi engine involved)."""
-    config = stack_files.resolve(stack, overrides, root=root)
-    raw = {k: v for k, v in config.project_values().items() if k in CONFIG_KEYS}
+    return settings_from_config(stack_files.resolve(stack, overrides, root=root))
+
+
+def settings_from_config(config: stack_files.StackConfig) -> Settings:
+    """Validated settings from resolved config (the stack files' or the Pulumi CLI's)."""
     return build_settings(
-        raw,
+        {k: v for k, v in config.project_values().items() if k in CONFIG_KEYS},
         project=config.values.get("gcp:project", ""),
         region=config.values.get("gcp:region", ""),
-        stack=stack,
+        stack=config.stack,
     )

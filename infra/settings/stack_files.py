@@ -57,11 +57,13 @@ __all__ = [
     "available_stacks",
     "config_keys",
     "config_schema",
+    "override_values",
     "parse_overrides",
     "project_name",
     "read_project",
     "read_stack",
     "resolve",
+    "stack_config",
     "to_config_string",
 ]
 
@@ -166,7 +168,7 @@ def parse_overrides(pairs: Iterable[str]) -> dict[str, str]:
     return overrides
 
 
-def _override_values(overrides: Mapping[str, str], project: Project) -> dict[str, ConfigValue]:
+def override_values(overrides: Mapping[str, str], project: Project) -> dict[str, ConfigValue]:
     problems, values = [], {}
     for key, text in overrides.items():
         parsed = parse_key(key) if ":" in key else (project.name, key)
@@ -197,7 +199,7 @@ def resolve(
     merged = dict(project.values)
     for layer in (
         lambda: read_stack(project, stack, root),
-        lambda: _override_values(overrides or {}, project),
+        lambda: override_values(overrides or {}, project),
     ):
         try:
             merged.update(layer())
@@ -205,11 +207,19 @@ def resolve(
             problems += error.problems
     if problems:
         raise StackConfigError(problems)
+    return stack_config(project.name, stack, merged, placeholder_project)
+
+
+def stack_config(
+    project: str, stack: str, merged: Mapping[str, ConfigValue], placeholder_project: bool = True
+) -> StackConfig:
+    """Values by qualified key, in key order, as `pulumi.Config` gets them."""
+    merged = dict(merged)
     if placeholder_project and not (merged.get("gcp:project") and merged["gcp:project"].text):
         merged["gcp:project"] = ConfigValue(PLACEHOLDER_PROJECT, where="offline placeholder")
     ordered = dict(sorted(merged.items()))
     return StackConfig(
-        project.name,
+        project,
         stack,
         {k: v.text for k, v in ordered.items()},
         tuple(k for k, v in ordered.items() if v.secret),
