@@ -7,9 +7,9 @@ Sources (pulumi/pulumi at 1b59498, 2026-08; go-yaml v3.0.1 at f6f7691):
   decodes into `any` (object.go:455), so a plain scalar is resolved first (go-yaml resolve.go), then
   written back by `object.MarshalString` (object.go:403): strings as they are, booleans and numbers
   as their JSON text. `010` arrives as "8", `1e3` as "1000", `True` as "true".
-- Before v3.88.0 (6756c12, #13814): value.go's `unmarshalValue` first decoded into a Go string,
-  and go-yaml sets a string to the scalar's literal text (decode.go:616 `out.SetString(n.Value)`):
-  `010` arrived as "010".
+- Before v3.88.0 (commit 6756c12 changed it): value.go's `unmarshalValue` first decoded into a
+  Go string, and go-yaml sets a string to the scalar's literal text (decode.go:616
+  `out.SetString(n.Value)`): `010` arrived as "010".
 Lists and maps are decoded into `any` by both and stored as JSON (encoding/json).
 
 The reader passes every scalar as its literal text and refuses a plain scalar whose two readings
