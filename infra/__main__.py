@@ -103,7 +103,7 @@ def _render(args: argparse.Namespace) -> int:
             print(f"error: {line}", file=sys.stderr)
         return 2
     sys.stdout.write(rendering.format_rendering(result, args.format))
-    if args.from_cli and result.source is not None:
+    if args.from_cli:
         from infra.offline.from_cli import disagreements  # noqa: PLC0415 — the Automation API, only here
 
         differences = disagreements(result.source, overrides)

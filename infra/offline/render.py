@@ -21,14 +21,7 @@ from infra.offline.mocks import OfflineMocks
 from infra.offline.monitor import Registration, run_with_mocks
 from infra.offline.monitoring_review import Spend, review_table
 from infra.offline.stand_ins import STAND_IN_DIGEST, STAND_IN_IP
-from infra.settings import (
-    Settings,
-    StackConfig,
-    derived_values,
-    settings_from_config,
-    settings_from_stack_files,
-    stack_files,
-)
+from infra.settings import derived_values, settings_from_config, stack_files
 
 PROGRAM = stack_files.ROOT / "__main__.py"
 SECRET = stack_files.SECRET_PLACEHOLDER
@@ -41,8 +34,8 @@ class Rendering:
     config: dict[str, str]  # the resolved config the program ran with (secrets masked)
     resources: list[dict[str, Any]]  # {"type", "name", "parent", "inputs", "dependsOn", "provider"}
     outputs: dict[str, Any]
+    source: stack_files.StackConfig  # the resolved config (the stack files', or the Pulumi CLI's)
     overrides: dict[str, str] = field(default_factory=dict)  # the `--set` values it ran with
-    source: StackConfig | None = None  # the resolved config (stack files, or the Pulumi CLI's)
 
 
 def plain(value: Any) -> Any:
@@ -76,11 +69,8 @@ def render(
     """Run the program for `stack`; raises SettingsError / StackConfigError on bad input. With
     `from_cli`, the config is what the Pulumi CLI says for the stack (`infra.offline.from_cli`)."""
     if from_cli:
-        from infra.offline import from_cli as cli  # noqa: PLC0415 — the Automation API, only here
-
-        config = cli.resolve(stack, overrides)
-    else:
-        config = stack_files.resolve(stack, overrides)
+        from infra.offline import from_cli as cli  # noqa: PLC0415 — the Automation API, only when asked
+    config = cli.resolve(stack, overrides) if from_cli else stack_files.resolve(stack, overrides)
     mock = OfflineMocks(
         project=config.values["gcp:project"], region=config.values.get("gcp:region", "us-central1")
     )
@@ -98,7 +88,7 @@ def render(
     for key, value in derived_values(config.project_values()).items():
         shown_config[f"{config.project_name}:{key}"] = f"{value} (unset: derived)"
     outputs = plain(monitor.stack_outputs)
-    return Rendering(stack, shown_config, resources, outputs, dict(overrides or {}), config)
+    return Rendering(stack, shown_config, resources, outputs, config, dict(overrides or {}))
 
 
 # --- formats -----------------------------------------------------------------------------------
@@ -283,15 +273,9 @@ def to_markdown(rendering: Rendering) -> str:
 COST_RPS = 1.0  # the review table's reference traffic; `python -m bench cost` takes any rate
 
 
-def _settings(rendering: Rendering) -> Settings:
-    if rendering.source is not None:
-        return settings_from_config(rendering.source)
-    return settings_from_stack_files(rendering.stack, rendering.overrides)
-
-
 def cost_markdown(rendering: Rendering) -> str:
     """What the stack's settings cost at a reference rate, so a review sees cost change too."""
-    settings = _settings(rendering)
+    settings = settings_from_config(rendering.source)
     return (
         cost_section(settings, COST_RPS).replace("## Monthly cost", "### Monthly cost", 1)
         + f"\nOther rates: `python -m bench cost {rendering.stack} --rps R`.\n"
@@ -300,7 +284,7 @@ def cost_markdown(rendering: Rendering) -> str:
 
 def monitoring_markdown(rendering: Rendering) -> str:
     """Alerts, SLOs and the budget as one table, the budget beside the cost model's estimate."""
-    inputs = CostInputs.from_settings(_settings(rendering))
+    inputs = CostInputs.from_settings(settings_from_config(rendering.source))
     busy_rps = inputs.max_instances * inputs.concurrency / (DEFAULT_LATENCY_MS / 1000)
     spend = Spend(
         expected=estimate(inputs, COST_RPS).serverless.total,
