@@ -161,9 +161,9 @@ def parse_overrides(pairs: Iterable[str]) -> dict[str, str]:
             following = pairs[index + 1] if index + 1 < len(pairs) else ""
             if not sep and following and "=" not in following:  # as `pulumi config set cpu 4` is written
                 raise StackConfigError(
-                    [f"--set {pair} {following}: expected KEY=VALUE — write --set {pair}={following}"]
+                    [f"--set {pair} {following}: expected key=value — write --set {pair}={following}"]
                 )
-            raise StackConfigError([f"--set {pair!r}: expected KEY=VALUE, e.g. --set cpu=4"])
+            raise StackConfigError([f"--set {pair!r}: expected key=value, e.g. --set cpu=4"])
         overrides[key.strip()] = value
     return overrides
 

@@ -193,8 +193,8 @@ def test_values_the_platform_refuses_fail_before_anything_is_declared(capsys, pa
 @pytest.mark.parametrize(
     ("argv", "line"),
     [
-        (["--set", "cpu", "4"], "--set cpu 4: expected KEY=VALUE — write --set cpu=4"),
-        (["--set", "cpu"], "--set 'cpu': expected KEY=VALUE, e.g. --set cpu=4"),
+        (["--set", "cpu", "4"], "--set cpu 4: expected key=value — write --set cpu=4"),
+        (["--set", "cpu"], "--set 'cpu': expected key=value, e.g. --set cpu=4"),
     ],
 )
 def test_set_written_as_pulumi_config_set_names_set_and_key_value(capsys, argv, line):
