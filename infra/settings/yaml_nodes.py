@@ -79,9 +79,9 @@ def is_plain(node: yaml.Node) -> bool:
 
 def typed(node: yaml.ScalarNode) -> Any:
     """A scalar as go-yaml v3 decodes it into `any`: what the CLI reads inside lists and maps."""
-    if not is_plain(node) or (node.tag == _STR and getattr(node, "explicit_tag", False)):
-        return node.value
-    return resolve_plain(node.value)
+    if getattr(node, "explicit_tag", False):  # `!!str 010` is text; `!!int 010` is resolved
+        return node.value if node.tag == _STR else resolve_plain(node.value)
+    return node.value if node.style is not None else resolve_plain(node.value)
 
 
 def entries(node: yaml.MappingNode, problems: list[str], path: Path) -> list[tuple[yaml.Node, yaml.Node]]:

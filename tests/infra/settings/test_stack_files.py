@@ -96,7 +96,11 @@ def test_lists_and_maps_reach_the_program_as_json_with_go_yaml_v3_types_inside(r
         ("08", "08 reads as 8 with"),  # not octal: yamlStyleFloat, then encoding/json's text
         ("1e3", "1e3 reads as 1000 with"),
         ("1.0", "1.0 reads as 1 with"),
-        ("True", "True reads as true with"),  # resolveMapList: True, TRUE are booleans
+        ("True", "True reads as true with"),
+        (
+            "!!int 010",
+            "010 reads as 8 with",
+        ),  # an explicit tag resolves as it says  # resolveMapList: True, TRUE are booleans
         (".inf", ".inf: +Inf cannot be JSON"),  # json.Marshal refuses +Inf: the CLI fails
         ("2026-12-01", "2026-12-01: reads as a timestamp"),  # resolve.go parseTimestamp → time.Time
         ("~", "no value"),  # resolveMapList nulls: "", ~, null, Null, NULL
