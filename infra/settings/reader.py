@@ -18,6 +18,7 @@ from infra.settings import stack_files
 from infra.settings.build import build_settings
 from infra.settings.config_keys import key_problem, parse_key
 from infra.settings.schema import CONFIG_KEYS, Settings, SettingsError
+from infra.settings.stack_files import StackConfigError
 
 
 def settings_from_pulumi() -> Settings:
@@ -25,7 +26,9 @@ def settings_from_pulumi() -> Settings:
     config = pulumi.Config()
     gcp = pulumi.Config("gcp")
     raw = {key: value for key in CONFIG_KEYS if (value := config.get(key)) is not None}
-    unread = unread_keys()
+    # The stack file's own problems (a value the CLI reads two ways, a typo) with file and line;
+    # else any key the engine handed over that nothing reads.
+    unread = stack_file_problems(pulumi.get_stack()) or unread_keys()
     try:
         settings = build_settings(
             raw,
@@ -38,6 +41,19 @@ def settings_from_pulumi() -> Settings:
     if unread:
         raise SettingsError(unread)
     return settings
+
+
+def stack_file_problems(stack: str) -> list[str]:
+    """What the offline reader refuses in Pulumi.STACK.yaml, so that `pulumi up` refuses it too:
+    under a CLI since v3.88 the program would otherwise get `maxInstances: 010` as "8"."""
+    root = stack_files.ROOT
+    if not (root / f"Pulumi.{stack}.yaml").exists():
+        return []  # config kept elsewhere (another stackConfigDir, the offline tests' stacks)
+    try:
+        stack_files.read_stack(stack_files.read_project(root), stack, root)
+    except StackConfigError as error:
+        return error.problems
+    return []
 
 
 def unread_keys() -> list[str]:

@@ -296,3 +296,28 @@ def test_under_pulumi_up_an_unread_key_is_refused_too():
         "gcp:regoin: unknown gcp setting — did you mean gcp:region?",
         "serverless-qa:concurrancy: unknown key — did you mean serverless-qa:concurrency?",
     ]
+
+
+def test_under_pulumi_up_the_stack_file_is_refused_as_the_render_refuses_it(tmp_path, monkeypatch):
+    """A CLI since v3.88 hands the program `maxInstances: 010` as "8": the program reads the stack
+    file itself and refuses it with file and line, as the offline render does."""
+    from infra.offline.mocks import OfflineMocks
+    from infra.offline.monitor import run_with_mocks
+    from infra.settings import SettingsError, settings_from_pulumi
+
+    shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    (tmp_path / "Pulumi.t.yaml").write_text("config:\n  serverless-qa:maxInstances: 010\n")
+    monkeypatch.setattr(stack_files, "ROOT", tmp_path)
+    config = stack_files.resolve("dev").values | {"serverless-qa:maxInstances": "8"}
+    with pytest.raises(SettingsError) as caught:
+        run_with_mocks(
+            settings_from_pulumi,
+            project_name="serverless-qa",
+            stack="t",
+            mock=OfflineMocks(project="example-project", region="us-central1"),
+            config=config,
+        )
+    assert caught.value.problems == [
+        "Pulumi.t.yaml:2: serverless-qa:maxInstances: 010 reads as 8 with the Pulumi CLI 3.88 and later "
+        'and as "010" before — quote it ("010") or write 8'
+    ]
