@@ -68,6 +68,8 @@ def compose(path: Path) -> yaml.Node | None:
         raise ConfigFileError(
             [f"{path.name}:{mark.line + 1 if mark else '?'}: invalid YAML: {problem}"]
         ) from None
+    except yaml.YAMLError as error:  # the reader's own errors (a control character) have no mark
+        raise ConfigFileError([f"{path.name}: invalid YAML: {' '.join(str(error).split())}"]) from None
 
 
 def is_plain(node: yaml.Node) -> bool:

@@ -264,6 +264,10 @@ def test_an_empty_file_or_config_section_is_the_defaults(root):
         ("config:\n\tserverless-qa:cpu: '4'\n", "Pulumi.t.yaml:2: invalid YAML:"),
         ("config:\n  - serverless-qa:cpu: '4'\n", "Pulumi.t.yaml:1: config: must be a mapping"),
         ("- a\n- b\n", "Pulumi.t.yaml:1: expected a mapping of settings at the top"),
+        (
+            "config:\n  serverless-qa:serviceName: a\x01b\n",
+            "Pulumi.t.yaml: invalid YAML: unacceptable character",
+        ),
     ],
 )
 def test_malformed_files_give_one_line_with_file_and_line(root, body, start):
