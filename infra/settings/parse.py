@@ -99,8 +99,9 @@ class RawConfig:
             return high
         return value
 
-    def strings(self, key: str, example: str) -> tuple[str, ...]:
-        return self._get(key, parse_str_list, f"a list of strings, e.g. {json.dumps([example])}", ())
+    def strings(self, key: str, example: str = "") -> tuple[str, ...]:
+        valid = f"a list of strings, e.g. {json.dumps([example])}" if example else "a list of strings"
+        return self._get(key, parse_str_list, valid, ())
 
 
 def parse_int(text: str) -> int:
