@@ -4,8 +4,8 @@ Keys and defaults live in one place, the `config:` schema of Pulumi.yaml (the CL
 defaults; the offline render applies them the same way). `schema` declares the settings and
 their choices, `parse` turns raw strings into values, `derive` fills what the stack left unset,
 `checks` cross-checks them against `infra.limits`, `build` assembles them, `reader` gets the raw
-strings (from Pulumi, or from the stack files via `stack_files`). A bad stack fails before any resource is declared, one line per problem naming
-the key, the value and what would be valid.
+strings (from Pulumi, or from the stack files via `stack_files`). A bad stack fails before any
+resource is declared, one line per problem naming the key, the value and what would be valid.
 """
 
 from infra.settings.build import build_settings
