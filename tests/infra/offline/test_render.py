@@ -255,7 +255,7 @@ def test_markdown_ends_with_the_stacks_cost_at_the_reference_rate():
     shown = "`.venv/bin/python -m bench cost prod --rps R`."
     assert base.rstrip().endswith(f"Other rates: {shown}")
     # The command it shows runs as written from the repository root (R: any rate).
-    argv = shown.strip("`.").replace(" R", " 3").split()
+    argv = shown.removesuffix(".").strip("`").replace(" R", " 3").split()
     done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert "stack prod" in done.stdout
