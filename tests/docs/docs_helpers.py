@@ -15,11 +15,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def project_files(*pathspecs: str) -> list[str]:
+    """What a clone of this working tree holds: tracked files and untracked ones git does not ignore."""
+    command = ["git", "ls-files", "-co", "--exclude-standard", "-z", "--", *pathspecs]
+    listed = subprocess.run(command, cwd=ROOT, capture_output=True, check=True).stdout.decode()
+    return sorted(filter(None, listed.split("\0")))
+
+
 def fresh_copy(dest: Path) -> Path:
-    listed = subprocess.run(
-        ["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, capture_output=True, check=True
-    ).stdout.decode()
-    for name in filter(None, listed.split("\0")):
+    for name in project_files():
         source = ROOT / name
         if source.is_file() and not source.is_symlink():
             (dest / name).parent.mkdir(parents=True, exist_ok=True)

@@ -62,8 +62,14 @@ def test_the_quick_start_steps_other_docs_rely_on_are_found():
 
 def start_server(command: str, repo: Path, env: dict[str, str], port: str, log: Path) -> subprocess.Popen:
     with log.open("ab") as out:  # a file, not a pipe nobody reads: it could fill
-        server = subprocess.Popen(["bash", "-c", command], cwd=repo, env={**env, "PORT": port}, stdout=out,
-                                  stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+        server = subprocess.Popen(
+            ["bash", "-c", command],
+            cwd=repo,
+            env={**env, "PORT": port},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     deadline = time.monotonic() + 180
     while True:
         assert server.poll() is None, f"{command} exited:\n{log.read_text()}"

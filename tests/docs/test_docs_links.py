@@ -4,16 +4,11 @@ the file, and the heading when the link names one (GitHub's anchors)."""
 from __future__ import annotations
 
 import re
-import subprocess
-from pathlib import Path
 
 import pytest
+from docs_helpers import ROOT, project_files
 
-ROOT = Path(__file__).resolve().parents[2]
-MARKDOWN = sorted(
-    subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "*.md"], cwd=ROOT, capture_output=True,
-                   text=True, check=True).stdout.split()
-)  # fmt: skip
+MARKDOWN = project_files("*.md")
 # [text](target) outside code; absolute URLs and mail links are not files.
 LINK = re.compile(r"\]\(([^()\s]+)\)")
 

@@ -4,10 +4,10 @@ place or the tools it was written with instead of what a user runs."""
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from docs_helpers import ROOT, project_files
+
 THIS = Path(__file__).resolve().relative_to(ROOT).as_posix()
 # Words of a workplace, never of the product. `sandbox` is a product word only as gVisor's.
 WORKPLACE = re.compile(
@@ -17,15 +17,11 @@ WORKPLACE = re.compile(
 )
 
 
-def project_files() -> list[str]:
-    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True,
-                            text=True, check=True).stdout.split("\n")  # fmt: skip
-    return [name for name in listed if name and name != THIS and (ROOT / name).is_file()]
-
-
 def test_no_file_speaks_of_the_workplace():
     found = []
     for name in project_files():
+        if name == THIS or not (ROOT / name).is_file():
+            continue
         try:
             text = (ROOT / name).read_text(encoding="utf-8")
         except (UnicodeDecodeError, OSError):
