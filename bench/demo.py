@@ -29,7 +29,7 @@ from bench.models import IMAGE_STACK, baked_path, ensure_baked, image_pair, is_b
 from bench.payloads import load_payloads
 from bench.proxy import FrontEndProxy
 from bench.report import ColdStartRule, render_markdown
-from service.bake.manifest import DEFAULT_PRECISION, PRECISIONS, RUNTIMES, pair_problem
+from service.bake.manifest import AUTO_PRECISION, DEFAULT_PRECISION, PRECISIONS, RUNTIMES, pair_problem
 
 DEFAULT_OUT = Path("bench/out/demo")
 PRESETS = ("tiny", "distilbert-base")
@@ -100,7 +100,8 @@ def baked_pair(runtime: str | None, precision: str | None) -> tuple[str, str]:
         stack_runtime, stack_precision = image_pair()
         runtime, precision = stack_runtime, precision or stack_precision
     precision = precision or DEFAULT_PRECISION[runtime]
-    if problem := pair_problem(runtime, precision):
+    # `auto` is the bake's and the service's to resolve; any other pair is checked here, in one line.
+    if precision != AUTO_PRECISION and (problem := pair_problem(runtime, precision)):
         raise CliError(problem)
     return runtime, precision
 
