@@ -17,6 +17,7 @@ import yaml
 from pulumi.runtime import rpc
 
 from infra.cost import DEFAULT_LATENCY_MS, CostInputs, cost_section, estimate
+from infra.offline.from_cli import resolve as from_cli_config
 from infra.offline.mocks import OfflineMocks
 from infra.offline.monitor import Registration, run_with_mocks
 from infra.offline.monitoring_review import Spend, review_table
@@ -66,11 +67,9 @@ def _resource(reg: Registration) -> dict[str, Any]:
 def render(
     stack: str, overrides: dict[str, str] | None = None, program: Path = PROGRAM, *, from_cli: bool = False
 ) -> Rendering:
-    """Run the program for `stack`; raises SettingsError / StackConfigError on bad input. With
-    `from_cli`, the config is what the Pulumi CLI says for the stack (`infra.offline.from_cli`)."""
-    if from_cli:
-        from infra.offline import from_cli as cli  # noqa: PLC0415 — the Automation API, only when asked
-    config = cli.resolve(stack, overrides) if from_cli else stack_files.resolve(stack, overrides)
+    """Run the program for `stack` (config: its files, or the Pulumi CLI); bad config raises one of
+    SettingsError, StackConfigError."""
+    config = (from_cli_config if from_cli else stack_files.resolve)(stack, overrides)
     mock = OfflineMocks(
         project=config.values["gcp:project"], region=config.values.get("gcp:region", "us-central1")
     )
