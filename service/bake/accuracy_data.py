@@ -31,7 +31,7 @@ from pathlib import Path
 SQUAD_DEV = "squad-v1.1-dev"
 SQUAD_DEV_URL = "https://rajpurkar.github.io/SQuAD-explorer/dataset/dev-v1.1.json"
 SQUAD_DEV_SHA256 = "95aa6a52d5d6a735563366753ca50492a658031da74f301ac5238b03966972c9"
-SQUAD_DEV_BYTES = 4_854_279
+SQUAD_DEV_BYTES = 4_854_279  # documentation: the size the same sources give
 BUILTIN = "builtin"
 BUILTIN_FILE = Path(__file__).with_name("accuracy_sample.json")
 NAMED = (SQUAD_DEV, BUILTIN)
@@ -126,7 +126,11 @@ def download(
         with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - a pinned https URL
             raw = response.read()
     except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
+        reason = (
+            f"HTTP {exc.code} {exc.reason}"
+            if isinstance(exc, urllib.error.HTTPError)
+            else getattr(exc, "reason", exc)
+        )
         raise AccuracyDataError(
             f"cannot download {url} ({reason}): {what}; build with network access, or pass {alternatives}"
         ) from None
@@ -134,7 +138,8 @@ def download(
     if actual != sha256:
         raise AccuracyDataError(
             f"{url} has sha256 {actual[:16]}… ({len(raw)} bytes), pinned is {sha256[:16]}… "
-            f"({SQUAD_DEV_BYTES} bytes): not the file the gate was set up with; pass {alternatives}"
+            "(see service/bake/accuracy_data.py): not the file the gate was set up with; pass "
+            f"{alternatives}"
         )
     return raw
 
@@ -142,7 +147,7 @@ def download(
 def load(data: str = DEFAULT_DATA, size: int = DEFAULT_SAMPLE) -> Sample:
     """The questions to score, from `data` (a name in NAMED or a file path)."""
     if data == SQUAD_DEV:
-        raw, kind, origin = download(), SQUAD_DEV, SQUAD_DEV_URL
+        raw, kind, origin = download(SQUAD_DEV_URL, SQUAD_DEV_SHA256), SQUAD_DEV, SQUAD_DEV_URL
     elif data == BUILTIN:
         raw, kind, origin = BUILTIN_FILE.read_bytes(), BUILTIN, BUILTIN_FILE.name
     elif Path(data).is_file():
