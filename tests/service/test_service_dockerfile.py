@@ -223,6 +223,18 @@ def model_stage_modules() -> set[str]:
     return modules
 
 
+def bootstrap_help() -> str:
+    import contextlib
+    import io
+
+    from service.bake import bootstrap
+
+    text = io.StringIO()
+    with contextlib.redirect_stdout(text), pytest.raises(SystemExit):
+        bootstrap.main(["--help"])
+    return text.getvalue()
+
+
 def test_model_is_baked_at_build_time_from_pinned_build_args():
     model = stage("model")
     args = dict(rest.partition("=")[::2] for kw, rest in model if kw == "ARG")
@@ -237,6 +249,13 @@ def test_model_is_baked_at_build_time_from_pinned_build_args():
     assert "chmod -R u=rwX,go=rX /model" in run  # the app user (not root) must read every file
     assert '--runtime "${RUNTIME}" --precision "${PRECISION}"' in run
     assert "--out /model" in run
+    # int8's accuracy gate: each arg passed only when set, so empty means the bake's own default
+    # (and an fp32 build's model layer does not depend on the margin).
+    for arg, flag in (("INT8_ACCURACY_MARGIN", "--accuracy-margin"), ("ACCURACY_DATA", "--accuracy-data"),
+                      ("ACCURACY_SAMPLE", "--accuracy-sample")):  # fmt: skip
+        assert args[arg] == "", arg
+        assert f'${{{arg}:+{flag} "${{{arg}}}"}}' in run, arg
+        assert f" {flag} " in bootstrap_help(), flag  # the bake CLI takes it
     runtime = stage("runtime")
     assert any("service.bake --verify /model" in rest for kw, rest in runtime if kw == "RUN")
 
