@@ -182,6 +182,7 @@ def bake(
                     build=build,
                     sample=sample,
                     margin=accuracy_margin,
+                    optimize=optimize,
                 )
     build["seconds"] = round(time.perf_counter() - t0, 1)
     manifest = manifests.write_manifest(
@@ -222,9 +223,13 @@ def _gate(
     build: dict,
     sample: gate_data.Sample,
     margin: float,
+    optimize: bool,
 ) -> dict:
-    """Bake the fp32 reference beside the int8 candidate, score both; refuse a bake that loses."""
-    reference_build = _export(runtime, checkpoint, reference, accuracy.REFERENCE, True)
+    """Bake the fp32 reference beside the int8 candidate, score both; refuse a bake that loses.
+
+    Adds the gate's own duration (reference export + scoring) to `build`, for the manifest."""
+    t0 = time.perf_counter()
+    reference_build = _export(runtime, checkpoint, reference, accuracy.REFERENCE, optimize)
     for directory, precision, info in (
         (reference, accuracy.REFERENCE, reference_build),
         (candidate, accuracy.CANDIDATE, build),
@@ -247,6 +252,7 @@ def _gate(
         (candidate / manifests.MANIFEST_FILE).unlink()  # not servable: nothing may load it
         raise BootstrapError(result.refusal())
     print(f"int8 accuracy gate passed: {result.summary()}", file=sys.stderr)
+    build["accuracy_gate_seconds"] = round(time.perf_counter() - t0, 1)
     return result.as_json()
 
 
