@@ -38,6 +38,7 @@ from infra.settings.schema import (
     Settings,
     SettingsError,
 )
+from service.bake import accuracy
 from service.bake.manifest import AUTO_PRECISION, DEFAULT_PRECISION
 
 
@@ -59,6 +60,7 @@ def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: 
         revision=r.text("modelRevision"),
         runtime="" if "runtime" in unset else r.choice("runtime", RUNTIMES),
         precision=r.choice("precision", (AUTO_PRECISION, *PRECISIONS)),
+        int8_accuracy_margin=r.number("int8AccuracyMargin", *accuracy.MARGIN_RANGE, accuracy.MARGIN_VALID),
     )
     if not parse.MODEL_ID.match(model.id):
         r.fail(

@@ -99,6 +99,14 @@ class RawConfig:
             return high
         return value
 
+    def number(self, key: str, low: float, high: float, valid: str) -> float:
+        """A decimal number low…high, written in ASCII digits (no nan, inf or exponent)."""
+        value = self._get(key, parse_decimal, valid, low)
+        if not low <= value <= high:
+            self.fail(key, self.raw[key], valid)
+            return low
+        return value
+
     def strings(self, key: str, example: str = "") -> tuple[str, ...]:
         valid = f"a list of strings, e.g. {json.dumps([example])}" if example else "a list of strings"
         return self._get(key, parse_str_list, valid, ())
@@ -111,17 +119,17 @@ def parse_int(text: str) -> int:
     return int(text)
 
 
+def parse_decimal(text: str) -> float:
+    if isinstance(text, bool) or not re.fullmatch(r"-?\d+(?:\.\d+)?", str(text).strip(), re.ASCII):
+        raise ValueError(text)
+    return float(str(text).strip())
+
+
 def parse_bool(text: str) -> bool:
     """`true` or `false`, exactly: the only booleans the Pulumi CLI lets a boolean setting have."""
     if text in ("true", "false"):
         return text == "true"
     raise ValueError(text)
-
-
-def parse_decimal(text: str) -> float:
-    if not re.fullmatch(r"[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?", text):  # not "nan", "１", "1_0"
-        raise ValueError(text)
-    return float(text)
 
 
 def parse_str_list(text: str) -> tuple[str, ...]:
