@@ -33,6 +33,7 @@ from concurrent.futures import Future
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from service import startup
 from service.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -67,21 +68,25 @@ def preimport(runtime: str | None = None) -> threading.Thread:
 def read_settings() -> Settings | None:
     """Settings from the environment, or None once the one line saying why is on stderr."""
     try:
-        return Settings.from_env()
+        settings = Settings.from_env()
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return None
+    startup.CLOCK.mark(startup.VERIFY)  # the manifest (and, where asked, every checksum) checked
+    return settings
 
 
 def start_master() -> Settings:
     """Read and check the settings while the imports for loading run; both done on return.
     A bad setting exits with status 2."""
+    startup.CLOCK.mark(startup.EXEC)  # the interpreter and gunicorn are up
     imports = preimport()
     settings = read_settings()
     if settings is None:
         raise SystemExit(2)
     imports.join()
     preimport(settings.runtime).join()
+    startup.CLOCK.mark(startup.IMPORTS)
     return settings
 
 
@@ -159,6 +164,8 @@ class ServiceState:
         self._on_failure: Callable[[], None] | None = None
         self._on_drain: list[Callable[[], None]] = []
         self.loaded = threading.Event()  # set when loading ended, either way
+        # The master's start-up milestones, continued by this worker (service/startup.py).
+        self.startup = startup.CLOCK.copy()
 
     def next_request_number(self) -> int:
         """1 for the first (non-probe) request this process serves, then 2, 3, ..."""
@@ -188,12 +195,14 @@ class ServiceState:
         t0 = time.perf_counter()
         model.warm_up()
         warm_ms = (time.perf_counter() - t0) * 1000
+        self.startup.mark(startup.WARMUP)
         with self._lock:
             self.model = model
             if self.phase == LOADING:
                 self.phase = READY
                 self.ready_at = time.monotonic()
         self.loaded.set()
+        # The one start-up line: where this instance's start went, phase by phase.
         log.info(
             "model ready",
             extra={
@@ -201,8 +210,19 @@ class ServiceState:
                 "model_revision": self.model_revision,
                 "warmup_ms": round(warm_ms, 1),
                 "since_start_ms": round((time.monotonic() - self.created) * 1000, 1),
+                **self.startup_fields(),
             },
         )
+
+    def startup_fields(self) -> dict[str, object]:
+        """The start-up phases as /ready and the start-up log line show them (seconds)."""
+        phases = self.startup.phases()
+        started = self.startup.wall_started()
+        return {
+            "startup_s": round(sum(phases.values()), 4),
+            "startup_phases_s": {name: round(seconds, 4) for name, seconds in phases.items()},
+            "process_started_unix": None if started is None else round(started, 3),
+        }
 
     def start_loading(self, loader: Callable[[], QAModel], runner: InferenceRunner) -> Future:
         """Load + warm up on an inference thread, so /health answers meanwhile and the model's
@@ -212,6 +232,7 @@ class ServiceState:
             try:
                 t0 = time.perf_counter()
                 model = loader()
+                self.startup.mark(startup.LOAD)
                 log.info("model loaded", extra={"load_ms": round((time.perf_counter() - t0) * 1e3)})
                 self.set_model(model)
             except Exception as exc:  # any load error must end up in the log
