@@ -127,7 +127,7 @@ def cmd_coldstart(args: argparse.Namespace) -> int:
     if args.image:
         return cmd_image_coldstart(args)
     try:
-        from bench.coldstart import time_start  # noqa: PLC0415 — the service side's timer
+        from bench.coldstart import measure_timings  # noqa: PLC0415 — the service side's timer
     except ImportError as exc:
         raise CliError(f"bench/coldstart.py (the start-up timer) is not available: {exc}") from None
     env = parse_env(args.env)
@@ -135,7 +135,9 @@ def cmd_coldstart(args: argparse.Namespace) -> int:
     if not (Path(model) / "config.json").is_file():
         raise CliError(f"{model} has no config.json: not a checkpoint directory")
     print(f"timing {args.runs} fresh start(s) of the service on {model} …", file=sys.stderr)
-    timings = [time_start(Path(model), env or None) for _ in range(args.runs)]
+    timings = measure_timings(Path(model), args.runs, env or None)
+    if not timings:
+        raise CliError("measure_timings returned no timings")
     seconds = [timing.first_answer_s for timing in timings]
     phases = [timing.phases for timing in timings if timing.phases is not None]
     result = {

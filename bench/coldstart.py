@@ -100,4 +100,9 @@ def time_start(
 
 def measure_start(model_dir: Path, runs: int, env: dict[str, str] | None = None) -> list[float]:
     """Seconds from process start to the first 200 from POST /predict, one per fresh run."""
-    return [time_start(Path(model_dir), env).first_answer_s for _ in range(runs)]
+    return [timing.first_answer_s for timing in measure_timings(model_dir, runs, env)]
+
+
+def measure_timings(model_dir: Path, runs: int, env: dict[str, str] | None = None) -> list[StartTiming]:
+    """One `StartTiming` (seconds, peak RSS, answer, phases) per fresh run."""
+    return [time_start(Path(model_dir), env) for _ in range(runs)]

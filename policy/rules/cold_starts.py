@@ -46,6 +46,8 @@ def _knative(_type: str, inputs: Mapping[str, Any]) -> Iterator[str]:
     if is_unknown(annotations):
         return
     annotations = annotations if isinstance(annotations, Mapping) else {}
+    if any(is_unknown(annotations.get(key)) for key in (MIN_SCALE, SCALE_DOWN_DELAY)):
+        return
     if not as_number(annotations.get(MIN_SCALE)) and SCALE_DOWN_DELAY not in annotations:
         yield f"a public prod service scales to zero ({MIN_SCALE} 0 or unset) with no {SCALE_DOWN_DELAY}"
 

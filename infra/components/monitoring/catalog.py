@@ -54,6 +54,12 @@ QUEUE_TIME = Metric(
     f"logging.googleapis.com/user/{QUEUE_TIME_METRIC_ID}", LOG_METRIC_DOC, "wait for a model slot (ms)"
 )
 
+
+def startup_phase_metric_id(phase: str) -> str:
+    """The logs-based metric of one start-up phase (service/startup.py PHASES)."""
+    return f"qa_startup_{phase}"
+
+
 # PromQL (GKE managed Prometheus): GKE system metrics, kube-state-metrics, Knative, the service.
 GKE_RESTARTS = Metric("kubernetes_io:container_restart_count", GKE_SYSTEM_DOC, "container restarts")
 KSM_TERMINATED_REASON = Metric(
