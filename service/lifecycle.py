@@ -1,7 +1,8 @@
 """How a worker starts, loads, warms and drains: the one place that says it, in order.
 
 1. gunicorn master, before fork (`start_master`, from gunicorn.conf.py): the settings are read
-   and MODEL_DIR is checksummed (a bad value: one line on stderr, exit 2) while a thread imports
+   and MODEL_DIR is checked against its manifest, hashed unless VERIFY_CHECKSUMS=0 (a bad value:
+   one line on stderr, exit 2) while a thread imports
    what loading needs (`preimport`: NumPy, tokenizers, the QA model; for ONNX onnxruntime, which
    starts no threads before a session exists; for torch Flask, as torch's model must load on its
    inference thread). hashlib releases the GIL, so the two overlap.
@@ -16,6 +17,8 @@
 5. `exit_worker_now` (gunicorn's worker_exit): skip interpreter teardown once responses are sent.
 
 Phases: loading -> ready -> draining, or loading -> failed.
+Start-up milestones (service/startup.py) are marked along the way: exec, verify and imports in the
+master, imports, load and warmup in the worker; /ready and the "model ready" line report them.
 """
 
 from __future__ import annotations
@@ -97,7 +100,8 @@ def load_model(settings: Settings) -> QAModel:
 
     if settings.model_dir is None:
         raise SettingsError("MODEL_DIR is not set: expected the directory of the model to serve")
-    return QAModel.load(
+    t0 = time.perf_counter()
+    model = QAModel.load(
         settings.model_dir,
         num_threads=settings.num_threads,
         max_question_tokens=settings.max_question_tokens,
@@ -106,6 +110,8 @@ def load_model(settings: Settings) -> QAModel:
         allow_spinning=settings.intra_op_spinning,
         cache_dir=settings.openvino_cache_dir,
     )
+    startup.record_work("model_load", time.perf_counter() - t0)  # tokenizer + read + compile
+    return model
 
 
 # Runtimes whose session/compile runs in C++ without the GIL, so it overlaps Flask's import.
@@ -221,6 +227,7 @@ class ServiceState:
         return {
             "startup_s": round(sum(phases.values()), 4),
             "startup_phases_s": {name: round(seconds, 4) for name, seconds in phases.items()},
+            "startup_work_s": {name: round(seconds, 4) for name, seconds in startup.work().items()},
             "process_started_unix": None if started is None else round(started, 3),
         }
 

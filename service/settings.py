@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from service import bounds
+from service import bounds, startup
 from service.bake import manifest as manifests
 from service.bake.manifest import METADATA_FILE
 from service.cpus import available_cpus
@@ -203,10 +204,13 @@ def _manifest(env: Mapping[str, str], model_dir: Path | None) -> manifests.Manif
     if model_dir is None:
         return None
     checksums = _bool(env, "VERIFY_CHECKSUMS", DEFAULT_VERIFY_CHECKSUMS)
+    t0 = time.perf_counter()
     try:
         return manifests.verify(model_dir, checksums=checksums)
     except manifests.ManifestError as exc:
         raise SettingsError(f"MODEL_DIR={_raw(env, 'MODEL_DIR')!r} is not valid: {exc}") from None
+    finally:
+        startup.record_work("checksums" if checksums else "manifest", time.perf_counter() - t0)
 
 
 def _label(env: Mapping[str, str], name: str) -> str | None:

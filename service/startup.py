@@ -12,7 +12,9 @@ whole start, exactly: process start (the kernel's record of it) to ready.
 
 The clock marks milestones in the gunicorn master (inherited through fork) and then in the
 worker's own copy, held by its `ServiceState`; /ready, the start-up log line and the
-`qa_startup_phase_seconds` gauge all read that copy.
+`qa_startup_phase_seconds` gauge all read that copy. Beside the phases, `work()` holds how long
+the overlapped pieces took on their own (`checksums`, `model_load`), so a user sees, for
+instance, a model load hidden behind the worker's imports.
 """
 
 from __future__ import annotations
@@ -87,3 +89,18 @@ class StartupClock:
 
 # The master's milestones; every worker forks with them and continues on its own copy.
 CLOCK = StartupClock()
+
+# Seconds each piece of work took on its own, overlapped or not (the phases above count only
+# what the start waited for): e.g. the model load that ran on a thread while the worker imported.
+_work: dict[str, float] = {}
+_work_lock = threading.Lock()
+
+
+def record_work(name: str, seconds: float) -> None:
+    with _work_lock:
+        _work[name] = _work.get(name, 0.0) + seconds
+
+
+def work() -> dict[str, float]:
+    with _work_lock:
+        return dict(_work)

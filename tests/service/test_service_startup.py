@@ -90,6 +90,8 @@ def test_checksums_are_skipped_only_when_asked(baked_model_factory, tmp_path):
     env = {"MODEL_DIR": str(model_dir)}
     with pytest.raises(SettingsError, match=r"config\.json has checksum"):
         Settings.from_env(env)
+    # The hashing is work the start pays; it is recorded beside the phases (/ready startup_work_s).
+    assert startup.work()["checksums"] > 0
     assert Settings.from_env({**env, "VERIFY_CHECKSUMS": "0"}).runtime == "torch"
     # Off checks what is cheap: a listed file that is missing still stops the start.
     (model_dir / "tokenizer.json").unlink()
