@@ -84,3 +84,13 @@ def test_measure_start_times_a_real_process_to_its_first_answer(tiny_model_dir, 
     assert timing.answer["answer"] == context[timing.answer["start"] : timing.answer["end"]]
     assert timing.peak_rss_mb and timing.peak_rss_mb > 10
     assert "model ready" in (tmp_path / "log").read_text()
+
+
+def test_checksum_study_table_says_how_much_of_each_start_is_accounted_for():
+    from bench.studies.startup_checksums import markdown
+
+    phases = dict.fromkeys(COLUMNS, 0.1) | {"first_answer": 0.05}
+    table = markdown({"onnx-int8 VERIFY_CHECKSUMS=0": {"median_s": 1.0, "phases_median_s": phases}})
+    row = table.splitlines()[2]
+    assert row.startswith("| onnx-int8 VERIFY_CHECKSUMS=0 | 1.000 s | 0.100 |")
+    assert row.endswith("| 95% |")  # 1 − first_answer / total
