@@ -4,6 +4,7 @@ per-revision annotations, rendered where they apply and refused in one line wher
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -11,11 +12,11 @@ from infra_helpers import by_type, make_settings, rendered
 from provider_schema import problems as schema_problems
 
 from infra import limits
-from infra.settings import SettingsError, derive_unset
+from infra.settings import SettingsError, derive_unset, stack_files
 from infra.settings.autoscaling import KNATIVE_KNOBS, STEADY
 from policy import tokens
 
-SCHEMA_PATH = "infra/schemas/knative-service.schema.json"
+SCHEMA_PATH = Path(__file__).resolve().parents[3] / "infra" / "schemas" / "knative-service.schema.json"
 PREFIX = limits.KNATIVE_AUTOSCALING_ANNOTATIONS
 # A value inside Knative's bounds for every knob (activation-scale at most maxInstances).
 VALID = {
@@ -150,3 +151,16 @@ def test_a_key_the_stack_sets_wins_over_the_preset():
 def test_the_default_preset_changes_nothing():
     assert make_settings().service.min_instances == 0
     assert make_settings(platform="knative").autoscaling.knative_annotations == ()
+
+
+def test_descriptions_and_docs_quote_the_bounds_and_preset_values_the_code_uses():
+    schema = stack_files.config_schema()
+    for key, (annotation, (low, high)) in KNATIVE_KNOBS.items():
+        description = schema[key]["description"]
+        assert f"autoscaling.knative.dev/{annotation}" in description, key
+        if key != "knativeActivationScale":  # its high bound is maxInstances
+            assert f"{low}-{high}" in description, key
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "cold-starts.md").read_text()
+    for platform, values in STEADY.items():
+        for key, value in values.items():
+            assert f"`{key}: {value}`" in doc, (platform, key)
