@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_gcp as gcp
 
-from infra import limits
+from infra import limits, scaling
 from infra.components import child_options, type_token
 from infra.components.rollout import content_revision, rollout_phase
 from infra.rollout.traffic import CANDIDATE_TAG, RolloutArgs, cloud_run_traffic, tag_url
@@ -35,7 +35,7 @@ class CloudRunModelServiceArgs:
     invoker_iam_disabled: bool = False
     rollout: RolloutArgs = field(default_factory=RolloutArgs)
     # Service-level scaling: "manual" runs exactly manual_instances instances, no autoscaler.
-    scaling_mode: str = "automatic"  # a key of limits.SCALING_MODES
+    scaling_mode: str = "automatic"  # a key of scaling.SCALING_MODES
     manual_instances: int = 0
 
 
@@ -44,7 +44,7 @@ def service_scaling(scaling_mode: str, manual_instances: int) -> run.ServiceScal
     if scaling_mode != "manual":
         return None
     return run.ServiceScalingArgs(
-        scaling_mode=limits.SCALING_MODES[scaling_mode], manual_instance_count=manual_instances
+        scaling_mode=scaling.SCALING_MODES[scaling_mode], manual_instance_count=manual_instances
     )
 
 

@@ -13,27 +13,27 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from infra import limits
+from infra import limits, scaling
 from infra.settings.parse import RawConfig
 
 PRESETS = ("default", "steady")
-SCALING_MODES = tuple(limits.SCALING_MODES)
+SCALING_MODES = tuple(scaling.SCALING_MODES)
 # key -> (Knative annotation, the (low, high) Knative accepts); 0 leaves the key unset.
 KNATIVE_KNOBS: dict[str, tuple[str, tuple[int, int]]] = {
-    "knativeScaleDownDelaySeconds": ("scale-down-delay", limits.KNATIVE_SCALE_DOWN_DELAY_SECONDS),
-    "knativeWindowSeconds": ("window", limits.KNATIVE_WINDOW_SECONDS),
-    "knativePanicWindowPercentage": ("panic-window-percentage", limits.KNATIVE_PANIC_WINDOW_PERCENTAGE),
+    "knativeScaleDownDelaySeconds": ("scale-down-delay", scaling.KNATIVE_SCALE_DOWN_DELAY_SECONDS),
+    "knativeWindowSeconds": ("window", scaling.KNATIVE_WINDOW_SECONDS),
+    "knativePanicWindowPercentage": ("panic-window-percentage", scaling.KNATIVE_PANIC_WINDOW_PERCENTAGE),
     "knativePanicThresholdPercentage": (
         "panic-threshold-percentage",
-        limits.KNATIVE_PANIC_THRESHOLD_PERCENTAGE,
+        scaling.KNATIVE_PANIC_THRESHOLD_PERCENTAGE,
     ),
     "knativeTargetUtilizationPercentage": (
         "target-utilization-percentage",
-        limits.KNATIVE_TARGET_UTILIZATION_PERCENTAGE,
+        scaling.KNATIVE_TARGET_UTILIZATION_PERCENTAGE,
     ),
     "knativeActivationScale": (
         "activation-scale",
-        (limits.KNATIVE_ACTIVATION_SCALE_MIN, limits.MAX_INSTANCES_CEILING),
+        (scaling.KNATIVE_ACTIVATION_SCALE_MIN, limits.MAX_INSTANCES_CEILING),
     ),
 }
 DURATION_KNOBS = ("knativeScaleDownDelaySeconds", "knativeWindowSeconds")  # rendered as "<n>s"
@@ -51,7 +51,7 @@ STEADY: dict[str, dict[str, str]] = {
 @dataclass(frozen=True)
 class AutoscalingSettings:
     preset: str = "default"
-    scaling_mode: str = "automatic"  # Cloud Run; a key of limits.SCALING_MODES
+    scaling_mode: str = "automatic"  # Cloud Run; a key of scaling.SCALING_MODES
     manual_instances: int = 0  # Cloud Run with scaling_mode manual
     # Knative annotation name (without its prefix) -> value, only the knobs the stack set.
     knative_annotations: tuple[tuple[str, str], ...] = ()
@@ -98,7 +98,7 @@ def autoscaling_settings(
         r.fail(
             "knativeActivationScale",
             int(activation),
-            f"0 or {max(min_instances, limits.KNATIVE_ACTIVATION_SCALE_MIN)}…{max_instances}: "
+            f"0 or {max(min_instances, scaling.KNATIVE_ACTIVATION_SCALE_MIN)}…{max_instances}: "
             "between minInstances and maxInstances",
         )
     return settings

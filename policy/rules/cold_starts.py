@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from infra.limits import KNATIVE_AUTOSCALING_ANNOTATIONS, SCALING_MODES
+from infra.scaling import KNATIVE_AUTOSCALING_ANNOTATIONS, SCALING_MODES
 from policy import tokens
 from policy.rule import Level, Rule
 from policy.rules.cloud_run_protection import is_prod

@@ -13,7 +13,7 @@ from policy_helpers import (
     res,
 )
 
-from infra.limits import KNATIVE_AUTOSCALING_ANNOTATIONS as PREFIX
+from infra.scaling import KNATIVE_AUTOSCALING_ANNOTATIONS as PREFIX
 
 PROD = {"labels.stack": "prod"}
 ANNOTATIONS = "spec.template.metadata.annotations"

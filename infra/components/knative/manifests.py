@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from infra import limits
+from infra import limits, scaling
 from infra.spec import CONTAINER_NAME, EXAMPLE_REQUEST, SCRATCH_DIR, SCRATCH_SIZE_MIB, ModelServiceSpec, Probe
 
 API_VERSION = "serving.knative.dev/v1"
@@ -112,7 +112,7 @@ def autoscaling_annotations(
 ) -> dict[str, str]:
     """The revision's autoscaling annotations; `knobs` are (name, value) pairs the stack set
     (an unset knob is not rendered: Knative's own default holds)."""
-    prefix = limits.KNATIVE_AUTOSCALING_ANNOTATIONS
+    prefix = scaling.KNATIVE_AUTOSCALING_ANNOTATIONS
     return {
         f"{prefix}/metric": "concurrency",
         f"{prefix}/target": str(target or spec.concurrency),

@@ -11,13 +11,13 @@ import pytest
 from infra_helpers import by_type, make_settings, rendered
 from provider_schema import problems as schema_problems
 
-from infra import limits
+from infra import scaling
 from infra.settings import SettingsError, derive_unset, stack_files
 from infra.settings.autoscaling import KNATIVE_KNOBS, STEADY
 from policy import tokens
 
 SCHEMA_PATH = Path(__file__).resolve().parents[3] / "infra" / "schemas" / "knative-service.schema.json"
-PREFIX = limits.KNATIVE_AUTOSCALING_ANNOTATIONS
+PREFIX = scaling.KNATIVE_AUTOSCALING_ANNOTATIONS
 # A value inside Knative's bounds for every knob (activation-scale at most maxInstances).
 VALID = {
     "knativeScaleDownDelaySeconds": ("600", "600s"),
