@@ -179,8 +179,7 @@ def cloud_run_args(
         deletion_protection=settings.deletion_protection,
         labels=service_labels(settings),
         rollout=rollout_args(settings),
-        scaling_mode=settings.autoscaling.scaling_mode,
-        manual_instances=settings.autoscaling.manual_instances,
+        manual_instances=settings.autoscaling.manual_instances,  # 0 unless scalingMode manual
     )
 
 

@@ -34,17 +34,17 @@ class CloudRunModelServiceArgs:
     # service where domain-restricted sharing refuses allUsers).
     invoker_iam_disabled: bool = False
     rollout: RolloutArgs = field(default_factory=RolloutArgs)
-    # Service-level scaling: "manual" runs exactly manual_instances instances, no autoscaler.
-    scaling_mode: str = "automatic"  # a key of scaling.SCALING_MODES
+    # Service-level manual scaling: exactly this many instances, no autoscaler; 0 leaves Cloud
+    # Run's automatic scaling (nothing rendered).
     manual_instances: int = 0
 
 
-def service_scaling(scaling_mode: str, manual_instances: int) -> run.ServiceScalingArgs | None:
+def service_scaling(manual_instances: int) -> run.ServiceScalingArgs | None:
     """Service-level scaling: only with manual scaling (unset, Cloud Run's automatic holds)."""
-    if scaling_mode != "manual":
+    if not manual_instances:
         return None
     return run.ServiceScalingArgs(
-        scaling_mode=scaling.SCALING_MODES[scaling_mode], manual_instance_count=manual_instances
+        scaling_mode=scaling.SCALING_MODES["manual"], manual_instance_count=manual_instances
     )
 
 
@@ -151,7 +151,7 @@ class CloudRunModelService(pulumi.ComponentResource):
             deletion_protection=args.deletion_protection,
             labels=args.labels,
             template=template_args(args.spec, args.service_account, self.new_revision),
-            scaling=service_scaling(args.scaling_mode, args.manual_instances),
+            scaling=service_scaling(args.manual_instances),
             traffics=phase.apply(lambda p: cloud_run_traffic(p.targets)),
             opts=child,
         )
