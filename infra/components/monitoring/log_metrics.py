@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra.components.monitoring import catalog
-from service.startup import PHASES
 
 REQUEST_LOGGER = "service.requests"  # service/app.py's logger name
 # JSON keys Cloud Logging lifts out of jsonPayload onto the LogEntry itself.
@@ -29,7 +28,7 @@ QUEUE_FIELD = "jsonPayload.timings_ms.queue"
 STARTUP_LOGGER = "service.lifecycle"  # service/lifecycle.py's logger: the one "model ready" line
 STARTUP_MESSAGE = "model ready"
 STARTUP_PHASES_FIELD = "jsonPayload.startup_phases_s"
-STARTUP_PHASES = PHASES
+STARTUP_PHASES = tuple(catalog.STARTUP_PHASES)
 
 
 @dataclass(frozen=True)
