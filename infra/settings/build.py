@@ -6,6 +6,7 @@ than one value (the CPU/memory table, GPU minimums, what Knative cannot express)
 
 from __future__ import annotations
 
+from collections import ChainMap
 from collections.abc import Mapping
 from dataclasses import replace
 
@@ -14,6 +15,7 @@ from infra.rollout import keys as rollout_keys
 from infra.rollout.checks import rollout_problems
 from infra.rollout.traffic import MAX_CANDIDATE_PERCENT
 from infra.settings import checks, derive, parse, service_section
+from infra.settings.autoscaling import autoscaling_settings, preset
 from infra.settings.monitoring import monitoring_settings
 from infra.settings.parse import RawConfig
 from infra.settings.schema import (
@@ -44,7 +46,11 @@ from service.bake.manifest import AUTO_PRECISION, DEFAULT_PRECISION
 
 def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: str) -> Settings:
     """Parse and validate raw config strings (as `pulumi.Config` returns them)."""
-    r = RawConfig(raw)
+    # `autoscaling: steady` fills config text in where the stack left it unset (infra/settings/
+    # autoscaling.py); a problem with a value it filled in is a consequence, as with the gpu's.
+    presets = preset(raw)
+    r = RawConfig(ChainMap(presets, raw))
+    r.derived = frozenset(presets)
     unset = derive.unset_keys(raw)  # filled after parsing with what the gpu (or its absence) needs
     if not project:
         r.problems.append("gcp:project: not set — run `pulumi config set gcp:project YOUR_PROJECT`")
@@ -91,7 +97,7 @@ def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: 
     platform = r.choice("platform", PLATFORMS)
     service = service_section.service_settings(r, platform, unset)
     values = derive.derived(bool(service.gpu), service.batching, unset)
-    r.derived = frozenset(values) if service.gpu else frozenset()  # their problems are consequences
+    r.derived |= frozenset(values) if service.gpu else frozenset()  # their problems are consequences
     service = service_section.with_derived(service, values)
     runtime = str(values.get("runtime", model.runtime))
     # auto: the runtime's own default (service/bake/manifest.py DEFAULT_PRECISION)
@@ -118,6 +124,7 @@ def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: 
     gke = _gke_settings(r, region, platform)
     knative = _knative_settings(r)
     monitoring = monitoring_settings(r, service)
+    scaling = autoscaling_settings(r, platform, service.min_instances, service.max_instances)
     settings = Settings(
         project=project,
         region=region,
@@ -132,6 +139,7 @@ def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: 
         knative=knative,
         rollout=_rollout_settings(r, service.name),
         monitoring=monitoring,
+        autoscaling=scaling,
     )
     if platform == "knative":
         checks.check_knative(r, settings)

@@ -14,6 +14,7 @@ import json
 from collections.abc import Iterable, Mapping
 
 from infra import limits
+from infra.settings import autoscaling
 
 # key -> (with a GPU, without one). GPU: Cloud Run's minimum size for an L4, instance-based
 # billing (required), the runtime that runs on it, and batching (what a GPU is for).
@@ -58,6 +59,7 @@ def shown(raw: Mapping[str, str]) -> dict[str, str]:
     """What each unset key became, as config text (for the review table)."""
     gpu, batching = bool(raw.get("gpu", "").strip()), raw.get("batching", "").strip() == "true"
     values = derived(gpu, batching, unset_keys(raw))
-    return {
+    shown = {
         key: json.dumps(value) if isinstance(value, bool) else str(value) for key, value in values.items()
     }
+    return shown | autoscaling.preset(raw)  # `autoscaling: steady`'s values

@@ -8,11 +8,12 @@ service (builders, log levels, runtimes and precisions) are declared there and n
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 
 from infra.limits import BUILDERS, GKE_RELEASE_CHANNELS, LOG_LEVELS, Cpu
+from infra.settings.autoscaling import AutoscalingSettings
 from infra.settings.parse import ZONE
 from infra.settings.project_file import config_keys
 
@@ -203,6 +204,7 @@ class Settings:
     knative: KnativeSettings
     rollout: RolloutSettings
     monitoring: MonitoringSettings
+    autoscaling: AutoscalingSettings = field(default_factory=AutoscalingSettings)
 
     @property
     def labels(self) -> dict[str, str]:
