@@ -15,6 +15,7 @@ from infra.rollout.checks import rollout_problems
 from infra.rollout.traffic import MAX_CANDIDATE_PERCENT
 from infra.settings import checks, parse
 from infra.settings.derive import derive
+from infra.settings.front_door import front_door_settings, stack_regions
 from infra.settings.monitoring import monitoring_settings
 from infra.settings.parse import RawConfig
 from infra.settings.schema import (
@@ -105,6 +106,8 @@ def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: 
     checks.check_public_access(r, access, platform)
     if platform == "cloudrun":
         checks.check_cloud_run_placement(r, service, region)
+    service_regions = stack_regions(r, region, platform, service)
+    front_door = front_door_settings(r, platform, access)
     checks.check_runtime(r, model, service)
 
     deletion_protection = r.flag("deletionProtection")
@@ -125,6 +128,8 @@ def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: 
         knative=knative,
         rollout=_rollout_settings(r, service.name),
         monitoring=monitoring,
+        regions=service_regions,
+        front_door=front_door,
     )
     if platform == "knative":
         checks.check_knative(r, settings)

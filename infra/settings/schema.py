@@ -180,6 +180,16 @@ class MonitoringSettings:
 
 
 @dataclass(frozen=True)
+class FrontDoorSettings:
+    """One global external Application Load Balancer in front of the regions (docs/multi-region.md)."""
+
+    enabled: bool = False  # the `loadBalancer` key
+    domain: str = ""  # the managed certificate's host; required with the front door
+    rate_limit_per_minute: int = 0  # per client IP (Cloud Armor throttle); 0: no limit
+    iap: bool = False  # Identity-Aware Proxy on the backend service: only `invokers` get through
+
+
+@dataclass(frozen=True)
 class Settings:
     project: str
     region: str
@@ -194,6 +204,9 @@ class Settings:
     knative: KnativeSettings
     rollout: RolloutSettings
     monitoring: MonitoringSettings
+    # Where the Cloud Run service runs, gcp:region first when the stack lists none.
+    regions: tuple[str, ...] = ()
+    front_door: FrontDoorSettings = FrontDoorSettings()
 
     @property
     def labels(self) -> dict[str, str]:
@@ -268,5 +281,10 @@ CONFIG_KEYS = (
     "knativeTarget",
     "knativeScaleToZeroGraceSeconds",
     "knativeScaleToZeroPodRetentionSeconds",
+    "regions",
+    "loadBalancer",
+    "domain",
+    "rateLimitPerMinute",
+    "iap",
     *ROLLOUT_KEYS,
 )
