@@ -9,6 +9,7 @@ import pulumi
 
 from infra import plan
 from infra.components.cloud_run import CloudRunModelService
+from infra.components.front_door import GlobalFrontDoor
 from infra.components.gke import GkeCluster
 from infra.components.identity import RuntimeIdentity
 from infra.components.image import ModelImage
@@ -51,21 +52,42 @@ if settings.platform == "knative":
         ),
         opts=pulumi.ResourceOptions(depends_on=[*apis.resources, *knative.resources]),
     )
-    curl = service.url.apply(lambda url: knative_curl_example(url, public, settings.knative.namespace))
+    url = service.url
+    curl = url.apply(lambda url: knative_curl_example(url, public, settings.knative.namespace))
     pulumi.export("ingressIp", knative.ingress_ip)
     pulumi.export("getCredentials", gke.get_credentials)
 else:
-    service = CloudRunModelService(name, plan.cloud_run_args(settings, spec, identity.email), opts=needs_apis)
-    curl = service.url.apply(lambda url: curl_example(url, public))
+    services = {
+        region: CloudRunModelService(
+            plan.cloud_run_name(settings, region),
+            plan.cloud_run_args(settings, spec, identity.email, region),
+            opts=needs_apis,
+        )
+        for region in settings.regions
+    }
+    # The first region's service: where a gated rollout's candidate goes first (docs/multi-region.md).
+    service = services[settings.regions[0]]
+    url = service.url
+    if settings.front_door.enabled:
+        front_door = GlobalFrontDoor(
+            f"{name}-front-door",
+            plan.front_door_args(settings, {region: s.service_name for region, s in services.items()}),
+            opts=needs_apis,
+        )
+        url = front_door.url
+        pulumi.export("frontDoorIp", front_door.ip_address)
+    if len(services) > 1 or settings.front_door.enabled:
+        pulumi.export("regionUrls", {region: s.url for region, s in services.items()})
+    curl = url.apply(lambda url: curl_example(url, public))
 
 if settings.monitoring.enabled:
     ServiceMonitoring(
         f"{name}-monitoring",
-        plan.monitoring_args(settings, spec, url=service.url, kubernetes_provider=kubernetes_provider),
+        plan.monitoring_args(settings, spec, url=url, kubernetes_provider=kubernetes_provider),
         opts=pulumi.ResourceOptions(depends_on=[*apis.resources, service]),
     )
 
-pulumi.export("url", service.url)
+pulumi.export("url", url)
 pulumi.export("image", image.ref)
 pulumi.export("serviceAccount", identity.email)
 pulumi.export("curl", curl)

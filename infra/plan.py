@@ -7,6 +7,7 @@ another needs (the image digest, the cluster's provider) are passed in by `__mai
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from infra.components.cloud_run import CloudRunModelServiceArgs
+from infra.components.front_door import GlobalFrontDoorArgs, RegionBackend
 from infra.components.gke import GkeClusterArgs
 from infra.components.identity import RuntimeIdentityArgs
 from infra.components.image import ModelImageArgs
@@ -27,6 +29,7 @@ from infra.components.registry import ArtifactRepositoryArgs
 from infra.limits import GPU_TYPES
 from infra.rollout.traffic import RolloutArgs
 from infra.settings import INGRESS, Settings
+from infra.settings.front_door import FRONT_DOOR_INGRESS
 from infra.spec import (
     TORCH_INDEX_CPU,
     TORCH_INDEX_CUDA,
@@ -43,6 +46,8 @@ PLATFORM_APIS = {
     "knative": ["container.googleapis.com", "compute.googleapis.com"],
 }
 MONITORING_APIS = ["monitoring.googleapis.com", "logging.googleapis.com"]
+FRONT_DOOR_APIS = ["compute.googleapis.com"]
+IAP_API = "iap.googleapis.com"
 # GCP limits on the names derived from the service name (service accounts 6-30 characters,
 # GKE clusters at most 40), with room for the suffix each one gets.
 ACCOUNT_ID_PREFIX_CHARS = 22
@@ -55,8 +60,11 @@ def project_services_args(settings: Settings) -> ProjectServicesArgs:
 
 def platform_apis(settings: Settings) -> list[str]:
     builds_image = not settings.image.prebuilt
+    front_door = settings.front_door
     return (
         PLATFORM_APIS[settings.platform]
+        + (FRONT_DOOR_APIS if front_door.enabled and settings.platform == "cloudrun" else [])
+        + ([IAP_API] if front_door.enabled and front_door.iap else [])
         + ["iam.googleapis.com"]
         + (["artifactregistry.googleapis.com"] if builds_image else [])
         + (["cloudbuild.googleapis.com"] if builds_image and settings.image.builder == "cloudbuild" else [])
@@ -75,6 +83,8 @@ def invokers(settings: Settings) -> list[str]:
     """Who gets roles/run.invoker: allUsers opens a public service, unless the stack opens it by
     turning the invoker check off instead (`publicAccess: invokerIamDisabled`)."""
     grant_all = settings.access.public and not settings.access.invoker_iam_disabled
+    if settings.front_door.iap:
+        return []  # the invokers pass IAP at the front door; IAP's own identity calls the services
     return (["allUsers"] if grant_all else []) + list(settings.access.invokers)
 
 
@@ -158,20 +168,44 @@ def model_service_spec(settings: Settings, image: Any) -> ModelServiceSpec:
     )
 
 
+def cloud_run_name(settings: Settings, region: str) -> str:
+    """The logical name of the service in `region`: gcp:region's keeps the service name, so a
+    single-region stack that lists more regions later replaces nothing; the others add theirs."""
+    name = settings.service.name
+    return name if region == settings.region else f"{name}-{region}"
+
+
 def cloud_run_args(
-    settings: Settings, spec: ModelServiceSpec, service_account: pulumi.Input[str]
+    settings: Settings, spec: ModelServiceSpec, service_account: pulumi.Input[str], region: str = ""
 ) -> CloudRunModelServiceArgs:
+    front_door = settings.front_door.enabled
     return CloudRunModelServiceArgs(
         spec=spec,
         project=settings.project,
-        region=settings.region,
+        region=region or settings.region,
         service_account=service_account,
-        ingress=INGRESS[settings.access.ingress],
+        ingress=INGRESS[FRONT_DOOR_INGRESS if front_door else settings.access.ingress],
         invokers=invokers(settings),
         invoker_iam_disabled=settings.access.invoker_iam_disabled,
         deletion_protection=settings.deletion_protection,
         labels=service_labels(settings),
         rollout=rollout_args(settings),
+        default_uri_disabled=front_door,
+    )
+
+
+def front_door_args(settings: Settings, services: Mapping[str, pulumi.Input[str]]) -> GlobalFrontDoorArgs:
+    """`services`: each region's Cloud Run service name, in the order of `regions`."""
+    front_door = settings.front_door
+    return GlobalFrontDoorArgs(
+        project=settings.project,
+        prefix=settings.service.name,
+        backends=[RegionBackend(region=region, service=service) for region, service in services.items()],
+        domain=front_door.domain,
+        rate_limit_per_minute=front_door.rate_limit_per_minute,
+        iap=front_door.iap,
+        iap_members=settings.access.invokers if front_door.iap else (),
+        labels=settings.labels,
     )
 
 
