@@ -8,8 +8,7 @@ component gets is decided in infra/plan.py.
 import pulumi
 
 from infra import plan
-from infra.components.cloud_run import CloudRunModelService
-from infra.components.front_door import GlobalFrontDoor
+from infra.cloud_run_regions import declare_cloud_run
 from infra.components.gke import GkeCluster
 from infra.components.identity import RuntimeIdentity
 from infra.components.image import ModelImage
@@ -54,30 +53,10 @@ if settings.platform == "knative":
     )
     url = service.url
     curl = url.apply(lambda url: knative_curl_example(url, public, settings.knative.namespace))
-    pulumi.export("ingressIp", knative.ingress_ip)
-    pulumi.export("getCredentials", gke.get_credentials)
+    outputs = {"ingressIp": knative.ingress_ip, "getCredentials": gke.get_credentials}
 else:
-    services = {
-        region: CloudRunModelService(
-            plan.cloud_run_name(settings, region),
-            plan.cloud_run_args(settings, spec, identity.email, region),
-            opts=needs_apis,
-        )
-        for region in settings.regions
-    }
-    # The first region's service: where a gated rollout's candidate goes first (docs/multi-region.md).
-    service = services[settings.regions[0]]
-    url = service.url
-    if settings.front_door.enabled:
-        front_door = GlobalFrontDoor(
-            f"{name}-front-door",
-            plan.front_door_args(settings, {region: s.service_name for region, s in services.items()}),
-            opts=needs_apis,
-        )
-        url = front_door.url
-        pulumi.export("frontDoorIp", front_door.ip_address)
-    if len(services) > 1 or settings.front_door.enabled:
-        pulumi.export("regionUrls", {region: s.url for region, s in services.items()})
+    cloud_run = declare_cloud_run(settings, spec, identity.email, needs_apis)
+    service, url, outputs = cloud_run.first, cloud_run.url, cloud_run.outputs()
     curl = url.apply(lambda url: curl_example(url, public))
 
 if settings.monitoring.enabled:
@@ -87,10 +66,9 @@ if settings.monitoring.enabled:
         opts=pulumi.ResourceOptions(depends_on=[*apis.resources, service]),
     )
 
-pulumi.export("url", url)
-pulumi.export("image", image.ref)
-pulumi.export("serviceAccount", identity.email)
-pulumi.export("curl", curl)
+stack_outputs = {"url": url, "image": image.ref, "serviceAccount": identity.email, "curl": curl, **outputs}
+for key, value in stack_outputs.items():
+    pulumi.export(key, value)
 # Read by `python -m infra rollout|rollback` between phases (docs/rollout.md).
 pulumi.export(rollout.NEW_REVISION, service.new_revision)
 pulumi.export(rollout.SERVING_OUTPUT, service.serving_revision)

@@ -295,10 +295,3 @@ def check_cpu_quantity(cpu: Cpu | None) -> str | None:
     if cpu is None or cpu.vcpu <= 0 or round(cpu.vcpu, 3) != cpu.vcpu or cpu.whole > CPU_QUANTITY_MAX:
         return CPU_QUANTITY_VALID
     return None
-
-
-# --- Cloud Armor (the front door's rate limit) --------------------------------------------------
-# cloud.google.com/armor/docs/rate-limiting-overview (checked 2026-12): a throttle rule's
-# rate_limit_threshold.count is 1-1,000,000 per interval; the front door counts per minute.
-RATE_LIMIT_INTERVAL_SECONDS = 60
-RATE_LIMIT_COUNT_MAX = 1_000_000

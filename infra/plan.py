@@ -7,7 +7,6 @@ another needs (the image digest, the cluster's provider) are passed in by `__mai
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,6 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from infra.components.cloud_run import CloudRunModelServiceArgs
-from infra.components.front_door import GlobalFrontDoorArgs, RegionBackend
 from infra.components.gke import GkeClusterArgs
 from infra.components.identity import RuntimeIdentityArgs
 from infra.components.image import ModelImageArgs
@@ -27,6 +25,9 @@ from infra.components.monitoring.probes import scrape_ingress_rule
 from infra.components.project_services import ProjectServicesArgs
 from infra.components.registry import ArtifactRepositoryArgs
 from infra.limits import GPU_TYPES
+
+# Several regions and the front door (docs/multi-region.md); re-exported: this module is the map.
+from infra.plan_regions import cloud_run_name, front_door_apis, front_door_args  # noqa: F401
 from infra.rollout.traffic import RolloutArgs
 from infra.settings import INGRESS, Settings
 from infra.settings.front_door import FRONT_DOOR_INGRESS
@@ -46,8 +47,6 @@ PLATFORM_APIS = {
     "knative": ["container.googleapis.com", "compute.googleapis.com"],
 }
 MONITORING_APIS = ["monitoring.googleapis.com", "logging.googleapis.com"]
-FRONT_DOOR_APIS = ["compute.googleapis.com"]
-IAP_API = "iap.googleapis.com"
 # GCP limits on the names derived from the service name (service accounts 6-30 characters,
 # GKE clusters at most 40), with room for the suffix each one gets.
 ACCOUNT_ID_PREFIX_CHARS = 22
@@ -60,11 +59,9 @@ def project_services_args(settings: Settings) -> ProjectServicesArgs:
 
 def platform_apis(settings: Settings) -> list[str]:
     builds_image = not settings.image.prebuilt
-    front_door = settings.front_door
     return (
         PLATFORM_APIS[settings.platform]
-        + (FRONT_DOOR_APIS if front_door.enabled and settings.platform == "cloudrun" else [])
-        + ([IAP_API] if front_door.enabled and front_door.iap else [])
+        + front_door_apis(settings)
         + ["iam.googleapis.com"]
         + (["artifactregistry.googleapis.com"] if builds_image else [])
         + (["cloudbuild.googleapis.com"] if builds_image and settings.image.builder == "cloudbuild" else [])
@@ -168,13 +165,6 @@ def model_service_spec(settings: Settings, image: Any) -> ModelServiceSpec:
     )
 
 
-def cloud_run_name(settings: Settings, region: str) -> str:
-    """The logical name of the service in `region`: gcp:region's keeps the service name, so a
-    single-region stack that lists more regions later replaces nothing; the others add theirs."""
-    name = settings.service.name
-    return name if region == settings.region else f"{name}-{region}"
-
-
 def cloud_run_args(
     settings: Settings, spec: ModelServiceSpec, service_account: pulumi.Input[str], region: str = ""
 ) -> CloudRunModelServiceArgs:
@@ -191,21 +181,6 @@ def cloud_run_args(
         labels=service_labels(settings),
         rollout=rollout_args(settings),
         default_uri_disabled=front_door,
-    )
-
-
-def front_door_args(settings: Settings, services: Mapping[str, pulumi.Input[str]]) -> GlobalFrontDoorArgs:
-    """`services`: each region's Cloud Run service name, in the order of `regions`."""
-    front_door = settings.front_door
-    return GlobalFrontDoorArgs(
-        project=settings.project,
-        prefix=settings.service.name,
-        backends=[RegionBackend(region=region, service=service) for region, service in services.items()],
-        domain=front_door.domain,
-        rate_limit_per_minute=front_door.rate_limit_per_minute,
-        iap=front_door.iap,
-        iap_members=settings.access.invokers if front_door.iap else (),
-        labels=settings.labels,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from infra import limits, regions
+from infra import limits, load_balancing, regions
 from infra.settings import parse
 from infra.settings.parse import RawConfig
 from infra.settings.schema import AccessSettings, FrontDoorSettings, ServiceSettings
@@ -47,7 +47,10 @@ def front_door_settings(r: RawConfig, platform: str, access: AccessSettings) -> 
         enabled=r.flag("loadBalancer"),
         domain=r.text("domain").strip().lower(),
         rate_limit_per_minute=r.integer(
-            "rateLimitPerMinute", 0, limits.RATE_LIMIT_COUNT_MAX, " requests per client IP; 0 for no limit"
+            "rateLimitPerMinute",
+            0,
+            load_balancing.RATE_LIMIT_COUNT_MAX,
+            " (requests per client IP a minute; 0 for no limit)",
         ),
         iap=r.flag("iap"),
     )

@@ -14,6 +14,7 @@ from infra.components import child_options, type_token
 from infra.components.cloud_run import INVOKER_ROLE
 from infra.components.front_door import rules
 from infra.components.front_door.rules import compute_name
+from infra.load_balancing import SCHEME
 
 compute = gcp.compute
 
@@ -77,7 +78,7 @@ class GlobalFrontDoor(pulumi.ComponentResource):
             f"{name}-backend",
             name=compute_name(prefix, "backend"),
             project=args.project,
-            load_balancing_scheme=rules.SCHEME,
+            load_balancing_scheme=SCHEME,
             backends=[compute.BackendServiceBackendArgs(group=neg.id) for neg in negs],
             security_policy=armor.self_link,
             outlier_detection=rules.outlier_detection(),
@@ -122,7 +123,7 @@ class GlobalFrontDoor(pulumi.ComponentResource):
             ip_address=address.address,
             ip_protocol="TCP",
             port_range=rules.HTTPS_PORT,
-            load_balancing_scheme=rules.SCHEME,
+            load_balancing_scheme=SCHEME,
             labels=args.labels,
             opts=child,
         )
@@ -153,7 +154,7 @@ class GlobalFrontDoor(pulumi.ComponentResource):
             ip_address=address.address,
             ip_protocol="TCP",
             port_range=rules.HTTP_PORT,
-            load_balancing_scheme=rules.SCHEME,
+            load_balancing_scheme=SCHEME,
             labels=args.labels,
             opts=child,
         )

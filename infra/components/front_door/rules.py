@@ -7,18 +7,14 @@ import hashlib
 import re
 from typing import Any
 
-from infra import limits
+from infra.load_balancing import COMPUTE_NAME_MAX, EXCEED_ACTION, RATE_LIMIT_INTERVAL_SECONDS
 
-COMPUTE_NAME_MAX = 63  # compute resource names: RFC 1035, at most 63 characters
 THROTTLE_PRIORITY = 1000
 DEFAULT_RULE_PRIORITY = 2147483647  # Cloud Armor's default rule: the lowest priority, matches all
 MATCH_ALL = {"versioned_expr": "SRC_IPS_V1", "config": {"src_ip_ranges": ["*"]}}
-# Cloud Armor's recommended status for a client over its rate (armor/docs/rate-limiting-overview).
-EXCEED_ACTION = "deny(429)"
 IAP_ACCESSOR_ROLE = "roles/iap.httpsResourceAccessor"
 HTTPS_PORT = "443"
 HTTP_PORT = "80"
-SCHEME = "EXTERNAL_MANAGED"  # the global external Application Load Balancer (not the classic one)
 
 
 def compute_name(prefix: str, suffix: str) -> str:
@@ -50,7 +46,7 @@ def security_rules(rate_limit_per_minute: int) -> list[dict[str, Any]]:
                     "enforce_on_key": "IP",
                     "rate_limit_threshold": {
                         "count": rate_limit_per_minute,
-                        "interval_sec": limits.RATE_LIMIT_INTERVAL_SECONDS,
+                        "interval_sec": RATE_LIMIT_INTERVAL_SECONDS,
                     },
                 },
             }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from infra import limits, regions
+from infra import load_balancing, regions
 from infra.components.front_door import rules
 
 LONGEST_SERVICE_NAME = "q" * 49  # parse.SERVICE_NAME allows 49 characters
@@ -32,7 +32,7 @@ def test_the_throttle_counts_per_client_ip_a_minute_and_answers_429():
     assert options["enforce_on_key"] == "IP" and options["exceed_action"] == "deny(429)"
     assert options["rate_limit_threshold"] == {
         "count": 600,
-        "interval_sec": limits.RATE_LIMIT_INTERVAL_SECONDS,
+        "interval_sec": load_balancing.RATE_LIMIT_INTERVAL_SECONDS,
     }
     assert default == {**default, "priority": rules.DEFAULT_RULE_PRIORITY, "action": "allow"}
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from infra_helpers import make_settings
 
-from infra import limits
+from infra import load_balancing
 from infra.settings import SettingsError
 
 FRONT_DOOR = {"loadBalancer": "true", "domain": "qa.example.com", "public": "true"}
@@ -72,8 +72,8 @@ def test_regions_keep_their_order_and_the_front_door_its_settings():
             'ingress: "internal" is not valid — all or internal-and-cloud',
         ),
         (
-            {**FRONT_DOOR, "rateLimitPerMinute": str(limits.RATE_LIMIT_COUNT_MAX + 1)},
-            f"rateLimitPerMinute: {limits.RATE_LIMIT_COUNT_MAX + 1} is not valid — a whole number 0…",
+            {**FRONT_DOOR, "rateLimitPerMinute": str(load_balancing.RATE_LIMIT_COUNT_MAX + 1)},
+            f"rateLimitPerMinute: {load_balancing.RATE_LIMIT_COUNT_MAX + 1} is not valid — a whole number 0…",
         ),
         ({**FRONT_DOOR, "platform": "knative"}, "loadBalancer: true is not valid — false on knative"),
         (
