@@ -12,3 +12,7 @@ EXCEED_ACTION = "deny(429)"
 # The global external Application Load Balancer (not the classic one, EXTERNAL).
 SCHEME = "EXTERNAL_MANAGED"
 COMPUTE_NAME_MAX = 63  # compute resource names: RFC 1035, at most 63 characters
+# The front door listens on HTTPS and redirects HTTP: one global forwarding rule each.
+HTTPS_PORT = "443"
+HTTP_PORT = "80"
+FRONT_DOOR_PORTS = (HTTPS_PORT, HTTP_PORT)

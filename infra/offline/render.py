@@ -17,6 +17,7 @@ import yaml
 from pulumi.runtime import rpc
 
 from infra.cost import DEFAULT_LATENCY_MS, CostInputs, cost_section, estimate
+from infra.cost.front_door import front_door_markdown
 from infra.offline.mocks import OfflineMocks
 from infra.offline.monitor import Registration, run_with_mocks
 from infra.offline.monitoring_review import Spend, review_table
@@ -274,6 +275,7 @@ def cost_markdown(rendering: Rendering) -> str:
     return (
         cost_section(settings, COST_RPS).replace("## Monthly cost", "### Monthly cost", 1)
         + f"\nOther rates: `python -m bench cost {rendering.stack} --rps R`.\n"
+        + (f"\n{extra}" if (extra := front_door_markdown(settings, COST_RPS)) else "")
     )
 
 

@@ -14,7 +14,7 @@ from infra.components import child_options, type_token
 from infra.components.cloud_run import INVOKER_ROLE
 from infra.components.front_door import rules
 from infra.components.front_door.rules import compute_name
-from infra.load_balancing import SCHEME
+from infra.load_balancing import HTTP_PORT, HTTPS_PORT, SCHEME
 
 compute = gcp.compute
 
@@ -122,7 +122,7 @@ class GlobalFrontDoor(pulumi.ComponentResource):
             target=https_proxy.id,
             ip_address=address.address,
             ip_protocol="TCP",
-            port_range=rules.HTTPS_PORT,
+            port_range=HTTPS_PORT,
             load_balancing_scheme=SCHEME,
             labels=args.labels,
             opts=child,
@@ -153,7 +153,7 @@ class GlobalFrontDoor(pulumi.ComponentResource):
             target=http_proxy.id,
             ip_address=address.address,
             ip_protocol="TCP",
-            port_range=rules.HTTP_PORT,
+            port_range=HTTP_PORT,
             load_balancing_scheme=SCHEME,
             labels=args.labels,
             opts=child,

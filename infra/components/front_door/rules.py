@@ -13,8 +13,6 @@ THROTTLE_PRIORITY = 1000
 DEFAULT_RULE_PRIORITY = 2147483647  # Cloud Armor's default rule: the lowest priority, matches all
 MATCH_ALL = {"versioned_expr": "SRC_IPS_V1", "config": {"src_ip_ranges": ["*"]}}
 IAP_ACCESSOR_ROLE = "roles/iap.httpsResourceAccessor"
-HTTPS_PORT = "443"
-HTTP_PORT = "80"
 
 
 def compute_name(prefix: str, suffix: str) -> str:
