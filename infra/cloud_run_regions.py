@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pulumi
 
-from infra import plan
+from infra import plan, plan_regions
 from infra.components.cloud_run import CloudRunModelService
 from infra.components.front_door import GlobalFrontDoor
 from infra.settings import Settings
@@ -41,7 +41,7 @@ def declare_cloud_run(
 ) -> CloudRunRegions:
     services = {
         region: CloudRunModelService(
-            plan.cloud_run_name(settings, region),
+            plan_regions.cloud_run_name(settings, region),
             plan.cloud_run_args(settings, spec, service_account, region),
             opts=opts,
         )
@@ -52,6 +52,6 @@ def declare_cloud_run(
     if settings.front_door.enabled:
         names = {region: service.service_name for region, service in services.items()}
         front_door = GlobalFrontDoor(
-            f"{settings.service.name}-front-door", plan.front_door_args(settings, names), opts=opts
+            f"{settings.service.name}-front-door", plan_regions.front_door_args(settings, names), opts=opts
         )
     return CloudRunRegions(services, first, front_door.url if front_door else first.url, front_door)

@@ -26,11 +26,10 @@ from infra.components.project_services import ProjectServicesArgs
 from infra.components.registry import ArtifactRepositoryArgs
 from infra.limits import GPU_TYPES
 
-# Several regions and the front door (docs/multi-region.md); re-exported: this module is the map.
-from infra.plan_regions import cloud_run_name, front_door_apis, front_door_args  # noqa: F401
+# Several regions and the front door: infra/plan_regions.py, the rest of this map.
+from infra.plan_regions import FRONT_DOOR_INGRESS, front_door_apis, front_door_monitoring
 from infra.rollout.traffic import RolloutArgs
 from infra.settings import INGRESS, Settings
-from infra.settings.front_door import FRONT_DOOR_INGRESS
 from infra.spec import (
     TORCH_INDEX_CPU,
     TORCH_INDEX_CUDA,
@@ -297,4 +296,5 @@ def monitoring_args(
         port=spec.port,
         kubernetes_provider=kubernetes_provider,
         labels=settings.labels,
+        **front_door_monitoring(settings),
     )

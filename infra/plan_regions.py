@@ -8,7 +8,11 @@ from collections.abc import Mapping
 import pulumi
 
 from infra.components.front_door import GlobalFrontDoorArgs, RegionBackend
+from infra.components.front_door.rules import url_map_name
 from infra.settings import Settings
+from infra.settings.front_door import FRONT_DOOR_INGRESS
+
+__all__ = ["FRONT_DOOR_INGRESS"]  # plan.py maps `ingress` with it
 
 FRONT_DOOR_APIS = ["compute.googleapis.com"]
 IAP_API = "iap.googleapis.com"
@@ -41,3 +45,14 @@ def front_door_args(settings: Settings, services: Mapping[str, pulumi.Input[str]
         iap_members=settings.access.invokers if front_door.iap else (),
         labels=settings.labels,
     )
+
+
+def front_door_monitoring(settings: Settings) -> dict[str, object]:
+    """ServiceMonitoringArgs for several regions: SLOs per region, and with the front door its
+    uptime check on the domain and the load balancer's alerts."""
+    front_door = settings.front_door.enabled and settings.platform == "cloudrun"
+    return {
+        "regions": settings.regions if settings.platform == "cloudrun" else (),
+        "front_door_host": settings.front_door.domain if front_door else "",
+        "front_door_url_map": url_map_name(settings.service.name) if front_door else "",
+    }

@@ -88,7 +88,7 @@ class GlobalFrontDoor(pulumi.ComponentResource):
         )
         url_map = compute.URLMap(
             f"{name}-urlmap",
-            name=compute_name(prefix, "urlmap"),
+            name=rules.url_map_name(prefix),
             project=args.project,
             default_service=backend_service.id,
             opts=child,

@@ -21,6 +21,11 @@ def compute_name(prefix: str, suffix: str) -> str:
     return f"{prefix[:room].rstrip('-')}-{suffix}"
 
 
+def url_map_name(prefix: str) -> str:
+    """The front door's URL map: its metrics (and the alerts on them) are labelled with it."""
+    return compute_name(prefix, "urlmap")
+
+
 def certificate_suffix(domain: str) -> str:
     """The certificate's name carries a hash of its domain: a new domain is a new certificate,
     created before the old one is deleted (a certificate in use by the proxy cannot be)."""

@@ -4,6 +4,7 @@ them, and checked against the provider schemas."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from infra_helpers import by_type, rendered
@@ -132,3 +133,43 @@ def test_listing_gcp_region_alone_is_the_single_region_stack():
     assert service["inputs"]["ingress"] == "INGRESS_TRAFFIC_ALL"
     assert service["inputs"]["template"]["containers"][0]["readinessProbe"]["httpGet"]["path"] == "/ready"
     assert not by_type(rendered("dev").resources, NEG)
+
+
+MONITORED = {**TWO_REGIONS, "monitoring": "true"}
+
+
+def test_monitoring_has_slos_per_region_and_watches_the_front_door():
+    resources = rendered("dev", MONITORED).resources
+    services = by_type(resources, "gcp:monitoring/genericService:GenericService")
+    assert sorted(s["inputs"]["basicService"]["serviceLabels"]["location"] for s in services) == [
+        "europe-west4",
+        "us-central1",
+    ]
+    assert len({s["inputs"]["serviceId"] for s in services}) == 2
+    slos = by_type(resources, "gcp:monitoring/slo:Slo")
+    assert len(slos) == 4  # availability and latency, per region
+    text = json.dumps([r["inputs"] for r in by_type(resources, "gcp:monitoring/alertPolicy:AlertPolicy")])
+    assert 'resource.label.url_map_name=\\"qa-dev-urlmap\\"' in text
+    assert "loadbalancing.googleapis.com/https/request_count" in text
+    assert "loadbalancing.googleapis.com/https/total_latencies" in text
+    [uptime] = by_type(resources, "gcp:monitoring/uptimeCheckConfig:UptimeCheckConfig")
+    assert uptime["inputs"]["monitoredResource"] == {
+        "type": "uptime_url",
+        "labels": {"host": "qa.example.com", "project_id": "example-project"},
+    }
+
+
+def test_behind_iap_no_uptime_check_knocks_on_the_sign_in_page():
+    resources = rendered("dev", {**PRIVATE_IAP, "monitoring": "true"}).resources
+    assert not by_type(resources, "gcp:monitoring/uptimeCheckConfig:UptimeCheckConfig")
+    assert not [r for r in resources if r["name"].endswith("-uptime-invoker")]
+    assert len(by_type(resources, "gcp:monitoring/slo:Slo")) == 4
+
+
+def test_every_metric_the_front_door_alerts_name_is_catalogued():
+    from infra.components.monitoring import catalog
+
+    text = json.dumps([r["inputs"] for r in rendered("dev", MONITORED).resources])
+    named = set(re.findall(r'metric\.type=\\*"([^"\\]+)', text))
+    assert {"loadbalancing.googleapis.com/https/request_count"} < named
+    assert named - set(catalog.METRICS) == set()
