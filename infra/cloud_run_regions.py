@@ -11,6 +11,7 @@ import pulumi
 from infra import plan, plan_regions
 from infra.components.cloud_run import CloudRunModelService
 from infra.components.front_door import GlobalFrontDoor
+from infra.rollout import keys
 from infra.settings import Settings
 from infra.spec import ModelServiceSpec
 
@@ -30,6 +31,8 @@ class CloudRunRegions:
             found["frontDoorIp"] = self.front_door.ip_address
         if len(self.services) > 1 or self.front_door:
             found["regionUrls"] = {region: service.url for region, service in self.services.items()}
+        if len(self.services) > 1:  # the rollout gates the candidate in each region (infra/rollout)
+            found[keys.CANDIDATE_URLS] = {r: service.candidate_url for r, service in self.services.items()}
         return found
 
 

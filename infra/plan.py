@@ -25,8 +25,6 @@ from infra.components.monitoring.probes import scrape_ingress_rule
 from infra.components.project_services import ProjectServicesArgs
 from infra.components.registry import ArtifactRepositoryArgs
 from infra.limits import GPU_TYPES
-
-# Several regions and the front door: infra/plan_regions.py, the rest of this map.
 from infra.plan_regions import FRONT_DOOR_INGRESS, front_door_apis, front_door_monitoring
 from infra.rollout.traffic import RolloutArgs
 from infra.settings import INGRESS, Settings
@@ -167,30 +165,31 @@ def model_service_spec(settings: Settings, image: Any) -> ModelServiceSpec:
 def cloud_run_args(
     settings: Settings, spec: ModelServiceSpec, service_account: pulumi.Input[str], region: str = ""
 ) -> CloudRunModelServiceArgs:
-    front_door = settings.front_door.enabled
     return CloudRunModelServiceArgs(
         spec=spec,
         project=settings.project,
         region=region or settings.region,
         service_account=service_account,
-        ingress=INGRESS[FRONT_DOOR_INGRESS if front_door else settings.access.ingress],
+        ingress=INGRESS[FRONT_DOOR_INGRESS if settings.front_door.enabled else settings.access.ingress],
         invokers=invokers(settings),
         invoker_iam_disabled=settings.access.invoker_iam_disabled,
         deletion_protection=settings.deletion_protection,
         labels=service_labels(settings),
-        rollout=rollout_args(settings),
-        default_uri_disabled=front_door,
+        rollout=rollout_args(settings, region),
+        default_uri_disabled=settings.front_door.enabled,
     )
 
 
-def rollout_args(settings: Settings) -> RolloutArgs:
-    """The phase the stack config describes; the same for either platform."""
+def rollout_args(settings: Settings, region: str = "") -> RolloutArgs:
+    """The phase the stack config describes (either platform), as the service in `region` takes it."""
     rollout = settings.rollout
     return RolloutArgs(
         mode=rollout.mode,
         serving_revision=rollout.serving_revision,
         candidate_percent=rollout.candidate_percent,
         previous_revision=rollout.previous_revision,
+        regions=rollout.regions,
+        region_index=settings.regions.index(region) if region in settings.regions else 0,
     )
 
 

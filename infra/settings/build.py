@@ -126,7 +126,7 @@ def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: 
         access=access,
         gke=gke,
         knative=knative,
-        rollout=_rollout_settings(r, service.name),
+        rollout=_rollout_settings(r, service.name, len(service_regions)),
         monitoring=monitoring,
         regions=service_regions,
         front_door=front_door,
@@ -138,13 +138,16 @@ def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: 
     return settings
 
 
-def _rollout_settings(r: RawConfig, service_name: str) -> RolloutSettings:
+def _rollout_settings(r: RawConfig, service_name: str, regions: int) -> RolloutSettings:
     rollout = RolloutSettings(
         mode=r.text(rollout_keys.ROLLOUT),
         serving_revision=r.text(rollout_keys.SERVING_REVISION).strip(),
         candidate_percent=r.integer(rollout_keys.CANDIDATE_PERCENT, 0, MAX_CANDIDATE_PERCENT),
         previous_revision=r.text(rollout_keys.PREVIOUS_REVISION).strip(),
+        regions=r.integer(rollout_keys.ROLLOUT_REGIONS, 0, max(regions, 1), ": 0 for every region"),
     )
+    if rollout.regions and rollout.mode != "gated":
+        r.fail(rollout_keys.ROLLOUT_REGIONS, rollout.regions, "0 unless `rollout: gated`")
     for key, value, valid in rollout_problems(
         rollout.mode,
         rollout.serving_revision,

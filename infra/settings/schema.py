@@ -161,6 +161,7 @@ class RolloutSettings:
     serving_revision: str
     candidate_percent: int
     previous_revision: str
+    regions: int = 0  # with several regions: how many take the phase (0: all)
 
 
 @dataclass(frozen=True)

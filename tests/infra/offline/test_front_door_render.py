@@ -173,3 +173,54 @@ def test_every_metric_the_front_door_alerts_name_is_catalogued():
     named = set(re.findall(r'metric\.type=\\*"([^"\\]+)', text))
     assert {"loadbalancing.googleapis.com/https/request_count"} < named
     assert named - set(catalog.METRICS) == set()
+
+
+OLD = "qa-dev-r0123456789ab"
+STAGED = {"regions": TWO_REGIONS["regions"], "rollout": "gated"}
+
+
+def traffic(overrides: dict[str, str]) -> dict[str, list[tuple[str, int, str]]]:
+    """Each region's traffic targets, with the new revision written NEW."""
+    found = {}
+    for service in by_type(rendered("dev", overrides).resources, RUN):
+        new = service["inputs"]["template"]["revision"]
+        found[service["inputs"]["location"]] = [
+            ("NEW" if t["revision"] == new else t["revision"], t["percent"], t.get("tag", ""))
+            for t in service["inputs"]["traffics"]
+        ]
+    return found
+
+
+@pytest.mark.parametrize(
+    ("phase", "expected"),
+    [
+        (
+            {"servingRevision": OLD, "rolloutRegions": "1"},
+            {"us-central1": [(OLD, 100, ""), ("NEW", 0, "candidate")], "europe-west4": [(OLD, 100, "")]},
+        ),
+        (
+            {"servingRevision": OLD, "rolloutRegions": "1", "candidatePercent": "10"},
+            {"us-central1": [(OLD, 90, ""), ("NEW", 10, "candidate")], "europe-west4": [(OLD, 100, "")]},
+        ),
+        (
+            {"servingRevision": OLD, "rolloutRegions": "0"},
+            {
+                "us-central1": [(OLD, 100, ""), ("NEW", 0, "candidate")],
+                "europe-west4": [(OLD, 100, ""), ("NEW", 0, "candidate")],
+            },
+        ),
+        (
+            {"servingRevision": "", "previousRevision": OLD, "rolloutRegions": "0"},
+            {
+                "us-central1": [("NEW", 100, ""), (OLD, 0, "previous")],
+                "europe-west4": [("NEW", 100, ""), (OLD, 0, "previous")],
+            },
+        ),
+    ],
+    ids=["first-region-candidate", "first-region-canary", "every-region-candidate", "promoted"],
+)
+def test_each_rollout_phase_across_two_regions_renders_offline(phase, expected):
+    overrides = {**STAGED, **phase}
+    assert traffic(overrides) == expected
+    for resource in by_type(rendered("dev", overrides).resources, RUN):
+        assert problems(resource["type"], resource["inputs"]) == []
