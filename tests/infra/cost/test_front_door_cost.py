@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from infra_helpers import make_settings
 
@@ -47,3 +49,24 @@ def test_instance_based_billing_prices_the_warm_instances_at_the_instance_rate()
     [warm] = fd.front_door_cost(settings, 1.0).items
     rate = 2 * p.TIER_1.instance_cpu_vcpu_s + 3 * p.TIER_1.instance_memory_gib_s
     assert warm.cost == pytest.approx(2 * MONTH_S * rate)
+
+
+def test_the_diff_shows_what_a_front_door_adds_to_the_bill(tmp_path):
+    """The cost of a render, priced from its resources, agrees with the render's own estimate."""
+    from infra_helpers import rendered
+
+    from infra.cost.from_render import monthly_cost
+    from infra.cost.model import REVIEW_RPS
+    from infra.offline import diff
+
+    base = rendered("dev", {"minInstances": "1"}).resources
+    head = rendered(
+        "dev", {"minInstances": "1", **FRONT_DOOR, "regions": '["us-central1", "europe-west4"]'}
+    ).resources
+    settings = make_settings(minInstances="1", **FRONT_DOOR, regions='["europe-west1", "europe-west4"]')
+    added = fd.front_door_cost(settings, REVIEW_RPS).total
+    assert monthly_cost(head, REVIEW_RPS) - monthly_cost(base, REVIEW_RPS) == pytest.approx(added, rel=1e-9)
+    (tmp_path / "base.json").write_text(json.dumps(base))
+    (tmp_path / "head.json").write_text(json.dumps(head))
+    text = diff.diff_files("dev", tmp_path / "base.json", tmp_path / "head.json")
+    assert text.rstrip().endswith(f"(+${added:,.2f})")
