@@ -18,6 +18,7 @@ from flask import Flask, Response, g, jsonify, request
 from service import lifecycle, metric_names
 from service.admission import Admission
 from service.batching import Batcher, BatchInfo
+from service.cpu_platform import this_cpu
 from service.errors import BodyTooLargeError, NotReadyError, body_too_large_message, error_response
 from service.inference import InferenceRunner
 from service.lifecycle import READY, ServiceState
@@ -162,6 +163,7 @@ def _register_probes(app: Flask, ext: QAExtension) -> None:
             precision=getattr(backend, "precision", settings.precision),
             # e.g. openvino: the precision it really runs, and why if that differs
             **(backend.describe() if hasattr(backend, "describe") else {}),
+            cpu=this_cpu().as_json(),  # the platform picks it; the instance can only report it
             instance_id=state.instance_id,
         )
 

@@ -33,6 +33,7 @@ from concurrent.futures import Future
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from service.cpu_platform import this_cpu
 from service.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -201,6 +202,9 @@ class ServiceState:
                 "model_revision": self.model_revision,
                 "warmup_ms": round(warm_ms, 1),
                 "since_start_ms": round((time.monotonic() - self.created) * 1000, 1),
+                # what runs, on what: e.g. openvino's precision and how `auto` chose it
+                **getattr(getattr(model, "backend", None), "describe", dict)(),
+                "cpu": this_cpu().summary(),
             },
         )
 
