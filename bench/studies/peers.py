@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.local_service import peak_rss_mb
-from bench.models import MODELS, ROOT
+from bench.models import MODELS, ROOT, ensure_baked
 from bench.studies.common import (
     TARGETS,
     Client,
@@ -61,7 +61,7 @@ from bench.studies.peer_venvs import (
     peer_start,
 )
 from bench.studies.peers_report import check_targets, render_markdown, result_stem, summarise
-from bench.studies.runtimes import _du_mb, ensure_baked, site_packages_mb
+from bench.studies.runtimes import _du_mb, site_packages_mb
 from service.cpu_platform import this_cpu
 
 
@@ -135,7 +135,7 @@ def measure(args: argparse.Namespace, all_configs: list[Config], threads: int) -
 
     project = [c for c in all_configs if c.side == "project"]
     for c in project:
-        c.model = ensure_baked(c.runtime, c.precision)
+        c.model = ensure_baked("distilbert-base", c.runtime, c.precision)
     payloads = build_payloads(QATokenizer(project[0].model))
     seed = payloads[0]
     env = {"NUM_THREADS": str(threads), "CONCURRENCY": "1"}
