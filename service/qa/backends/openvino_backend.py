@@ -89,7 +89,7 @@ class OpenVinoBackend:
         if precision == AUTO_PRECISION:
             self.choice = openvino_precision.decide(
                 core,
-                lambda probe_hint: compile_config(num_threads, probe_hint, None),
+                lambda probe_hint: compile_config(openvino_precision.PROBE_THREADS, probe_hint, None),
                 has_bf16=bf16_probe(core),
                 timer=precision_timer,
             )

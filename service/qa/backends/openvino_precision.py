@@ -9,17 +9,22 @@ instance decides at start:
 * a CPU whose OpenVINO capability report has no BF16 runs fp32 - nothing to measure;
 * otherwise a probe - one encoder feed-forward block (768 -> 3072 -> 768 with GELU, the GEMMs
   that dominate a BERT-class model's time) on one window of PROBE_TOKENS tokens - is compiled
-  once per candidate hint (both compiles run at once: compiling is mostly single-threaded),
-  then passes alternate between the two until MIN_ROUNDS are done and BUDGET_S is spent (at
-  most MAX_ROUNDS). Each candidate's fastest pass counts: the first pass (kernels and memory
-  set up) and the noise of a busy host only ever add time;
+  once per candidate hint on PROBE_THREADS thread (both compiles run at once: compiling is
+  mostly single-threaded), then passes alternate between the two until MIN_ROUNDS are done and
+  BUDGET_S is spent (at most MAX_ROUNDS). A pass is timed by the CPU time of the thread that
+  runs it (a one-thread compiled model infers on the calling thread): time the thread spends
+  preempted by a busy host is not counted, which wall time would be - on a host loaded 6x over
+  its two vCPUs, wall-clock passes were 3-5x inflated and ranked bf16 and f32 wrongly, their CPU
+  time did not. Each candidate's fastest pass counts (the first pass sets up kernels). Should
+  the pass not run on the calling thread (its CPU time is nil), wall time is used instead;
+  `timed_by` says which;
 * bf16 is kept only if it is at least BF16_MIN_GAIN faster: it moves a span now and then
   (docs/openvino.md), so on a near tie strict fp32 wins.
 
 The probe, not the model itself, is timed because the model's own second compile and full-window
-passes cost about a second on two vCPUs; the probe costs a tenth of that (bench/studies/peers.py
-measures it, docs/openvino.md has the numbers). A fixed precision (`fp32`, `bf16`, `int8`) is
-never measured: it means exactly that precision.
+passes cost about a second on two vCPUs and hold a second copy of its weights; the probe costs
+less (bench/studies/precision_probe.py measures it, docs/openvino.md has the numbers). A fixed
+precision (`fp32`, `bf16`, `int8`) is never measured: it means exactly that precision.
 """
 
 from __future__ import annotations
@@ -36,15 +41,25 @@ import openvino.opset13 as ops
 # Execution precisions `auto` chooses between, and the INFERENCE_PRECISION_HINT of each.
 CANDIDATES = {"bf16": "bf16", "fp32": "f32"}
 PROBE_TOKENS = 128
+PROBE_THREADS = 1  # so the pass runs on the calling thread and its CPU time can be read
 PROBE_HIDDEN, PROBE_FFN = 768, 3072
 MIN_ROUNDS, MAX_ROUNDS = 3, 8
 BUDGET_S = 0.05  # for the timed rounds, after compiling
 BF16_MIN_GAIN = 0.10
 NO_BF16 = "this CPU has no bf16 support: fp32, not measured"
 MEASURED = "measured: the faster of bf16 and fp32 on the probe"
+# Below this, a pass's CPU time on the calling thread means the work ran on another thread.
+MIN_THREAD_CPU_MS = 0.1
 
 ConfigFor = Callable[[str], dict[str, str]]  # hint -> compile configuration
-Timer = Callable[[ov.Core, ConfigFor], tuple[dict[str, float], int]]
+Timer = Callable[[ov.Core, ConfigFor], "ProbeTimings"]
+
+
+@dataclass(frozen=True)
+class ProbeTimings:
+    fastest_ms: dict[str, float]  # per candidate
+    rounds: int
+    timed_by: str = "thread_cpu"  # or "wall"
 
 
 @dataclass(frozen=True)
@@ -53,7 +68,8 @@ class PrecisionChoice:
     reason: str
     probe_ms: dict[str, float] = field(default_factory=dict)  # fastest timed pass per candidate
     rounds: int = 0
-    decide_ms: float = 0.0  # what deciding cost the start, compiles included
+    timed_by: str = ""  # "thread_cpu" or "wall"; "" when not measured
+    decide_ms: float = 0.0  # what deciding cost the start (wall time), compiles included
 
     def as_json(self) -> dict:
         return {
@@ -61,6 +77,7 @@ class PrecisionChoice:
             "reason": self.reason,
             "probe_ms": dict(self.probe_ms),
             "rounds": self.rounds,
+            "timed_by": self.timed_by,
             "decide_ms": self.decide_ms,
         }
 
@@ -82,18 +99,19 @@ def decide(
     if not has_bf16:
         return PrecisionChoice(chosen="fp32", reason=NO_BF16)
     t0 = clock()
-    probe_ms, rounds = (timer or time_probe)(core, config_for)
+    timings = (timer or time_probe)(core, config_for)
     return PrecisionChoice(
-        chosen=pick(probe_ms),
+        chosen=pick(timings.fastest_ms),
         reason=MEASURED,
-        probe_ms={name: round(ms, 3) for name, ms in probe_ms.items()},
-        rounds=rounds,
+        probe_ms={name: round(ms, 3) for name, ms in timings.fastest_ms.items()},
+        rounds=timings.rounds,
+        timed_by=timings.timed_by,
         decide_ms=round((clock() - t0) * 1000, 1),
     )
 
 
-def time_probe(core: ov.Core, config_for: ConfigFor) -> tuple[dict[str, float], int]:
-    """Compile the probe for each candidate, warm, time alternately: (fastest ms each, rounds)."""
+def time_probe(core: ov.Core, config_for: ConfigFor) -> ProbeTimings:
+    """Compile the probe for each candidate and time passes of both, alternately."""
     weights = probe_weights()
     models = {name: build_probe(weights) for name in CANDIDATES}  # one ov.Model per thread
     compiled: dict[str, ov.CompiledModel] = {}
@@ -117,8 +135,16 @@ def time_probe(core: ov.Core, config_for: ConfigFor) -> tuple[dict[str, float], 
     feed = {"x": np.resize(_pattern(7919), (1, PROBE_TOKENS, PROBE_HIDDEN))}
     requests = {name: model.create_infer_request() for name, model in compiled.items()}
     runs = {name: (lambda request=request: request.infer(feed)) for name, request in requests.items()}
-    timings, rounds = time_rounds(runs)
-    return {name: min(values) for name, values in timings.items()}, rounds
+    return fastest(*time_rounds(runs))
+
+
+def fastest(cpu: dict[str, list[float]], wall: dict[str, list[float]], rounds: int) -> ProbeTimings:
+    """Each candidate's fastest pass by thread CPU time, or by wall time where the passes did not
+    run on the timing thread."""
+    fastest_cpu = {name: min(values) for name, values in cpu.items()}
+    if min(fastest_cpu.values()) >= MIN_THREAD_CPU_MS:
+        return ProbeTimings(fastest_cpu, rounds, "thread_cpu")
+    return ProbeTimings({name: min(values) for name, values in wall.items()}, rounds, "wall")
 
 
 def time_rounds(
@@ -128,20 +154,23 @@ def time_rounds(
     min_rounds: int = MIN_ROUNDS,
     max_rounds: int = MAX_ROUNDS,
     clock: Callable[[], float] = time.perf_counter,
-) -> tuple[dict[str, list[float]], int]:
-    """Each run once per round, the order reversed every other round, so a burst of load on the
-    host falls on both; stops after min_rounds once budget_s is spent, or at max_rounds."""
+    cpu_clock: Callable[[], float] = time.thread_time,
+) -> tuple[dict[str, list[float]], dict[str, list[float]], int]:
+    """(CPU ms, wall ms, rounds): each run once per round, the order reversed every other round;
+    stops after min_rounds once budget_s of wall time is spent, or at max_rounds."""
     names = list(runs)
-    timings: dict[str, list[float]] = {name: [] for name in names}
+    cpu: dict[str, list[float]] = {name: [] for name in names}
+    wall: dict[str, list[float]] = {name: [] for name in names}
     start = clock()
     rounds = 0
     while rounds < max_rounds and (rounds < min_rounds or clock() - start < budget_s):
         for name in names if rounds % 2 == 0 else reversed(names):
-            t0 = clock()
+            w0, c0 = clock(), cpu_clock()
             runs[name]()
-            timings[name].append((clock() - t0) * 1000)
+            cpu[name].append((cpu_clock() - c0) * 1000)
+            wall[name].append((clock() - w0) * 1000)
         rounds += 1
-    return timings, rounds
+    return cpu, wall, rounds
 
 
 def build_probe(weights: tuple[np.ndarray, np.ndarray]) -> ov.Model:

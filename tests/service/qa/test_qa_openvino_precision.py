@@ -45,7 +45,7 @@ def forced(timings: dict[str, float], rounds: int = 4):
 
     def timer(core, config_for):
         calls.append({name: config_for(hint) for name, hint in precision_auto.CANDIDATES.items()})
-        return dict(timings), rounds
+        return precision_auto.ProbeTimings(dict(timings), rounds)
 
     timer.calls = calls
     return timer
@@ -82,19 +82,48 @@ def test_rounds_alternate_the_order_and_stop_once_the_budget_is_spent():
         return go
 
     runs = {"bf16": run("bf16", 0.010), "fp32": run("fp32", 0.020)}
-    timings, rounds = precision_auto.time_rounds(runs, budget_s=0.1, min_rounds=3, max_rounds=8, clock=clock)
+    cpu, wall, rounds = precision_auto.time_rounds(
+        runs, budget_s=0.1, min_rounds=3, max_rounds=8, clock=clock, cpu_clock=clock
+    )
     # 30 ms a round: three rounds leave 90 ms < 100 ms spent, the fourth ends past the budget
     assert rounds == 4
     assert order == ["bf16", "fp32", "fp32", "bf16", "bf16", "fp32", "fp32", "bf16"]
-    assert timings == {"bf16": [pytest.approx(10.0)] * 4, "fp32": [pytest.approx(20.0)] * 4}
+    assert cpu == wall == {"bf16": [pytest.approx(10.0)] * 4, "fp32": [pytest.approx(20.0)] * 4}
+
+
+def test_passes_are_timed_by_thread_cpu_time_not_by_time_spent_preempted():
+    wall_clock, cpu_clock = FakeClock(), FakeClock()
+
+    def run(cpu_s: float, preempted_s: float):
+        def go() -> None:
+            cpu_clock.now += cpu_s
+            wall_clock.now += cpu_s + preempted_s
+
+        return go
+
+    # bf16 twice as fast, but a busy host preempted its passes: wall time ranks it slower
+    runs = {"bf16": run(0.004, 0.030), "fp32": run(0.008, 0.002)}
+    timings = precision_auto.fastest(
+        *precision_auto.time_rounds(runs, budget_s=0.0, clock=wall_clock, cpu_clock=cpu_clock)
+    )
+    assert timings.timed_by == "thread_cpu"
+    assert timings.fastest_ms == {"bf16": pytest.approx(4.0), "fp32": pytest.approx(8.0)}
+    assert precision_auto.pick(timings.fastest_ms) == "bf16"
+
+
+def test_wall_time_is_used_where_the_passes_ran_on_another_thread():
+    timings = precision_auto.fastest(
+        {"bf16": [0.0, 0.01], "fp32": [0.0]}, {"bf16": [9.0, 8.0], "fp32": [5.0]}, 2
+    )
+    assert (timings.fastest_ms, timings.timed_by) == ({"bf16": 8.0, "fp32": 5.0}, "wall")
 
 
 def test_rounds_run_at_least_min_rounds_and_at_most_max_rounds():
     clock = FakeClock()
     slow = {"bf16": clock.spend(1.0), "fp32": clock.spend(1.0)}
-    assert precision_auto.time_rounds(slow, budget_s=0.05, min_rounds=3, max_rounds=8, clock=clock)[1] == 3
+    assert precision_auto.time_rounds(slow, budget_s=0.05, min_rounds=3, max_rounds=8, clock=clock)[2] == 3
     free = {"bf16": lambda: None, "fp32": lambda: None}  # the fake clock never moves: no budget spent
-    assert precision_auto.time_rounds(free, budget_s=0.05, min_rounds=3, max_rounds=8, clock=clock)[1] == 8
+    assert precision_auto.time_rounds(free, budget_s=0.05, min_rounds=3, max_rounds=8, clock=clock)[2] == 8
 
 
 @pytest.mark.parametrize(("timings", "chosen"), [(BF16_SLOWER, "fp32"), (BF16_FASTER, "bf16")])
@@ -103,7 +132,7 @@ def test_decide_reports_the_choice_both_timings_and_its_own_cost(timings, chosen
 
     def timer(core, config_for):
         clock.now += 0.125  # what compiling and timing the probe took
-        return timings, 5
+        return precision_auto.ProbeTimings(timings, 5)
 
     choice = precision_auto.decide(None, lambda hint: {}, has_bf16=True, timer=timer, clock=clock)
     assert choice.as_json() == {
@@ -111,6 +140,7 @@ def test_decide_reports_the_choice_both_timings_and_its_own_cost(timings, chosen
         "reason": precision_auto.MEASURED,
         "probe_ms": timings,
         "rounds": 5,
+        "timed_by": "thread_cpu",
         "decide_ms": 125.0,
     }
 
@@ -125,18 +155,20 @@ def test_a_cpu_without_bf16_runs_fp32_unmeasured():
     )
 
 
-def test_the_probe_compiles_both_hints_and_times_both():
+def test_the_probe_compiles_both_hints_and_times_both_by_thread_cpu_time():
     core = ov.Core()
     configs = []
 
     def config_for(hint: str) -> dict[str, str]:
         configs.append(hint)
-        return compile_config(1, hint, None)
+        return compile_config(precision_auto.PROBE_THREADS, hint, None)
 
-    probe_ms, rounds = precision_auto.time_probe(core, config_for)
+    timings = precision_auto.time_probe(core, config_for)
     assert sorted(configs) == ["bf16", "f32"]
-    assert set(probe_ms) == {"bf16", "fp32"} and all(ms > 0 for ms in probe_ms.values())
-    assert precision_auto.MIN_ROUNDS <= rounds <= precision_auto.MAX_ROUNDS
+    assert set(timings.fastest_ms) == {"bf16", "fp32"} and all(ms > 0 for ms in timings.fastest_ms.values())
+    assert precision_auto.MIN_ROUNDS <= timings.rounds <= precision_auto.MAX_ROUNDS
+    # a one-thread compiled model infers on the calling thread, whose CPU time is then readable
+    assert timings.timed_by == "thread_cpu"
 
 
 def test_the_probe_is_a_feed_forward_block_of_one_window():
@@ -180,9 +212,9 @@ def test_auto_compiles_the_model_in_the_precision_the_probe_found_faster(
         precision_timer=timer,
     )
     assert len(timer.calls) == 1
-    assert timer.calls[0] == {
-        "bf16": compile_config(1, "bf16", None),  # the model's own threads; the probe never caches
-        "fp32": compile_config(1, "f32", None),
+    assert timer.calls[0] == {  # one thread (timed by its CPU time), never a compiled-blob cache
+        "bf16": compile_config(precision_auto.PROBE_THREADS, "bf16", None),
+        "fp32": compile_config(precision_auto.PROBE_THREADS, "f32", None),
     }
     assert (backend.precision, backend.execution_precision) == ("auto", chosen)
     assert backend.describe()["precision_choice"]["chosen"] == chosen
@@ -206,7 +238,13 @@ def test_ready_and_the_start_up_log_lines_report_choice_timings_and_cpu(baked_mo
             model_dir=model_dir, model_id="test/tiny-qa", model_revision="0123abc", runtime="openvino"
         )
         ready = create_app(settings, model=model).test_client().get("/ready").get_json()
-    choice = {"chosen": "fp32", "reason": precision_auto.MEASURED, "probe_ms": BF16_SLOWER, "rounds": 4}
+    choice = {
+        "chosen": "fp32",
+        "reason": precision_auto.MEASURED,
+        "probe_ms": BF16_SLOWER,
+        "rounds": 4,
+        "timed_by": "thread_cpu",
+    }
     assert (ready["backend"], ready["precision"], ready["execution_precision"]) == (
         "openvino",
         "auto",
