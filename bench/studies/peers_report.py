@@ -112,7 +112,9 @@ def auto_lines(result: dict) -> list[str]:
             continue
         probe = ", ".join(f"{name} {ms:.1f} ms" for name, ms in choice["probe_ms"].items())
         decide = [s["decide_ms"] for s in row.get("starts", []) if s.get("decide_ms") is not None]
-        cost = f"; deciding took {statistics.median(decide):.0f} ms (median of {len(decide)} fresh starts)"
+        cost = (
+            f"; deciding took {statistics.median(decide):.0f} ms wall (median of {len(decide)} fresh starts)"
+        )
         rounds = choice["rounds"]
         lines.append(
             f"* {label}: ran **{choice['chosen']}** (probe, fastest pass of {rounds} rounds: {probe})"

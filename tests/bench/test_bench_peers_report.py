@@ -71,7 +71,7 @@ def test_the_table_names_the_cpu_and_how_auto_decided():
     assert text.startswith("CPU: AMD EPYC (family 26 model 2; 2 CPUs; AVX-512; no AMX), 2 threads.")
     assert (
         "* project openvino auto: ran **bf16** (probe, fastest pass of 3 rounds: bf16 8.0 ms, fp32 24.0 ms); "
-        "deciding took 400 ms (median of 3 fresh starts)" in text
+        "deciding took 400 ms wall (median of 3 fresh starts)" in text
     )
     assert (
         "p50 against the faster fixed precision: small 1.20×, medium 1.00×, large 1.00×; "
