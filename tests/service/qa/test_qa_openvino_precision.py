@@ -13,6 +13,7 @@ import numpy as np
 import openvino as ov
 import pytest
 
+from service import lifecycle, startup
 from service.app import create_app
 from service.cpu_platform import parse_cpuinfo, this_cpu
 from service.qa.backends import openvino_precision as precision_auto
@@ -304,3 +305,15 @@ def test_auto_answers_as_the_precision_it_chose(baked_model_factory):
     ids = np.array([[2, *range(40, 80), 3, *range(120, 160), 3]], dtype=np.int64)
     feeds = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
     assert all(np.array_equal(a, b) for a, b in zip(auto(feeds), fp32(feeds), strict=True))
+
+
+@pytest.mark.slow
+def test_the_decision_is_start_up_work_beside_the_model_load(baked_model_factory):
+    before = startup.work().get("precision_decision", 0.0)
+    model_dir = baked_model_factory("openvino", "auto")
+    settings = Settings(
+        model_dir=model_dir, model_id="test/tiny-qa", model_revision="0123abc", runtime="openvino"
+    )
+    model = lifecycle.load_model(settings)
+    recorded = startup.work()["precision_decision"] - before
+    assert recorded == pytest.approx(model.backend.choice.decide_ms / 1000) and recorded > 0
