@@ -112,7 +112,7 @@ def load_model(settings: Settings) -> QAModel:
         cache_dir=settings.openvino_cache_dir,
     )
     startup.record_work("model_load", time.perf_counter() - t0)  # tokenizer + read + compile
-    choice = getattr(model.backend, "choice", None)  # openvino `auto`: part of model_load
+    choice = getattr(getattr(model, "backend", None), "choice", None)  # openvino `auto`, in model_load
     if choice is not None and choice.decide_ms:
         startup.record_work("precision_decision", choice.decide_ms / 1000)
     return model
