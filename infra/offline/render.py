@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 import runpy
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import yaml
 from pulumi.runtime import rpc
 
 from infra.cost import DEFAULT_LATENCY_MS, CostInputs, cost_section, estimate
+from infra.cost.front_door import front_door_markdown
+from infra.cost.model import REVIEW_RPS
 from infra.offline.from_cli import resolve as from_cli_config
 from infra.offline.mocks import OfflineMocks
 from infra.offline.monitor import Registration, run_with_mocks
@@ -64,15 +65,11 @@ def _resource(reg: Registration) -> dict[str, Any]:
     }
 
 
-def render(
-    stack: str, overrides: dict[str, str] | None = None, program: Path = PROGRAM, *, from_cli: bool = False
-) -> Rendering:
-    """Run the program for `stack` (config: its files, or the Pulumi CLI); bad config raises one of
-    SettingsError, StackConfigError."""
+def render(stack: str, overrides: dict[str, str] | None = None, program=PROGRAM, from_cli=False) -> Rendering:
+    """Run the program for `stack` (config: its files, or the Pulumi CLI); bad config raises."""
     config = (from_cli_config if from_cli else stack_files.resolve)(stack, overrides)
-    mock = OfflineMocks(
-        project=config.values["gcp:project"], region=config.values.get("gcp:region", "us-central1")
-    )
+    region = config.values.get("gcp:region", "us-central1")
+    mock = OfflineMocks(project=config.values["gcp:project"], region=region)
     monitor = run_with_mocks(
         lambda: runpy.run_path(str(program), run_name="__main__"),
         project_name=config.project_name,
@@ -272,7 +269,7 @@ def to_markdown(rendering: Rendering) -> str:
     return "\n".join(lines) + "\n\n" + monitoring_markdown(rendering) + "\n" + cost_markdown(rendering)
 
 
-COST_RPS = 1.0  # the review table's reference traffic; `bench cost` takes any rate
+COST_RPS = REVIEW_RPS  # the review table's reference traffic; `bench cost` takes any rate
 
 
 def cost_markdown(rendering: Rendering) -> str:
@@ -281,6 +278,7 @@ def cost_markdown(rendering: Rendering) -> str:
     return (
         cost_section(settings, COST_RPS).replace("## Monthly cost", "### Monthly cost", 1)
         + f"\nOther rates: `.venv/bin/python -m bench cost {rendering.stack} --rps R`.\n"
+        + (f"\n{extra}" if (extra := front_door_markdown(settings, COST_RPS)) else "")
     )
 
 

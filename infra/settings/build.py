@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections import ChainMap
 from collections.abc import Mapping
-from dataclasses import replace
 
 from infra import limits, regions
 from infra.rollout import keys as rollout_keys
@@ -16,6 +15,7 @@ from infra.rollout.checks import rollout_problems
 from infra.rollout.traffic import MAX_CANDIDATE_PERCENT
 from infra.settings import checks, derive, parse, service_section
 from infra.settings.autoscaling import autoscaling_settings, preset
+from infra.settings.front_door import front_door_settings, stack_regions
 from infra.settings.monitoring import monitoring_settings
 from infra.settings.parse import RawConfig
 from infra.settings.schema import (
@@ -41,7 +41,7 @@ from infra.settings.schema import (
     SettingsError,
 )
 from service.bake import accuracy
-from service.bake.manifest import AUTO_PRECISION, DEFAULT_PRECISION
+from service.bake.manifest import AUTO_PRECISION
 
 
 def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: str) -> Settings:
@@ -95,19 +95,7 @@ def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: 
 
     # Read first: which platform's limits the service settings are checked against.
     platform = r.choice("platform", PLATFORMS)
-    service = service_section.service_settings(r, platform, unset)
-    values = derive.derived(bool(service.gpu), service.batching, unset)
-    r.derived |= frozenset(values) if service.gpu else frozenset()  # their problems are consequences
-    service = service_section.with_derived(service, values)
-    runtime = str(values.get("runtime", model.runtime))
-    # auto: the runtime's own default (service/bake/manifest.py DEFAULT_PRECISION)
-    precision = (
-        DEFAULT_PRECISION.get(runtime, model.precision)
-        if model.precision == AUTO_PRECISION
-        else model.precision
-    )
-    model = replace(model, runtime=runtime, precision=precision)
-    service_section.check_service(r, service, platform)
+    service, model = service_section.settings(r, platform, unset, model)
     access = AccessSettings(
         public=r.flag("public"),
         invokers=r.strings("invokers", LIST_EXAMPLES["invokers"]),
@@ -118,6 +106,8 @@ def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: 
     checks.check_public_access(r, access, platform)
     if platform == "cloudrun":
         checks.check_cloud_run_placement(r, service, region)
+    service_regions = stack_regions(r, region, platform, service)
+    front_door = front_door_settings(r, platform, access)
     checks.check_runtime(r, model, service)
 
     deletion_protection = r.flag("deletionProtection")
@@ -137,9 +127,11 @@ def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: 
         access=access,
         gke=gke,
         knative=knative,
-        rollout=_rollout_settings(r, service.name),
+        rollout=_rollout_settings(r, service.name, len(service_regions)),
         monitoring=monitoring,
         autoscaling=scaling,
+        regions=service_regions,
+        front_door=front_door,
     )
     if platform == "knative":
         checks.check_knative(r, settings)
@@ -148,13 +140,16 @@ def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: 
     return settings
 
 
-def _rollout_settings(r: RawConfig, service_name: str) -> RolloutSettings:
+def _rollout_settings(r: RawConfig, service_name: str, regions: int) -> RolloutSettings:
     rollout = RolloutSettings(
         mode=r.text(rollout_keys.ROLLOUT),
         serving_revision=r.text(rollout_keys.SERVING_REVISION).strip(),
         candidate_percent=r.integer(rollout_keys.CANDIDATE_PERCENT, 0, MAX_CANDIDATE_PERCENT),
         previous_revision=r.text(rollout_keys.PREVIOUS_REVISION).strip(),
+        regions=r.integer(rollout_keys.ROLLOUT_REGIONS, 0, max(regions, 1), ": 0 for every region"),
     )
+    if rollout.regions and rollout.mode != "gated":
+        r.fail(rollout_keys.ROLLOUT_REGIONS, rollout.regions, "0 unless `rollout: gated`")
     for key, value, valid in rollout_problems(
         rollout.mode,
         rollout.serving_revision,

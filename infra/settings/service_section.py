@@ -9,9 +9,10 @@ from typing import TypeVar
 
 from infra import limits
 from infra.limits import Cpu
-from infra.settings import checks, parse
+from infra.settings import checks, derive, parse
 from infra.settings.parse import RawConfig
-from infra.settings.schema import EXECUTION_ENVIRONMENTS, LOG_LEVELS, ServiceSettings
+from infra.settings.schema import EXECUTION_ENVIRONMENTS, LOG_LEVELS, ModelSettings, ServiceSettings
+from service.bake.manifest import AUTO_PRECISION, DEFAULT_PRECISION
 
 T = TypeVar("T")
 
@@ -112,3 +113,20 @@ def check_service(r: RawConfig, service: ServiceSettings, platform: str) -> None
         checks.check_fractional_cpu(r, service)
     if service.gpu:
         checks.check_gpu(r, service, cpu_known=cpu is not None)
+
+
+def settings(
+    r: RawConfig, platform: str, unset: frozenset[str], model: ModelSettings
+) -> tuple[ServiceSettings, ModelSettings]:
+    """The service (and the model's runtime and precision) as the stack set them, then derived."""
+    service = service_settings(r, platform, unset)
+    values = derive.derived(bool(service.gpu), service.batching, unset)
+    r.derived |= frozenset(values) if service.gpu else frozenset()  # their problems are consequences
+    service = with_derived(service, values)
+    runtime = str(values.get("runtime", model.runtime))
+    # auto: the runtime's own default (service/bake/manifest.py DEFAULT_PRECISION)
+    precision = model.precision
+    if precision == AUTO_PRECISION:
+        precision = DEFAULT_PRECISION.get(runtime, precision)
+    check_service(r, service, platform)
+    return service, replace(model, runtime=runtime, precision=precision)
