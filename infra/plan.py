@@ -186,7 +186,7 @@ def rollout_args(settings: Settings) -> RolloutArgs:
     )
 
 
-def cluster_args(settings: Settings, gpus_per_node: int = 1) -> GkeClusterArgs:
+def cluster_args(settings: Settings) -> GkeClusterArgs:
     """The cluster a knative stack asks for."""
     gke = settings.gke
     return GkeClusterArgs(
@@ -203,7 +203,6 @@ def cluster_args(settings: Settings, gpus_per_node: int = 1) -> GkeClusterArgs:
         gpu_machine_type=gke.gpu_machine_type,
         gpu_max_nodes=gke.gpu_max_nodes if settings.service.gpu else 0,
         gpu_type=settings.service.gpu or GPU_TYPES[0],
-        gpus_per_node=gpus_per_node,
         deletion_protection=settings.deletion_protection,
         labels=settings.labels,
         monitoring_components=("SYSTEM_COMPONENTS", *(["POD"] if settings.monitoring.enabled else [])),
