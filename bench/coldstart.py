@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.local_service import free_port, peak_rss_mb, spawn, stop_process
+from service import routes
 
 POLL_S = 0.01
 SEED_EXAMPLE = {
@@ -76,7 +77,7 @@ def time_start(
             if process.poll() is not None:
                 raise StartTimeout(f"service exited with status {process.returncode}")
             try:
-                status, data = _request(port, "POST", "/predict", body)
+                status, data = _request(port, "POST", routes.PREDICT, body)
             except OSError:
                 status, data = 0, b""
             if status == 200:

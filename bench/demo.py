@@ -23,9 +23,9 @@ from bench.cli_common import CliError, non_negative_float, parse_env, positive_f
 from bench.load import LoadConfig, run_load
 from bench.local_service import LocalService, ServiceStartError
 from bench.models import ensure_baked
-from bench.payloads import load_payloads
 from bench.proxy import FrontEndProxy
 from bench.report import ColdStartRule, render_markdown
+from qaclient.payloads import load_payloads
 from service.bake.manifest import PRECISIONS, RUNTIMES
 
 DEFAULT_OUT = Path("bench/out/demo")

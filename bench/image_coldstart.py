@@ -21,6 +21,7 @@ import requests
 
 from bench import containers
 from bench.local_service import free_port, peak_rss_mb
+from service import routes
 
 MEDIUM_REQUESTS = 5
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "config.json", "service_manifest.json")
@@ -49,7 +50,7 @@ def one_run(tool: str, image: str, memory_mib: int, medium: dict) -> dict:
         seconds = containers.wait_answer(container, SEED)
         body = {"question": medium["question"], "context": medium["context"]}
         for _ in range(MEDIUM_REQUESTS):
-            response = requests.post(container.url + "/predict", json=body, timeout=60)
+            response = requests.post(container.url + routes.PREDICT, json=body, timeout=60)
             if response.status_code != 200:
                 status = f"{response.status_code} {response.text[:200]}"
                 raise containers.EngineError(f"~380-token request: {status}")

@@ -223,13 +223,6 @@ class MachineType:
         return L4_MACHINE_GPUS.get(self.vcpu, 0) if self.family == "g2" else 0
 
 
-def machine_gpus(name: str) -> int:
-    """GPUs a node of this machine type carries (0 for an unknown or CPU-only type): what a GPU
-    node pool attaches, and what the settings checks count pods per node with."""
-    machine = parse_machine_type(name)
-    return machine.l4_gpus if machine else 0
-
-
 def parse_machine_type(name: str) -> MachineType | None:
     match = _MACHINE_TYPE.match(name.strip())
     if not match or int(match.group(3)) < 1:

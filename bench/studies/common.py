@@ -21,7 +21,8 @@ from pathlib import Path
 from bench.coldstart import time_start
 from bench.headers import parse_server_timing
 from bench.local_service import LocalService, ServiceStartError
-from bench.stats import percentile
+from qaclient.stats import percentile
+from service import routes
 
 QUESTION = "Who lived near the river in the old city?"
 PARAGRAPH = (
@@ -134,7 +135,7 @@ class Client:
         return int(lines[0].split()[1]), headers, rest[:length], elapsed
 
     def predict(self, body: bytes) -> tuple[float, dict[str, float], dict]:
-        status, headers, data, elapsed = self.request("POST", "/predict", body)
+        status, headers, data, elapsed = self.request("POST", routes.PREDICT, body)
         if status != 200:
             raise RuntimeError(f"HTTP {status}: {data[:200]!r}")
         return elapsed, parse_server_timing(headers.get("server-timing")), json.loads(data)

@@ -53,6 +53,7 @@ from bench.studies.common import (
     summarise,
 )
 from bench.studies.runtimes_report import check_targets, render_markdown
+from service import routes
 
 DEFAULT_OUT = ROOT / "bench" / "out" / "runtimes"
 SERVICE = ROOT / "service"
@@ -182,7 +183,7 @@ def measure(args: argparse.Namespace, configs: list[Config], threads: int) -> di
                             p.raw_batched_ms.append(raw_ms(c, arrays[p.name]))
                 if name == "small":  # the HTTP hop alone: an idle GET /health on the same connection
                     time.sleep(args.gap_ms / 1000)
-                    health_ms[c.label].append(_get_ms(clients[c.label], "/health"))
+                    health_ms[c.label].append(_get_ms(clients[c.label], routes.HEALTH))
             if round_no % 5 == 4:
                 print(f"round {round_no + 1}/{rounds}", file=sys.stderr)
         rss = {label: peak_rss_mb(process.pid) for label, (process, _) in servers.items()}

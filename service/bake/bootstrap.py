@@ -206,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--source", help="Hugging Face Hub model id or a local checkpoint directory")
     parser.add_argument("--revision", help="Hub commit sha (pin it), tag or branch")
     parser.add_argument("--out", type=Path, help="directory to write the servable model to")
-    parser.add_argument("--model-id", help="label reported by /ready (default: the source)")
+    parser.add_argument("--model-id", help="label the service reports as model_id (default: the source)")
     # No argparse `choices`: a bad pair is refused by bake() in one line naming the valid pairs.
     parser.add_argument("--runtime", default="onnx", help=f"{' or '.join(RUNTIMES)} (default onnx)")
     parser.add_argument("--precision", default="fp32", help="fp32 (default), bf16 (openvino) or int8")

@@ -66,7 +66,8 @@ class GkeClusterArgs:
     def gpus_per_node(self) -> int:
         """Every GPU a gpu_machine_type node has: a G2 machine comes with a fixed number of L4s,
         and the settings checks count pods per node from the same machine type."""
-        return limits.machine_gpus(self.gpu_machine_type)
+        machine = limits.parse_machine_type(self.gpu_machine_type)
+        return machine.l4_gpus if machine else 0
 
 
 def kubeconfig(cluster_name: str, endpoint: str, ca_certificate: str) -> str:

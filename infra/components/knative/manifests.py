@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from infra import limits
-from infra.spec import CONTAINER_NAME, EXAMPLE_REQUEST, SCRATCH_DIR, SCRATCH_SIZE_MIB, ModelServiceSpec, Probe
+from infra.spec import CONTAINER_NAME, SCRATCH_DIR, SCRATCH_SIZE_MIB, ModelServiceSpec, Probe, curl_example
 
 API_VERSION = "serving.knative.dev/v1"
 SERVING_NAMESPACE = "knative-serving"
@@ -219,7 +219,7 @@ def network_policy_spec(
 
 def knative_curl_example(url: str, public: bool, namespace: str) -> str:
     """A public service answers through the ingress; a cluster-local one only from inside."""
-    request = f"curl -sS -X POST {url}/predict -H 'Content-Type: application/json' -d '{EXAMPLE_REQUEST}'"
+    request = curl_example(url, public=True)  # the gateway asks for no identity token
     if public:
         return request
     return (
