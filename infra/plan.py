@@ -17,13 +17,14 @@ from infra.components.cloud_run import CloudRunModelServiceArgs
 from infra.components.gke import GkeClusterArgs
 from infra.components.identity import RuntimeIdentityArgs
 from infra.components.image import ModelImageArgs
-from infra.components.knative import INGRESSES, KnativeInstallArgs, KnativeModelServiceArgs
+from infra.components.knative import KnativeInstallArgs, KnativeModelServiceArgs
 from infra.components.knative.manifests import config_autoscaler, config_defaults, config_features
 from infra.components.monitoring import ServiceMonitoringArgs
 from infra.components.monitoring.budget import BUDGET_API
 from infra.components.monitoring.probes import scrape_ingress_rule
 from infra.components.project_services import ProjectServicesArgs
 from infra.components.registry import ArtifactRepositoryArgs
+from infra.ingresses import KNATIVE_INGRESSES
 from infra.limits import GPU_TYPES
 from infra.rollout.traffic import RolloutArgs
 from infra.settings import INGRESS, Settings
@@ -243,9 +244,8 @@ def knative_service_args(
     return KnativeModelServiceArgs(
         spec=spec,
         provider=provider,
-        project=settings.project,
         namespace=settings.knative.namespace,
-        gateway_namespace=INGRESSES[settings.knative.ingress][2][0],
+        gateway_namespace=KNATIVE_INGRESSES[settings.knative.ingress].gateway_namespace,
         service_account_email=identity_email,
         service_account_name=identity_name,
         workload_pool=workload_pool,

@@ -34,10 +34,6 @@ class Probe:
     failure_threshold: int
     initial_delay_seconds: int = 0
 
-    @property
-    def budget_seconds(self) -> int:
-        return self.initial_delay_seconds + self.period_seconds * self.failure_threshold
-
 
 @dataclass(frozen=True)
 class ModelServiceSpec:

@@ -21,6 +21,7 @@ from pathlib import Path
 from bench.coldstart import time_start
 from bench.headers import parse_server_timing
 from bench.local_service import LocalService, ServiceStartError
+from bench.models import ROOT
 from qaclient.stats import percentile
 from service import routes
 
@@ -33,6 +34,16 @@ PARAGRAPH = (
     "countries and wrote a history of the city and its church, its tower and its museum. "
 )
 TARGETS = {"small": 25, "medium": 380, "large": 2800}
+
+
+def pinned(package: str, constraints: Path = ROOT / "constraints.txt") -> str:
+    """`package==VERSION` as the repository's full pin set has it (`make lock` writes it): the
+    studies' throwaway venvs install what the tests and the image run."""
+    for line in constraints.read_text(encoding="utf-8").splitlines():
+        name, sep, version = line.partition("==")
+        if sep and name.strip().lower() == package.lower():
+            return f"{name.strip()}=={version.strip()}"
+    raise LookupError(f"{constraints} pins no {package}")
 
 
 @dataclass

@@ -48,6 +48,7 @@ from bench.studies.common import (
     build_payloads,
     cpu_description,
     measure_starts,
+    pinned,
     start_server,
 )
 from bench.studies.runtimes import _du_mb, ensure_baked, site_packages_mb
@@ -56,7 +57,7 @@ OUT = ROOT / "bench" / "out" / "peers"
 VENVS = ROOT / "bench" / "out" / "venvs"
 WORKER = Path(__file__).with_name("peer_worker.py")
 PEER_LOG = OUT / "peers-stderr.log"  # what the peer processes print
-TORCH = "torch==2.13.0"
+TORCH = pinned("torch")
 # Peer installs: each venv gets CPU torch first, then the peer's own resolution.
 PEER_PACKAGES = {
     "ort": ["optimum-onnx==0.1.0", "optimum[onnxruntime]", "onnxruntime", "psutil"],

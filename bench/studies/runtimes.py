@@ -48,6 +48,7 @@ from bench.studies.common import (
     build_payloads,
     cpu_description,
     measure_starts,
+    pinned,
     raw_forward,
     start_server,
     summarise,
@@ -244,7 +245,7 @@ def site_packages_mb(runtime: str, work: Path) -> dict:
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
     constraints = ["-c", str(SERVICE / "constraints.txt")]
     if runtime == "torch":  # as the Dockerfile: torch first (CPU wheel), then the rest
-        subprocess.run([*pip, "torch==2.13.0"], check=True)
+        subprocess.run([*pip, pinned("torch")], check=True)
     subprocess.run([*pip, "-r", str(SERVICE / f"requirements-{runtime}.txt"), *constraints], check=True)
     site = next((venv / "lib").glob("python3*/site-packages"))
     if runtime == "openvino":  # what the image's deps-openvino stage deletes

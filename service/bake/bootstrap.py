@@ -1,6 +1,6 @@
 """Build-time model baking: fetch a pinned checkpoint, export it for a runtime, prove it serves.
 
-    python -m service.bake --source distilbert-base-cased-distilled-squad \\
+    python -m service.bake --source distilbert/distilbert-base-cased-distilled-squad \\
         --revision <commit> --out /model [--runtime onnx|openvino|torch] [--precision fp32|bf16|int8]
     python -m service.bake --source ./my-checkpoint --out models/qa     # local directory
     python -m service.bake --verify /model                              # load + answer once

@@ -31,7 +31,6 @@ SERVICE_TIMEOUTS = pulumi.CustomTimeouts(create="30m", update="30m", delete="10m
 class KnativeModelServiceArgs:
     spec: ModelServiceSpec
     provider: k8s.Provider
-    project: str
     namespace: str
     gateway_namespace: str
     service_account_email: pulumi.Input[str]  # the runtime GCP service account

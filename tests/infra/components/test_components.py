@@ -237,9 +237,18 @@ def test_cloud_run_invokers_get_run_invoker_on_the_service_only():
     assert sorted(g.inputs["member"] for g in grants) == sorted(members)
     for grant in grants:
         assert grant.inputs["role"] == "roles/run.invoker"
-        assert grant.inputs["name"] == "qa"
+        assert (grant.inputs["name"], grant.inputs["location"], grant.inputs["project"]) == (
+            "qa",
+            "europe-west1",
+            "proj",
+        )
         assert grant.parent == "qa"
         assert grant.name == invoker_resource_name("qa", grant.inputs["member"])
+    # Only: no other resource grants anything (no project- or account-wide run.invoker, no policy
+    # or binding that would replace who may call it).
+    iam = [r for r in declared.registrations if "iam" in r.type.lower() or "role" in r.inputs]
+    assert sorted(r.name for r in iam) == sorted(g.name for g in grants)
+    assert _cloud_run(make_settings()).of_type("gcp:cloudrunv2/serviceIamMember:ServiceIamMember") == []
 
 
 def test_invoker_names_are_stable_and_distinct():
