@@ -7,6 +7,7 @@ bench/studies/serving.py (torch: HTTP vs the raw forward pass) and bench/studies
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -34,6 +35,17 @@ PARAGRAPH = (
     "countries and wrote a history of the city and its church, its tower and its museum. "
 )
 TARGETS = {"small": 25, "medium": 380, "large": 2800}
+
+
+def samples_per_payload(text: str) -> list[int]:
+    """`--samples 100,30,10`: requests per payload, small,medium,large (as TARGETS orders them)."""
+    try:
+        counts = [int(part) for part in text.split(",")]
+    except ValueError:
+        counts = []
+    if len(counts) != len(TARGETS) or min(counts) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected {len(TARGETS)} counts above 0, e.g. 100,30,10")
+    return counts
 
 
 def pinned(package: str, constraints: Path = ROOT / "constraints.txt") -> str:

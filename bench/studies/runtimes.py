@@ -50,6 +50,7 @@ from bench.studies.common import (
     measure_starts,
     pinned,
     raw_forward,
+    samples_per_payload,
     start_server,
     summarise,
 )
@@ -287,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--study", choices=("runtimes", "spinning", "batching"), default="runtimes")
     parser.add_argument(
         "--samples",
-        type=lambda s: [int(x) for x in s.split(",")],
+        type=samples_per_payload,
         default=[100, 30, 10],
         help="requests per payload and configuration: small,medium,large (default 100,30,10)",
     )

@@ -38,6 +38,7 @@ from bench.studies.common import (
     cpu_description,
     measure_starts,
     raw_forward,
+    samples_per_payload,
     start_server,
     summarise,
 )
@@ -176,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model-dir", type=Path, help="default: generated models/distilbert-base")
     parser.add_argument(
         "--samples",
-        type=lambda s: [int(x) for x in s.split(",")],
+        type=samples_per_payload,
         default=[200, 60, 20],
         help="requests per payload: small,medium,large (default 200,60,20)",
     )

@@ -13,8 +13,10 @@ from infra.components import type_token
 from infra.components.cloud_run import CloudRunModelService, CloudRunModelServiceArgs, invoker_resource_name
 from infra.components.identity import IdentityError, RuntimeIdentity, RuntimeIdentityArgs
 from infra.components.image import ModelImage, ModelImageArgs, source_fingerprint, token_registry
+from infra.components.knative import KnativeModelService
 from infra.components.project_services import ProjectServices, ProjectServicesArgs
 from infra.components.registry import ArtifactRepository, ArtifactRepositoryArgs
+from infra.components.rollout import SERVICE_OUTPUTS
 from infra.offline.stand_ins import OFFLINE_ACCESS_TOKEN
 from infra.plan import model_service_spec
 
@@ -215,6 +217,12 @@ def test_cloud_run_service_carries_the_spec():
     assert service.inputs["invokerIamDisabled"] is False
     assert service.inputs["deletionProtection"] is True
     assert declared.outputs["url"].startswith("https://qa-") and declared.outputs["url"].endswith(".run.app")
+
+
+@pytest.mark.parametrize("component", [CloudRunModelService, KnativeModelService])
+def test_both_service_components_declare_the_outputs_the_program_exports(component):
+    declared = set(component.__annotations__)
+    assert set(SERVICE_OUTPUTS) <= declared, set(SERVICE_OUTPUTS) - declared
 
 
 def test_cloud_run_cpu_always_allocated_turns_cpu_idle_off():
