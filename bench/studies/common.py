@@ -48,6 +48,26 @@ def samples_per_payload(text: str) -> list[int]:
     return counts
 
 
+def study_parser(
+    prog: str, doc: str, *, samples: list[int], starts: int, out: Path
+) -> argparse.ArgumentParser:
+    """The options every study takes (requests per payload size, fresh starts, threads, the gap
+    between measurements, where results go); a study adds its own."""
+    parser = argparse.ArgumentParser(prog=prog, description=doc.split("\n\n", maxsplit=1)[0])
+    default = ",".join(map(str, samples))
+    parser.add_argument(
+        "--samples",
+        type=samples_per_payload,
+        default=samples,
+        help=f"requests per payload and configuration: small,medium,large (default {default})",
+    )
+    parser.add_argument("--starts", type=int, default=starts, help=f"fresh-process starts (default {starts})")
+    parser.add_argument("--threads", type=int, help="model threads on every side (default: available vCPUs)")
+    parser.add_argument("--gap-ms", type=float, default=100.0, help="idle gap between measurements")
+    parser.add_argument("--out", type=Path, default=out)
+    return parser
+
+
 def pinned(package: str, constraints: Path = ROOT / "constraints.txt") -> str:
     """`package==VERSION` as the repository's full pin set has it (`make lock` writes it): the
     studies' throwaway venvs install what the tests and the image run."""

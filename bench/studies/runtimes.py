@@ -50,8 +50,8 @@ from bench.studies.common import (
     measure_starts,
     pinned,
     raw_forward,
-    samples_per_payload,
     start_server,
+    study_parser,
     summarise,
 )
 from bench.studies.runtimes_report import check_targets, render_markdown
@@ -282,21 +282,11 @@ def main(argv: list[str] | None = None) -> int:
     from service.cpus import available_cpus  # noqa: PLC0415
 
     argv = sys.argv[1:] if argv is None else argv
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.studies.runtimes", description=__doc__.split("\n\n")[0]
+    parser = study_parser(
+        "python -m bench.studies.runtimes", __doc__, samples=[100, 30, 10], starts=5, out=DEFAULT_OUT
     )
     parser.add_argument("--study", choices=("runtimes", "spinning", "batching"), default="runtimes")
-    parser.add_argument(
-        "--samples",
-        type=samples_per_payload,
-        default=[100, 30, 10],
-        help="requests per payload and configuration: small,medium,large (default 100,30,10)",
-    )
-    parser.add_argument("--starts", type=int, default=5, help="fresh-process starts per configuration")
-    parser.add_argument("--threads", type=int, help="threads on every side (default: available vCPUs)")
-    parser.add_argument("--gap-ms", type=float, default=100.0, help="idle gap between measurements")
     parser.add_argument("--site-packages", action="store_true", help="also measure the images' packages")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
     if len(args.samples) != len(TARGETS):
         parser.error("--samples takes three numbers: small,medium,large")
