@@ -22,7 +22,8 @@ from bench import startup_phases, target
 from bench.cli_common import CliError, parse_env, positive_int
 from bench.demo import PRESETS
 from bench.models import ensure_baked
-from bench.stats import PERCENTILE_METHOD, summarize
+from qaclient.stats import PERCENTILE_METHOD, summarize
+from service import routes
 from service.bake.manifest import PRECISIONS, RUNTIMES
 
 DEFAULT_OUT = Path("bench/out/coldstart")
@@ -33,7 +34,7 @@ def add_coldstart(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser(
         "coldstart", help="start the service N times locally: process start → first answer",
         description="Start `python -m service` RUNS times, each a fresh process, and time process "
-                    "start → first 200 from POST /predict. Writes coldstart.json and coldstart.png.",
+                    f"start → first 200 from POST {routes.PREDICT}. Writes coldstart.json and coldstart.png.",
     )  # fmt: skip
     model = p.add_mutually_exclusive_group()
     model.add_argument("--model-dir", type=Path, help="checkpoint to serve")

@@ -9,10 +9,9 @@ import sys
 import time
 from pathlib import Path
 
-from bench import auth, plots, records, target
+from bench import plots, records, target
 from bench.cli_common import CliError, non_negative_float, positive_float, positive_int, seconds
-from bench.load import ARRIVALS, LoadConfig, LoadResult, predict_url, run_load
-from bench.payloads import PayloadError, load_payloads
+from bench.load import ARRIVALS, LoadConfig, LoadResult, run_load
 from bench.report import (
     DEFAULT_COLD_THRESHOLD_MS,
     DEFAULT_COLD_WINDOW,
@@ -21,6 +20,10 @@ from bench.report import (
     render_markdown,
     write_report,
 )
+from qaclient import auth
+from qaclient.payloads import PayloadError, load_payloads
+from qaclient.urls import predict_url
+from service import routes
 
 DEFAULT_OUT = Path("bench/out/load")
 MAX_CONCURRENCY = 1000  # threads: one per simulated user
@@ -31,7 +34,7 @@ def add_load(commands: argparse._SubParsersAction) -> None:
         "load",
         help="load-test an endpoint and write requests.csv, report.json and plots",
         description="Open-loop (--rps) or closed-loop (--concurrency) load against URL "
-        "(a bare service URL means its /predict).",
+        f"(a bare service URL means its {routes.PREDICT}).",
     )
     p.add_argument("url", metavar="URL")
     shape = p.add_mutually_exclusive_group(required=True)

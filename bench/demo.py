@@ -26,9 +26,9 @@ from bench.demo_steps import Steps, ask
 from bench.load import LoadConfig, run_load
 from bench.local_service import LocalService, ServiceStartError
 from bench.models import IMAGE_STACK, baked_path, ensure_baked, image_pair, is_baked
-from bench.payloads import load_payloads
 from bench.proxy import FrontEndProxy
 from bench.report import ColdStartRule, render_markdown
+from qaclient.payloads import load_payloads
 from service.bake.manifest import AUTO_PRECISION, DEFAULT_PRECISION, PRECISIONS, RUNTIMES, pair_problem
 
 DEFAULT_OUT = Path("bench/out/demo")

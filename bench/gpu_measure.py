@@ -17,8 +17,9 @@ from pathlib import Path
 
 from bench.headers import timing_params
 from bench.local_service import ROOT, LocalService
-from bench.stats import percentile
 from bench.studies.common import Client
+from qaclient.stats import percentile
+from service import routes
 
 GOLDEN = ROOT / "tests" / "service" / "qa" / "golden_qa_4x.json"
 CONCURRENCY = (1, 4, 16)
@@ -117,7 +118,7 @@ def burst(port: int, body: bytes, clients: int, seconds: float) -> tuple[list[fl
         start.wait()
         mine, mine_sizes = [], []
         while time.perf_counter() < deadline[0]:
-            status, headers, _, elapsed = conn.request("POST", "/predict", body)
+            status, headers, _, elapsed = conn.request("POST", routes.PREDICT, body)
             if status != 200:
                 raise RuntimeError(f"HTTP {status} under load")
             mine.append(elapsed)

@@ -47,6 +47,7 @@ class FrontEndProxy:
         self._lock = threading.Condition()
         self._turn = 0
         self._queue: deque[object] = deque()  # requests waiting for a backend, oldest first
+        self.arrived = 0  # requests that have taken their place in line, ever
         self._local = threading.local()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
@@ -87,6 +88,7 @@ class FrontEndProxy:
         ticket = object()
         with self._lock:
             self._queue.append(ticket)
+            self.arrived += 1
             try:
                 while self._queue[0] is not ticket or (backend := self._pick()) is None:
                     left = deadline - time.monotonic()

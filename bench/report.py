@@ -6,7 +6,7 @@ file, so the report cannot drift from what it says it measures.
 Definitions (also written into every report under "definitions"):
 
 * Latency percentiles are over successful (2xx) requests, client side (send → body read),
-  nearest-rank (see `bench.stats`).
+  nearest-rank (see `qaclient.stats`).
 * Throughput = successful responses / the run's window, t = 0 to the last response.
 * Cold start = the request an instance answered first (`X-Instance-Request-Count: 1`) that
   waited for the instance to start: the instance's ready age when the request arrived
@@ -36,8 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import records as rec
-from bench.stats import PERCENTILE_METHOD, median, summarize
 from bench.target import target_line
+from qaclient.stats import PERCENTILE_METHOD, median, summarize
 
 DEFAULT_COLD_WINDOW = 10
 DEFAULT_COLD_THRESHOLD_MS = 250.0

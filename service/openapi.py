@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from service import routes
 from service.validation import MAX_ANSWER_LEN, MAX_TOP_K
 
 _ERROR = {
@@ -58,7 +59,7 @@ def build_openapi(model_id: str, model_revision: str, max_context_chars: int) ->
             "description": f"Model {model_id} at revision {model_revision}.",
         },
         "paths": {
-            "/predict": {
+            routes.PREDICT: {
                 "post": {
                     "summary": "Answer a question from a context (a span of the context)",
                     "requestBody": {
@@ -85,13 +86,13 @@ def build_openapi(model_id: str, model_revision: str, max_context_chars: int) ->
                     },
                 }
             },
-            "/health": {
+            routes.HEALTH: {
                 "get": {
                     "summary": "Liveness: 200 while the process runs",
                     "responses": {"200": {"description": "alive"}},
                 }
             },
-            "/ready": {
+            routes.READY: {
                 "get": {
                     "summary": "Readiness: 200 once the model is loaded and warmed up",
                     "responses": {
@@ -105,10 +106,10 @@ def build_openapi(model_id: str, model_revision: str, max_context_chars: int) ->
                     },
                 }
             },
-            "/openapi.json": {
+            routes.OPENAPI: {
                 "get": {"summary": "This document", "responses": {"200": {"description": "ok"}}}
             },
-            "/metrics": {
+            routes.METRICS: {
                 "get": {
                     "summary": "Prometheus metrics of this instance (text exposition format)",
                     "responses": {"200": {"description": "ok", "content": {"text/plain": {}}}},

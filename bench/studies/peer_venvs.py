@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import Protocol
 
 from bench.models import ROOT, ensure_model
+from bench.studies.common import pinned
 
 OUT = ROOT / "bench" / "out" / "peers"
 VENVS = ROOT / "bench" / "out" / "venvs"
 WORKER = Path(__file__).with_name("peer_worker.py")
 PEER_LOG = OUT / "peers-stderr.log"  # what the peer processes print
-TORCH = "torch==2.13.0"
+TORCH = pinned("torch")  # the repository's own pin (constraints.txt)
 # Peer installs: each venv gets CPU torch first, then the peer's own resolution.
 PEER_PACKAGES = {
     "ort": ["optimum-onnx==0.1.0", "optimum[onnxruntime]", "onnxruntime", "psutil"],

@@ -62,6 +62,7 @@ from bench.studies.peer_venvs import (
 )
 from bench.studies.peers_report import check_targets, render_markdown, result_stem, summarise
 from bench.studies.runtimes import _du_mb, site_packages_mb
+from service import routes
 from service.cpu_platform import this_cpu
 
 
@@ -201,7 +202,7 @@ def measure(args: argparse.Namespace, all_configs: list[Config], threads: int) -
 
 def _ready(port: int) -> dict:
     """What the service says it runs: precision, how `auto` chose, on which CPU."""
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=10) as response:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{routes.READY}", timeout=10) as response:
         body = json.loads(response.read())
     keys = ("precision", "execution_precision", "precision_choice", "cpu")
     return {key: body[key] for key in keys if key in body}

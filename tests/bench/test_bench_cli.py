@@ -44,7 +44,7 @@ ERROR_CASES = [
 
 @pytest.mark.parametrize(("argv", "fragment"), ERROR_CASES)
 def test_argument_errors_are_one_line(capsys, monkeypatch, argv, fragment):
-    from bench import auth
+    from qaclient import auth
 
     # Bad arguments fail before anything slow or external: no identity token is fetched.
     monkeypatch.setattr(auth, "resolve_token", lambda *a, **k: pytest.fail("token fetched before validation"))

@@ -10,7 +10,7 @@ from collections import Counter
 import pytest
 
 from bench import records as rec
-from bench.load import LoadConfig, arrival_offsets, predict_url, run_load
+from bench.load import LoadConfig, arrival_offsets, run_load
 from bench.report import build_report
 
 Q = {"context": "Roses are red.", "question": "What is red?"}
@@ -132,18 +132,6 @@ def test_poisson_arrivals_are_reproducible_and_bounded():
     assert 20 < len(a) < 80  # 50 expected; far outside this means the rate is wrong
     assert arrival_offsets(4, 1) == [0.0, 0.25, 0.5, 0.75]
     assert arrival_offsets(4, 10, limit=3) == [0.0, 0.25, 0.5]
-
-
-@pytest.mark.parametrize(
-    ("url", "expected"),
-    [
-        ("https://qa-abc.a.run.app", "https://qa-abc.a.run.app/predict"),
-        ("http://127.0.0.1:8080/", "http://127.0.0.1:8080/predict"),
-        ("http://h:1/v1/answer?x=1", "http://h:1/v1/answer?x=1"),
-    ],
-)
-def test_predict_url(url, expected):
-    assert predict_url(url) == expected
 
 
 @pytest.mark.parametrize(

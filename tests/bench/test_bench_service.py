@@ -7,9 +7,9 @@ import pytest
 
 from bench.load import LoadConfig, run_load
 from bench.local_service import LocalService
-from bench.payloads import DEFAULT_PAYLOAD
 from bench.proxy import FrontEndProxy
 from bench.report import build_report
+from qaclient.payloads import DEFAULT_PAYLOAD
 
 pytestmark = pytest.mark.slow  # real service processes
 

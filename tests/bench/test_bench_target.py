@@ -51,7 +51,6 @@ def test_describe_asks_the_service_and_reads_the_local_cpu(ready_server):
 
 
 def test_a_remote_cpu_is_unknown_and_an_unreachable_service_too():
-    assert not target.is_local("https://qa-dev-123.us-central1.run.app")
     info = target.describe("http://127.0.0.1:9/predict", timeout_s=0.5)  # discard port: refused
     assert info["runtime"] == info["precision"] == "unknown"
 

@@ -119,8 +119,8 @@ class ServiceProcess:
             try:
                 if requests.get(self.url + "/ready", timeout=2).status_code == 200:
                     return
-            except requests.ConnectionError:
-                pass
+            except (requests.ConnectionError, requests.Timeout):
+                pass  # not listening yet, or too busy loading the model to answer within 2 s
             time.sleep(0.05)
         raise AssertionError(f"service not ready in {timeout_s} s: {self.log()}")
 

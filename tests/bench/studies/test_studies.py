@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
+
+import pytest
+
 from bench.studies import common, runtimes, runtimes_report, serving
 from service.qa.tokenization import QATokenizer
 
@@ -120,3 +124,10 @@ def test_metrics_overhead_study_reports_both_costs(capsys):
     result = json.loads(capsys.readouterr().out)
     assert result["observe_us"] > 0 and result["scrape_ms"] > 0
     assert result["scrape_bytes"] > 1000  # every family, with the recorded routes
+
+
+def test_samples_are_one_count_per_payload_size():
+    assert common.samples_per_payload("100,30,10") == [100, 30, 10]
+    for bad in ("100,30", "1,2,3,4", "a,b,c", "0,1,1", ""):
+        with pytest.raises(argparse.ArgumentTypeError, match=r"expected 3 counts above 0, e\.g\. 100,30,10"):
+            common.samples_per_payload(bad)

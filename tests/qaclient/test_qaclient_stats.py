@@ -1,6 +1,6 @@
 import pytest
 
-from bench.stats import percentile, summarize
+from qaclient.stats import percentile, summarize
 
 
 @pytest.mark.parametrize(
