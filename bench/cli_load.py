@@ -17,9 +17,9 @@ from bench.report import (
     DEFAULT_COLD_WINDOW,
     ColdStartRule,
     build_report,
-    render_markdown,
     write_report,
 )
+from bench.report_markdown import render_markdown
 from qaclient import auth
 from qaclient.payloads import PayloadError, load_payloads
 from qaclient.urls import predict_url
@@ -95,9 +95,14 @@ def add_load(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed for Poisson arrivals")
     p.add_argument("--token", help=f"identity token for Cloud Run (else ${auth.TOKEN_ENV}, else gcloud)")
     p.add_argument("--no-gcloud", action="store_true", help="never ask gcloud for a token")
-    p.add_argument("--header", action="append", default=[], metavar="'NAME: VALUE'",
-                   help="extra request header (repeatable), e.g. 'Host: qa.default.example.com' "
-                        "for a Knative service behind its ingress IP")  # fmt: skip
+    p.add_argument(
+        "--header",
+        action="append",
+        default=[],
+        metavar="'NAME: VALUE'",
+        help="extra request header (repeatable), e.g. 'Host: qa.default.example.com' "
+        "for a Knative service behind its ingress IP",
+    )
     _add_analysis_args(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=cmd_load)

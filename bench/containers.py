@@ -176,8 +176,12 @@ def layer_sizes(tool: str, image: str) -> dict[str, tuple[int, int]]:
     layers = image_layers(tool, image)
     with tempfile.TemporaryDirectory(prefix="qa-layers-") as tmp:
         archive = Path(tmp) / "image.tar"
-        run([tool, "save", "--format=docker-archive", "-o", str(archive), image] if tool == "podman"
-            else [tool, "save", "-o", str(archive), image], timeout=1200)  # fmt: skip
+        run(
+            [tool, "save", "--format=docker-archive", "-o", str(archive), image]
+            if tool == "podman"
+            else [tool, "save", "-o", str(archive), image],
+            timeout=1200,
+        )
         with tarfile.open(archive) as tar:
             manifest = json.load(tar.extractfile("manifest.json"))[0]
             for diff_id, member in zip(layers, manifest["Layers"], strict=True):

@@ -70,10 +70,24 @@ def one_run(tool: str, image: str, memory_mib: int, medium: dict) -> dict:
 
 
 def _du_bytes(tool: str, image: str, *paths: str) -> dict[str, int]:
-    out = containers.run([tool, "run", "--rm", "--runtime", "runc", "--network=none", "--entrypoint", "du",
-                          image, "-s", "-b", *paths] if tool == "podman"
-                         else [tool, "run", "--rm", "--network=none", "--entrypoint", "du", image,
-                               "-s", "-b", *paths]).stdout  # fmt: skip
+    out = containers.run(
+        [
+            tool,
+            "run",
+            "--rm",
+            "--runtime",
+            "runc",
+            "--network=none",
+            "--entrypoint",
+            "du",
+            image,
+            "-s",
+            "-b",
+            *paths,
+        ]
+        if tool == "podman"
+        else [tool, "run", "--rm", "--network=none", "--entrypoint", "du", image, "-s", "-b", *paths]
+    ).stdout
     return {path: int(size) for size, path in (line.split("\t") for line in out.splitlines())}
 
 

@@ -283,12 +283,14 @@ def measure_starts(model_dir: Path, env: dict[str, str], runs: int, out: Path) -
     for i in range(runs):
         log = out / f"coldstart-{i}.log"
         timing = time_start(model_dir, {**env, "LOG_LEVEL": "INFO"}, log_path=log)
-        starts.append({
-            "first_answer_s": round(timing.first_answer_s, 3),
-            "peak_rss_mb": round(timing.peak_rss_mb or 0, 1),
-            "imports_and_load_ms": _log_value(log, "model loaded", "load_ms"),
-            "warmup_ms": _log_value(log, "model ready", "warmup_ms"),
-            "decide_ms": _log_value(log, "openvino precision decided", "decide_ms"),  # precision auto
-        })  # fmt: skip
+        starts.append(
+            {
+                "first_answer_s": round(timing.first_answer_s, 3),
+                "peak_rss_mb": round(timing.peak_rss_mb or 0, 1),
+                "imports_and_load_ms": _log_value(log, "model loaded", "load_ms"),
+                "warmup_ms": _log_value(log, "model ready", "warmup_ms"),
+                "decide_ms": _log_value(log, "openvino precision decided", "decide_ms"),  # precision auto
+            }
+        )
         print(f"start {i + 1}/{runs}: {timing.first_answer_s:.2f} s", file=sys.stderr)
     return starts

@@ -224,8 +224,9 @@ def agreement() -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         counts = {pair: [0, 0] for pair in pairs}
         for entry in golden["models"]:
-            source = make_fake_qa_model(Path(tmp) / entry["arch"], preset=entry["preset"], arch=entry["arch"],
-                                        seed=entry["seed"])  # fmt: skip
+            source = make_fake_qa_model(
+                Path(tmp) / entry["arch"], preset=entry["preset"], arch=entry["arch"], seed=entry["seed"]
+            )
             for (runtime, precision), base in pairs.items():
                 want = QAModel.load(bake_for(source, base, "fp32"), num_threads=1, max_question_tokens=200)
                 got = QAModel.load(

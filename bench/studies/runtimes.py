@@ -79,8 +79,11 @@ class Config:
 
 def configs_for(study: str) -> list[Config]:
     if study == "runtimes":
-        return [Config("torch fp32", "torch", "fp32"), Config("onnx fp32", "onnx", "fp32"),
-                Config("onnx int8", "onnx", "int8")]  # fmt: skip
+        return [
+            Config("torch fp32", "torch", "fp32"),
+            Config("onnx fp32", "onnx", "fp32"),
+            Config("onnx int8", "onnx", "int8"),
+        ]
     if study == "spinning":
         return [
             Config("int8 spin on", "onnx", "int8", {"INTRA_OP_SPINNING": "1"}),
@@ -156,8 +159,10 @@ def measure(args: argparse.Namespace, configs: list[Config], threads: int) -> di
             servers[c.label] = start_server(c.model_dir, {**base_env, **c.env}, log)
         clients = {label: Client(port) for label, (_, port) in servers.items()}
         health_ms: dict[str, list[float]] = {c.label: [] for c in configs}
-        bodies = {p.name: json.dumps({"question": p.question, "context": p.context}).encode()
-                  for p in configs[0].payloads}  # fmt: skip
+        bodies = {
+            p.name: json.dumps({"question": p.question, "context": p.context}).encode()
+            for p in configs[0].payloads
+        }
         arrays = {p.name: tokenizer.windows(p.question, p.context, names).arrays for p in configs[0].payloads}
         for c in configs:  # warm every side on every shape
             for p in c.payloads:
@@ -262,8 +267,9 @@ def site_packages_mb(runtime: str, work: Path) -> dict:
         for p in site.iterdir()
         if p.name.split("-")[0] in ("pip", "setuptools", "_distutils_hack", "distutils-precedence.pth")
     )
-    freeze = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "freeze"], check=True,
-                            capture_output=True, text=True).stdout.split()  # fmt: skip
+    freeze = subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pip", "freeze"], check=True, capture_output=True, text=True
+    ).stdout.split()
     biggest = sorted(((_du_mb(p), p.name) for p in site.iterdir()), reverse=True)[:6]
     return {
         "site_packages_mb": total,

@@ -84,8 +84,10 @@ def render_markdown(result: dict) -> str:
         lines += ["", "| runtime image | site-packages | without pip/setuptools | largest |"]
         lines += ["|---|---|---|---|"]
         for runtime, s in result["site_packages"].items():
-            lines.append(f"| {runtime} | {s['site_packages_mb']} MB | {s['without_pip_mb']} MB "
-                         f"| {', '.join(s['largest'][:4])} |")  # fmt: skip
+            lines.append(
+                f"| {runtime} | {s['site_packages_mb']} MB | {s['without_pip_mb']} MB "
+                f"| {', '.join(s['largest'][:4])} |"
+            )
     if result.get("targets"):
         lines += ["", "| target | measured | limit | met | detail |", "|---|---|---|---|---|"]
         for name, t in result["targets"].items():

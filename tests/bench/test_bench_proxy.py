@@ -54,8 +54,9 @@ def test_backend_concurrency_is_never_exceeded(stub_server):
     stub = stub_server(default_delay_ms=200)
     with FrontEndProxy(backend_concurrency=1) as proxy, ThreadPoolExecutor(3) as pool:
         proxy.add(stub.url)
-        answers = list(pool.map(lambda _: requests.post(proxy.url + "/predict", json={}, timeout=10),
-                                range(3)))  # fmt: skip
+        answers = list(
+            pool.map(lambda _: requests.post(proxy.url + "/predict", json={}, timeout=10), range(3))
+        )
     assert [a.status_code for a in answers] == [200, 200, 200]
     assert stub.max_in_flight == 1
 
@@ -85,8 +86,11 @@ def test_waiting_requests_are_served_first_come_first_served(stub_server, wait_u
         proxy.add(stub.url)
         threads = []
         for tag in range(4):
-            thread = threading.Thread(target=requests.post, args=(proxy.url + "/predict",),
-                                      kwargs={"json": {"tag": tag}, "timeout": 10})  # fmt: skip
+            thread = threading.Thread(
+                target=requests.post,
+                args=(proxy.url + "/predict",),
+                kwargs={"json": {"tag": tag}, "timeout": 10},
+            )
             thread.start()
             threads.append(thread)
             # Each in line before the next is sent: the order they arrive in is the order asked.

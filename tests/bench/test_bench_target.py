@@ -28,8 +28,15 @@ def test_cpu_description_names_the_model_and_the_inference_flags():
 def ready_server():
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
-            body = json.dumps({"status": "ready", "model_id": "m", "model_revision": "sha256:0123456789abcdef0",
-                               "backend": "onnx", "precision": "int8"}).encode()  # fmt: skip
+            body = json.dumps(
+                {
+                    "status": "ready",
+                    "model_id": "m",
+                    "model_revision": "sha256:0123456789abcdef0",
+                    "backend": "onnx",
+                    "precision": "int8",
+                }
+            ).encode()
             self.send_response(200 if self.path == "/ready" else 404)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()

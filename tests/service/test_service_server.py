@@ -200,8 +200,13 @@ def test_a_client_that_sends_the_whole_body_first_reads_the_413(slow_server, chu
     try:
         if chunked:
             chunks = (body[i : i + 65536] for i in range(0, len(body), 65536))
-            conn.request("POST", "/predict", body=chunks, encode_chunked=True,
-                         headers={"Content-Type": "application/json"})  # fmt: skip
+            conn.request(
+                "POST",
+                "/predict",
+                body=chunks,
+                encode_chunked=True,
+                headers={"Content-Type": "application/json"},
+            )
         else:
             conn.request("POST", "/predict", body=body, headers={"Content-Type": "application/json"})
         response = conn.getresponse()
@@ -213,8 +218,15 @@ def test_a_client_that_sends_the_whole_body_first_reads_the_413(slow_server, chu
 
 
 def _run_service(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "service", *args], cwd=ROOT, env={**os.environ, **env},
-                          capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "service", *args],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def test_help_prints_usage_and_starts_nothing():
