@@ -34,7 +34,8 @@ def test_prod_renders_the_full_set():
     assert count(prod, "gcp:monitoring/notificationChannel:NotificationChannel") == 1
     assert count(prod, "gcp:monitoring/uptimeCheckConfig:UptimeCheckConfig") == 1
     assert count(prod, "gcp:monitoring/dashboard:Dashboard") == 1
-    assert count(prod, "gcp:logging/metric:Metric") == 2
+    # cold starts and queue time, and one distribution per start-up phase
+    assert count(prod, "gcp:logging/metric:Metric") == 2 + len(catalog.STARTUP_PHASES)
     assert count(prod, "gcp:billing/budget:Budget") == 0  # no billing account in the shipped file
     # prod is private: the uptime check authenticates, and its agent may invoke the service.
     [check] = of_type(prod, "gcp:monitoring/uptimeCheckConfig:UptimeCheckConfig")
