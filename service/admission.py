@@ -50,15 +50,16 @@ class Admission:
             self._drain_deadline = deadline
             self._cond.notify_all()
 
-    def _would_miss_deadline(self, position: int, now: float) -> bool:
+    def _would_miss_deadline(self, position: int, free: int, now: float) -> bool:
         if self._drain_deadline is None:
             return False
         if now >= self._drain_deadline:
             return True
         if self.hold_s is None:
             return False  # nothing to go by yet: the deadline itself still refuses it
-        # The requests running now, then `position // slots` rounds ahead of it, then its own.
-        rounds = position // self.slots + 2
+        # A free slot: its own run. Else the requests running now, then the rounds ahead of
+        # it, then its own.
+        rounds = 1 if position < free else (position - free) // self.slots + 2
         return now + rounds * self.hold_s > self._drain_deadline
 
     @contextmanager
@@ -77,14 +78,15 @@ class Admission:
             try:
                 while True:
                     position = self._queue.index(ticket)
+                    free = self.slots - self._running
                     now = time.monotonic()
-                    if position < self.slots - self._running:
-                        break
-                    if self._would_miss_deadline(position, now):
+                    if self._would_miss_deadline(position, free, now):
                         raise DrainingError(
                             "the server is shutting down and this request would not finish in "
                             "time; retry after the Retry-After delay"
                         )
+                    if position < free:
+                        break
                     if now >= give_up:
                         raise OverloadedError(
                             f"no model slot became free within {self.timeout_s:g} s; retry later"

@@ -20,14 +20,13 @@ from service.admission import Admission
 from service.batching import Batcher, BatchInfo
 from service.errors import (
     BodyTooLargeError,
-    DrainingError,
     MalformedBodyError,
     NotReadyError,
     body_too_large_message,
     error_response,
 )
 from service.inference import InferenceRunner
-from service.lifecycle import DRAINING, READY, ServiceState, await_before_drain_deadline
+from service.lifecycle import READY, ServiceState, await_before_drain_deadline
 from service.metrics import ServiceMetrics
 from service.openapi import build_openapi
 from service.qa.model import Prediction, QAModel
@@ -113,7 +112,6 @@ def _register_hooks(app: Flask, ext: QAExtension) -> None:
         g.timings = {}
         g.log = {}
         g.ready_age_ms = state.ready_age_ms()
-        g.phase = state.phase
         if request.path in PROBES:
             g.number = state.served
         else:
@@ -210,8 +208,7 @@ def _register_predict(app: Flask, ext: QAExtension) -> None:
         model = state.model
         if model is None:
             raise NotReadyError(f"model {settings.model_id} is {state.phase}; retry shortly")
-        if g.phase == DRAINING:  # arrived after SIGTERM: the platform routes it elsewhere on retry
-            raise DrainingError("the server is shutting down; retry after the Retry-After delay")
+        # Draining still serves what can finish before the deadline (service/admission.py).
         with admission.slot() as queue_ms:
             batch = None
             if settings.batching:
