@@ -120,7 +120,9 @@ class ServiceProcess:
             try:
                 if requests.get(self.url + "/ready", timeout=2).status_code == 200:
                     return
-            except requests.ConnectionError:
+            # Refused before the port is bound; a read timeout while the worker still boots
+            # (connections wait in the backlog until its loop runs, seconds on a loaded machine).
+            except (requests.ConnectionError, requests.Timeout):
                 pass
             time.sleep(0.05)
         raise AssertionError(f"service not ready in {timeout_s} s: {self.log()}")
