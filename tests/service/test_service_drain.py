@@ -63,3 +63,32 @@ def test_sigterm_answers_every_admitted_request_and_exits_in_time(base_model_dir
     assert ready_s < 5.0
     assert exit_code == 0
     assert exit_s < PLATFORM_KILL_S, f"exited {exit_s:.1f} s after SIGTERM; statuses {statuses}"
+
+
+def test_a_request_still_arriving_at_sigterm_is_read_whole_and_answered(tiny_model_dir, tmp_path):
+    import json
+    import socket
+
+    from service_helpers import parse_response
+
+    with ServiceProcess(tiny_model_dir, tmp_path / "service.log") as server:
+        server.wait_ready()
+        body = json.dumps({"question": "What am I?", "context": "Roses are red, violets are blue."}).encode()
+        head = (
+            f"POST /predict HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        ).encode()
+        with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+            sock.sendall(head + body[: len(body) // 2])
+            time.sleep(0.5)
+            server.terminate()
+            t0 = time.monotonic()
+            time.sleep(1.0)  # the server is draining; the rest of the body comes now
+            sock.sendall(body[len(body) // 2 :])
+            received = b""
+            while chunk := sock.recv(65536):
+                received += chunk
+        status, _, answer = parse_response(received)
+        assert status == 200 and json.loads(answer)["answer"]
+        assert server.wait_exit(30) == 0
+        assert time.monotonic() - t0 < PLATFORM_KILL_S
