@@ -23,7 +23,7 @@ PULUMI_ENV = command -v pulumi >/dev/null || { \
 	    export PULUMI_CONFIG_PASSPHRASE=""; fi; fi; \
 	pulumi stack select "$(STACK)" --create >/dev/null
 
-.PHONY: help install test test-fast lint fmt serve render stack preview up destroy rollout rollback bench lock clean
+.PHONY: help install test test-fast lint fmt demo serve render stack preview up destroy rollout rollback bench lock clean
 
 help: ## list these targets
 	@awk -F':.*## ' '/^[a-z-]+:.*## / { name[++n] = $$1; text[n] = $$2; if (length($$1) > w) w = length($$1) } \
@@ -56,6 +56,9 @@ test-fast: install ## lint + the quick tests (skips those that start servers or 
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest -q -m "not slow"
 
+demo: install ## the local main job in one command: generate, bake, serve, ask, load, plot, stop [DURATION=10]
+	$(PY) -m bench demo --duration "$(or $(DURATION),10)"
+
 lint: install ## check code style (ruff)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -85,7 +88,8 @@ rollout: install ## roll a new revision out to STACK step by step, checked at ea
 rollback: install ## send STACK's traffic back to the previous revision [STACK=dev]
 	@$(PULUMI_ENV); $(PY) -m infra rollback "$(STACK)"
 
-# make bench: without URL, a generated model baked for RUNTIME/PRECISION (default onnx fp32).
+# make demo / make bench: without URL, a generated model baked for RUNTIME/PRECISION (default: what
+# the dev stack's image bakes, infra.plan.image_build_args), served by `python -m service`.
 BENCH_OPTS = $(strip $(if $(URL),--url "$(URL)") --preset "$(or $(PRESET),tiny)" \
 	$(if $(RUNTIME),--runtime "$(RUNTIME)") $(if $(PRECISION),--precision "$(PRECISION)") \
 	$(if $(RPS),--rps "$(RPS)") --duration "$(or $(DURATION),20)" $(if $(FROM_ZERO),--from-zero) \
@@ -93,6 +97,7 @@ BENCH_OPTS = $(strip $(if $(URL),--url "$(URL)") --preset "$(or $(PRESET),tiny)"
 
 bench: install ## 20 s load test of a local (or URL) service: report + plots [URL= RPS= DURATION= ...]
 	$(PY) -m bench demo $(BENCH_OPTS)
+
 
 serve: install ## run the service on this machine, as the image does [MODEL_DIR=models/qa PORT=8080]
 	@test -n "$(MODEL_DIR)" || { echo "set MODEL_DIR: make serve MODEL_DIR=DIR; make DIR with" \
@@ -107,10 +112,10 @@ IMAGE_OPTS = --stack "$(STACK)" $(if $(RUNTIME),--runtime "$(RUNTIME)") \
 	$(foreach arg,$(BUILD_ARGS),--build-arg "$(arg)")
 
 .PHONY: image image-test
-image: install ## build the service image: [RUNTIME=onnx|torch PRECISION=fp32|int8 MODEL_SOURCE=DIR_OR_HUB_ID MODEL_REVISION= IMAGE=name:tag]
+image: install ## build the service image: [RUNTIME= PRECISION= (default: the stack's) MODEL_SOURCE=DIR_OR_HUB_ID MODEL_REVISION= IMAGE=name:tag]
 	@$(PY) -m infra image $(IMAGE_OPTS)
 
-image-test: install ## build onnx fp32/int8 + torch fp32 images from a generated model and test them as Cloud Run runs them
+image-test: install ## build the image variants tests/image lists from a generated model; test each as Cloud Run runs it
 	$(PY) -m pytest -q -m slow tests/image -p no:cacheprovider
 
 .PHONY: bench-serving

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Container tooling for CI on a machine without a Docker daemon: Debian's buildah (builds) and
-# podman (runs), a containers.conf this sandbox accepts, and a stand-in for the python base image
+# podman (runs), a containers.conf that unprivileged CI runners accept, and a stand-in for the python base image
 # when its registry is unreachable. Idempotent: a re-run on a provisioned machine takes seconds.
 #
 #   .ci/provision-containers.sh            # prints the base image reference last
@@ -34,7 +34,7 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# This sandbox refuses setrlimit, so the engine's default ulimits make every container fail.
+# CI runners that refuse setrlimit make every container fail with the engine's default ulimits.
 if ! grep -qs '^default_ulimits = \[\]' "$CONF"; then
   mkdir -p "$(dirname "$CONF")"
   if grep -qs '^\[containers\]' "$CONF"; then

@@ -39,7 +39,7 @@ def add_coldstart(commands: argparse._SubParsersAction) -> None:
     model.add_argument("--preset", choices=PRESETS, default="distilbert-base",
                        help="generate a random-weight model (default distilbert-base)")  # fmt: skip
     p.add_argument("--runtime", choices=RUNTIMES, default="onnx",
-                   help="bake the generated model for this runtime (default onnx, as the image)")  # fmt: skip
+                   help="bake the generated model for this runtime (default onnx)")  # fmt: skip
     p.add_argument("--precision", choices=PRECISIONS, default="fp32", help="default fp32 (int8: onnx only)")
     model.add_argument("--image", help="time fresh containers of this image instead (podman or docker)")
     p.add_argument("--stack", default="dev", help="--image: memory limit of this stack (default dev)")

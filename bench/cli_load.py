@@ -249,7 +249,9 @@ def _verdict(report: dict) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     csv_path = args.dir / "requests.csv"
     if not csv_path.is_file():
-        raise CliError(f"{csv_path} not found (run `python -m bench load ... --out {args.dir}` first)")
+        raise CliError(
+            f"{csv_path} not found (run `.venv/bin/python -m bench load ... --out {args.dir}` first)"
+        )
     recs = records.read_csv(csv_path)
     run: dict = {}
     report_path = args.dir / "report.json"

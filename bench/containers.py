@@ -5,7 +5,7 @@ tests (tests/image) and `python -m bench coldstart --image`: PORT chosen by the 
 the image's 8080), memory capped, uid 10001, read-only root filesystem with only /tmp writable
 (tmpfs, like the emptyDir Knative gets), all capabilities dropped, no new privileges.
 
-With podman: the runc runtime and the host network (what works in this sandbox: no slirp, crun
+With podman: the runc runtime and the host network (what works on an unprivileged CI runner: no slirp, crun
 refuses its cgroup mode); `network="none"` gives a container no network at all.
 """
 

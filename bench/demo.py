@@ -1,9 +1,11 @@
-"""`python -m bench demo` (what `make bench` runs): a short load test against a local service.
+"""`python -m bench demo` (`make demo`, `make bench`): a short load test against a local service.
 
 Without `--url` it generates a random-weight checkpoint (bench/fake_model.py), bakes it for
-`--runtime`/`--precision` (default onnx fp32, as the image; cached under models/), starts
-`python -m service` on it, runs the load, prints the report and
-writes the plots. `--from-zero` and `--scale-out-at S` imitate Cloud Run starting instances
+`--runtime`/`--precision` (default: what the dev stack's image bakes; cached under models/),
+starts `python -m service` on it as the image does, asks it one question, runs the load,
+prints the report, writes the plots, stops the service and says what it did.
+
+`--from-zero` and `--scale-out-at S` imitate Cloud Run starting instances
 under load: requests go through a front-end proxy that gives each instance at most its
 concurrency (CONCURRENCY, default 1) and queues the rest; with `--from-zero` the service
 starts only when the load does (the first requests wait for it), and `--scale-out-at S`
@@ -20,13 +22,14 @@ from pathlib import Path
 
 from bench import cli_load, records, target
 from bench.cli_common import CliError, non_negative_float, parse_env, positive_float, seconds
+from bench.demo_steps import Steps, ask
 from bench.load import LoadConfig, run_load
 from bench.local_service import LocalService, ServiceStartError
-from bench.models import ensure_baked
+from bench.models import IMAGE_STACK, baked_path, ensure_baked, image_pair, is_baked
 from bench.payloads import load_payloads
 from bench.proxy import FrontEndProxy
 from bench.report import ColdStartRule, render_markdown
-from service.bake.manifest import PRECISIONS, RUNTIMES
+from service.bake.manifest import AUTO_PRECISION, DEFAULT_PRECISION, PRECISIONS, RUNTIMES, pair_problem
 
 DEFAULT_OUT = Path("bench/out/demo")
 PRESETS = ("tiny", "distilbert-base")
@@ -43,9 +46,12 @@ def add_demo(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--url", help="load-test this running service instead of starting one")
     p.add_argument("--preset", choices=PRESETS, default="tiny",
                    help="model to generate (default tiny; distilbert-base: realistic timings)")  # fmt: skip
-    p.add_argument("--runtime", choices=RUNTIMES, default="onnx",
-                   help="bake the generated model for this runtime (default onnx, as the image)")  # fmt: skip
-    p.add_argument("--precision", choices=PRECISIONS, default="fp32", help="default fp32 (int8: onnx only)")
+    p.add_argument(
+        "--runtime",
+        choices=RUNTIMES,
+        help=f"bake the generated model for this runtime (default: the {IMAGE_STACK} stack's image)",
+    )
+    p.add_argument("--precision", choices=PRECISIONS, help="default: the runtime's own, or the stack image's")
     p.add_argument("--model-dir", type=Path, help="serve this model directory instead of generating one")
     p.add_argument("--rps", type=positive_float, default=DEFAULT_RPS,
                    help=f"open-loop rate (default {DEFAULT_RPS:g}: within one local instance)")  # fmt: skip
@@ -80,12 +86,44 @@ def _load(args: argparse.Namespace, url: str, measured: dict | None = None) -> i
     return 0 if report["requests"]["ok"] else 1
 
 
+def shown_path(path: Path) -> str:
+    """`path` relative to the working directory where it lies below it (models/…), else as is."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def baked_pair(runtime: str | None, precision: str | None) -> tuple[str, str]:
+    """The options, else what the image stack bakes (a runtime alone: its own default precision)."""
+    if runtime is None:
+        stack_runtime, stack_precision = image_pair()
+        runtime, precision = stack_runtime, precision or stack_precision
+    precision = precision or DEFAULT_PRECISION[runtime]
+    # `auto` is the bake's and the service's to resolve; any other pair is checked here, in one line.
+    if precision != AUTO_PRECISION and (problem := pair_problem(runtime, precision)):
+        raise CliError(problem)
+    return runtime, precision
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     if args.url:
         return _load(args, args.url)
     if args.scale_out_at is not None and args.scale_out_at >= args.duration:
         raise CliError(f"--scale-out-at {args.scale_out_at:g} must be within --duration {args.duration:g}")
-    model = args.model_dir or ensure_baked(args.preset, args.runtime, args.precision)
+    steps = Steps()
+    if args.model_dir:
+        model = args.model_dir
+        steps.add(f"served your model directory {model}")
+    else:
+        runtime, precision = baked_pair(args.runtime, args.precision)
+        cached = is_baked(baked_path(args.preset, runtime, precision))
+        model = ensure_baked(args.preset, runtime, precision)
+        steps.add(
+            f"{'reused' if cached else 'generated'} a random-weight {args.preset} checkpoint "
+            f"(bench/fake_model.py) baked for {runtime} {precision} by python -m service.bake, as the "
+            f"image build bakes: {shown_path(model)}"
+        )
     if not (Path(model) / "config.json").is_file():
         raise CliError(f"{model} has no config.json: not a checkpoint directory")
     env = parse_env(args.env)
@@ -93,10 +131,23 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return _through_front_end(args, model, env)
     try:
         with LocalService(model, args.out / "logs" / "service-1.log", env) as service:
-            print(f"service ready in {service.wait_ready():.1f} s at {service.url}", file=sys.stderr)
-            return _load(args, service.url, target.from_model_dir(model))
+            ready_s = service.wait_ready()
+            print(f"service ready in {ready_s:.1f} s at {service.url}", file=sys.stderr)
+            steps.add(
+                f"started python -m service (gunicorn, as the image runs it) at {service.url}: "
+                f"ready in {ready_s:.1f} s"
+            )
+            steps.add(ask(service.url))
+            code = _load(args, service.url, target.from_model_dir(model))
+            steps.add(
+                f"loaded it at {args.rps:g} requests/s for {args.duration:g} s: the report above, "
+                f"plots in {args.out}/"
+            )
     except ServiceStartError as exc:
         raise CliError(str(exc)) from None
+    steps.add(f"stopped the service (its log: {args.out}/logs/service-1.log)")
+    print(steps.markdown())
+    return code
 
 
 def _through_front_end(args: argparse.Namespace, model: Path, env: dict[str, str]) -> int:

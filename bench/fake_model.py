@@ -3,7 +3,7 @@
 Slightly over ~300 lines: three tokenizer families and the deterministic weight fill belong
 together (the golden test depends on their byte-identical output).
 
-No network is available here, so nothing can download a real model. This module builds a
+Tests and CI run offline, so nothing may download a real model. This module builds a
 checkpoint that *loads and runs exactly like one*: a fast tokenizer (`tokenizer.json`, a small
 WordPiece vocab for DistilBERT/BERT, a small byte-level BPE for RoBERTa) plus weights saved with
 `save_pretrained` (safetensors). The answers are meaningless, the shapes and code paths are real.

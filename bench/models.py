@@ -15,6 +15,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "models"
 MANIFEST = "service_manifest.json"  # written by service.bake once a bake completed
+# The stack whose image a local demo imitates when no runtime is asked for: the CPU default.
+IMAGE_STACK = "dev"
+
+
+def image_pair(stack: str = IMAGE_STACK) -> tuple[str, str]:
+    """(runtime, precision) that `stack`'s image bakes: `make image`'s and `pulumi up`'s build args."""
+    from infra.plan import image_build_args  # noqa: PLC0415 — pulumi: only when a default is needed
+    from infra.settings import settings_from_stack_files  # noqa: PLC0415
+
+    build_args = image_build_args(settings_from_stack_files(stack))
+    return build_args["RUNTIME"], build_args["PRECISION"]
 
 
 def ensure_model(preset: str = "distilbert-base", root: Path = MODELS) -> Path:
@@ -28,10 +39,18 @@ def ensure_model(preset: str = "distilbert-base", root: Path = MODELS) -> Path:
     return path
 
 
+def baked_path(preset: str, runtime: str, precision: str, root: Path = MODELS) -> Path:
+    return root / f"{preset}-{runtime}-{precision}"
+
+
+def is_baked(path: Path) -> bool:
+    return (path / MANIFEST).is_file()
+
+
 def ensure_baked(preset: str, runtime: str = "onnx", precision: str = "fp32", root: Path = MODELS) -> Path:
     """models/<preset>-<runtime>-<precision>: the preset's checkpoint baked by service.bake."""
-    out = root / f"{preset}-{runtime}-{precision}"
-    if not (out / MANIFEST).is_file():
+    out = baked_path(preset, runtime, precision, root)
+    if not is_baked(out):
         source = ensure_model(preset, root)
         print(f"baking {out.name} (python -m service.bake) …", file=sys.stderr)
         command = [sys.executable, "-m", "service.bake", "--source", str(source), "--out", str(out),

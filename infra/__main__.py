@@ -6,6 +6,7 @@ python -m infra config-table [--write docs/configuration.md]
 python -m infra rollout STACK [--steps 10,50] [--soak 5m]   (real Pulumi CLI: docs/rollout.md)
 python -m infra rollback STACK
 python -m infra monitoring-tables [--write docs/observability.md]
+python -m infra runtime-table [--write service/README.md]
 python -m infra image [--stack dev] [--runtime R] [--precision P] [--model-source S] ...
 """
 
@@ -19,7 +20,7 @@ from pathlib import Path
 from infra import local_image
 from infra.components.monitoring import reference
 from infra.offline import diff as diffing
-from infra.offline import docs
+from infra.offline import docs, runtime_docs
 from infra.offline import render as rendering
 from infra.rollout import cli as rollouts
 from infra.settings import SettingsError, StackConfigError, parse_overrides
@@ -49,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     tables = commands.add_parser("monitoring-tables", help="dashboard layout and alert table (markdown)")
     tables.add_argument("--write", type=Path, metavar="DOC", help="replace the tables in this file")
+    runtimes = commands.add_parser("runtime-table", help="markdown table of the runtimes the service serves")
+    runtimes.add_argument("--write", type=Path, metavar="FILE", help="replace the table in this file")
     image = commands.add_parser("image", help="build the service image locally (make image)")
     image.add_argument("--stack", default="dev", help="stack whose build args to use (default dev)")
     image.add_argument("--runtime", default="", help="override the stack's runtime")
@@ -68,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     generated = {
         "monitoring-tables": (reference.update, reference.tables),
         "config-table": (docs.update_doc, docs.config_table),
+        "runtime-table": (runtime_docs.update_doc, runtime_docs.runtime_table),
     }
     if args.command in generated:
         update, text = generated[args.command]

@@ -59,7 +59,7 @@ SLO_PERIOD_MAX_DAYS = 30  # rolling periods of 1…30 days
 # --- GPU ---------------------------------------------------------------------------------------
 GPU_TYPES = ("nvidia-l4",)
 GPU_RESOURCE = "nvidia.com/gpu"  # the extended resource a container limits and a node taint name
-GPU_RUNTIMES = ("torch",)  # the ONNX image runs on CPU only
+GPU_RUNTIMES = ("torch",)  # the ONNX Runtime and OpenVINO images run on CPU only
 # Dynamic batching (service/batching.py): what the service accepts.
 MAX_BATCH_WINDOWS = service_bounds.MAX_BATCH_WINDOWS
 # Windows one request may need (the service answers 413 past it): what a request costs at most.

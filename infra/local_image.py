@@ -1,6 +1,6 @@
 """Build the service image on this machine with the build args a stack deploys (`make image`).
 
-    python -m infra image [--stack dev] [--runtime onnx|torch] [--precision fp32|int8]
+    python -m infra image [--stack dev] [--runtime R] [--precision P]
         [--model-source HUB_ID_OR_DIR] [--model-revision REV] [--image NAME:TAG]
         [--build-arg KEY=VALUE ...] [--engine auto|docker|buildah]
 

@@ -2,10 +2,10 @@
 
 1. gunicorn master, before fork (`start_master`, from gunicorn.conf.py): the settings are read
    and MODEL_DIR is checksummed (a bad value: one line on stderr, exit 2) while a thread imports
-   what loading needs (`preimport`: NumPy, tokenizers, the QA model; for ONNX onnxruntime, which
-   starts no threads before a session exists; for torch Flask, as torch's model must load on its
-   inference thread). hashlib releases the GIL, so the two overlap.
-2. worker, right after fork (`prefetch`, ONNX only): the model - tokenizer + session, mostly
+   what loading needs (`preimport`: NumPy, tokenizers, the QA model; for ONNX Runtime and OpenVINO
+   the runtime, which starts no threads before a model exists; for torch Flask, as torch's model
+   must load on its inference thread). hashlib releases the GIL, so the two overlap.
+2. worker, right after fork (`prefetch`, the runtimes in PREFETCHED): the model - tokenizer + session, mostly
    C++ without the GIL - starts loading on a thread while the worker imports and builds the app.
 3. `create_app` -> `ServiceState.start_loading(model_loader(settings), runner)`: the prefetched
    model is taken, or the model loads on an inference thread (service/inference.py), then one

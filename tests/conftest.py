@@ -1,6 +1,6 @@
 """Shared fixtures for the whole suite. Area-specific ones live in tests/<area>/conftest.py.
 
-Models are generated, never downloaded (no network here): `bench.fake_model` writes a
+Models are generated, never downloaded (the suite runs offline): `bench.fake_model` writes a
 random-weight extractive-QA checkpoint with a real fast tokenizer in well under a second.
 """
 

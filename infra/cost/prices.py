@@ -1,7 +1,7 @@
 """Cloud Run list prices — the one place they live. Update them here, with the date.
 
 Source: https://cloud.google.com/run/pricing (services, USD, on-demand, no committed-use
-discount), transcribed on PRICES_AS_OF. This machine has no network, so the values were not
+discount), transcribed on PRICES_AS_OF. The estimate runs offline, so the values are not
 fetched live: check the page before relying on an estimate, and update this table (and its
 date) when Google changes it.
 

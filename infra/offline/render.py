@@ -186,14 +186,17 @@ def _stand_in_lines(values: list[str]) -> list[str]:
     ]
 
 
-def _yaml_header(bundles: list[str]) -> str:
+def _yaml_header(stack: str, bundles: list[str]) -> str:
+    # The render is for review: a deployment's digests and addresses are stand-ins here, and
+    # `make up` is the one way the stack is deployed (docs/knative.md).
     lines = [
-        "# Kubernetes objects of this stack, in dependency order. Apply with server-side apply: the",
-        "# ConfigMaps and the gateway Service are partial (patches of objects the release ships):",
+        f"# Kubernetes objects of stack {stack}, in dependency order, for review: `make up STACK={stack}`",
+        "# deploys them. They are in the form server-side apply takes (the ConfigMaps and the gateway",
+        "# Service are partial: patches of objects the release ships):",
         "#   kubectl apply --server-side -f THIS_FILE",
     ]
     if bundles:
-        lines += ["# First, the release manifests it installs, in this order:"]
+        lines += ["# after the release manifests the stack installs, in this order:"]
         lines += [f"#   kubectl apply --server-side -f {url}" for url in bundles]
     return "\n".join(lines) + "\n"
 
@@ -203,7 +206,7 @@ def to_yaml(rendering: Rendering) -> str:
     values = stand_ins(rendering)
     warning = "".join(f"# {line}\n" for line in _stand_in_lines(values)) if values else ""
     if manifests:
-        header = _yaml_header(kubernetes_bundles(rendering)) + warning
+        header = _yaml_header(rendering.stack, kubernetes_bundles(rendering)) + warning
         return header + yaml.safe_dump_all(manifests, sort_keys=False, allow_unicode=True, width=100)
     # A stack without Kubernetes objects (Cloud Run): the resource list, in YAML.
     body = yaml.safe_dump(json.loads(to_json(rendering)), sort_keys=False, allow_unicode=True, width=100)
@@ -265,7 +268,7 @@ def to_markdown(rendering: Rendering) -> str:
     return "\n".join(lines) + "\n\n" + monitoring_markdown(rendering) + "\n" + cost_markdown(rendering)
 
 
-COST_RPS = 1.0  # the review table's reference traffic; `python -m bench cost` takes any rate
+COST_RPS = 1.0  # the review table's reference traffic; `bench cost` takes any rate
 
 
 def cost_markdown(rendering: Rendering) -> str:
@@ -273,7 +276,7 @@ def cost_markdown(rendering: Rendering) -> str:
     settings = settings_from_stack_files(rendering.stack, rendering.overrides)
     return (
         cost_section(settings, COST_RPS).replace("## Monthly cost", "### Monthly cost", 1)
-        + f"\nOther rates: `python -m bench cost {rendering.stack} --rps R`.\n"
+        + f"\nOther rates: `.venv/bin/python -m bench cost {rendering.stack} --rps R`.\n"
     )
 
 

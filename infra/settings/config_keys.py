@@ -61,7 +61,10 @@ def key_problem(namespace: str, name: str, project_name: str, schema: Mapping[st
     if namespace == project_name:
         suggestion = closest(name, schema)
         if not suggestion:
-            return "unknown key — not declared in Pulumi.yaml (`python -m infra config-table` lists them)"
+            return (
+                "unknown key — not declared in Pulumi.yaml "
+                "(`.venv/bin/python -m infra config-table` lists them)"
+            )
         return "unknown key" + did_you_mean(f"{project_name}:{suggestion}")
     known = provider_keys(namespace) if namespace else None
     if known is None:

@@ -20,7 +20,7 @@ from bench.local_service import ROOT
 def test_without_cuda_it_stops_at_once_with_one_line(capsys, tmp_path):
     torch = pytest.importorskip("torch")
     if torch.cuda.is_available():
-        pytest.skip("this machine has a GPU")  # CI and this project's machines have none
+        pytest.skip("a GPU is present: the no-CUDA message cannot be shown")
     assert main(["gpu", "--out", str(tmp_path), "--work", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1

@@ -1,20 +1,45 @@
-"""Generated models for the demo and the cold-start timer: baked for the default runtime."""
+"""Generated models for the demo and the cold-start timer, and the runtime each bakes for."""
 
 from __future__ import annotations
 
 import subprocess
 
+import pytest
+
 from bench import models
 from bench.__main__ import build_parser
+from bench.cli_common import CliError
 from bench.cli_load import _verdict
+from bench.demo import baked_pair
+from infra.plan import image_build_args
+from infra.settings import settings_from_stack_files
+from service.bake.manifest import DEFAULT_PRECISION, RUNTIMES
 
 
-def test_demo_and_coldstart_default_to_the_images_runtime():
+def test_coldstart_defaults_to_onnx_fp32_and_the_demo_to_the_stacks_image():
     parser = build_parser()
-    for command in ("demo", "coldstart"):
-        args = parser.parse_args([command])
-        assert (args.runtime, args.precision) == ("onnx", "fp32"), command
-    assert parser.parse_args(["demo"]).rps == 5.0  # within one local instance
+    args = parser.parse_args(["coldstart"])
+    assert (args.runtime, args.precision) == ("onnx", "fp32")
+    args = parser.parse_args(["demo"])
+    assert (args.runtime, args.precision) == (None, None)  # resolved by baked_pair
+    assert args.rps == 5.0  # within one local instance
+
+
+def test_the_demo_bakes_what_the_dev_stacks_image_bakes():
+    settings = settings_from_stack_files(models.IMAGE_STACK)
+    build_args = image_build_args(settings)
+    assert baked_pair(None, None) == (build_args["RUNTIME"], build_args["PRECISION"])
+    assert models.image_pair() == (settings.model.runtime, settings.model.precision)
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_a_runtime_alone_gets_its_own_default_precision(runtime):
+    assert baked_pair(runtime, None) == (runtime, DEFAULT_PRECISION[runtime])
+
+
+def test_a_pair_the_service_cannot_serve_is_one_line():
+    with pytest.raises(CliError, match="runtime/precision torch/int8 is not valid: valid are onnx/fp32"):
+        baked_pair("torch", "int8")
 
 
 def test_ensure_baked_bakes_once_with_service_bake(tmp_path, monkeypatch):

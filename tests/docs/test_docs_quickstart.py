@@ -1,8 +1,5 @@
-"""The README's local quick start, run as written in a fresh copy of the repository.
-
-The copy holds what a clone of this working tree holds (tracked files and untracked ones git
-does not ignore), with `.venv` linked to this checkout's, so `make install` has nothing to do
-(CI's `make test` has just run it). The commands are the README's own text; only the port is
+"""The README's local quick start, run as written in a fresh copy of the repository
+(docs_helpers.fresh_copy). The commands are the README's own text; only the port is
 swapped for a free one (8080 may be taken on a shared machine) and `make bench` runs 4 s instead
 of 20 (DURATION, a documented make variable) to keep CI short. The shown output is compared with
 what the commands print: the model is generated with a fixed seed, so the answer is the same
@@ -14,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import time
@@ -22,10 +18,10 @@ from pathlib import Path
 
 import pytest
 import requests
+from docs_helpers import ROOT, fresh_copy, shell, user_env
 
 from bench.local_service import free_port
 
-ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
 SECTION = "## Run it locally"
 SERVE = "make serve"
@@ -47,23 +43,6 @@ def quick_start() -> tuple[list[str], list[tuple[str, str]]]:
         elif steps:
             steps[-1] = (steps[-1][0], (steps[-1][1] + "\n" + line).strip("\n"))
     return commands, steps
-
-
-def fresh_copy(dest: Path) -> Path:
-    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT,
-                            capture_output=True, check=True).stdout.decode()  # fmt: skip
-    for name in filter(None, listed.split("\0")):
-        source = ROOT / name
-        if source.is_file() and not source.is_symlink():
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, dest / name)  # keeps mtimes: make sees .venv as up to date
-    (dest / ".venv").symlink_to((ROOT / ".venv").resolve())
-    return dest
-
-
-def shell(command: str, cwd: Path, env: dict[str, str], timeout: float) -> subprocess.CompletedProcess:
-    return subprocess.run(["bash", "-c", command], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=timeout, check=False)  # fmt: skip
 
 
 def wait_ready(server: subprocess.Popen, port: str, log: Path, timeout_s: float = 180) -> None:
@@ -104,8 +83,7 @@ def test_the_readme_quick_start_works_as_written(tmp_path):
     repo = fresh_copy(tmp_path / "repo")
     port = str(free_port())
     log = tmp_path / "serve.log"
-    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "MAKEFLAGS")}
-    env.update(DURATION="4")
+    env = user_env(DURATION="4")
 
     server = None
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -251,7 +252,13 @@ def test_markdown_ends_with_the_stacks_cost_at_the_reference_rate():
     assert "### Monthly cost estimate: stack prod" in base
     assert "Instance 2 vCPU, 3 GiB; concurrency 1; min 1 / max 10 instances" in base
     assert "Instance 4 vCPU, 8 GiB" in bigger  # overrides reach the estimate too
-    assert base.rstrip().endswith("Other rates: `python -m bench cost prod --rps R`.")
+    shown = "`.venv/bin/python -m bench cost prod --rps R`."
+    assert base.rstrip().endswith(f"Other rates: {shown}")
+    # The command it shows runs as written from the repository root (R: any rate).
+    argv = shown.removesuffix(".").strip("`").replace(" R", " 3").split()
+    done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "stack prod" in done.stdout
 
 
 GPU_STACK = {

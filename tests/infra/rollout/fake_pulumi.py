@@ -1,4 +1,4 @@
-"""Stand-in for the `pulumi` CLI (there is none on this machine), for the rollout's automation tests.
+"""Stand-in for the `pulumi` CLI, so the rollout's automation tests run without it (or a cloud).
 
 It answers the subcommands pulumi.automation runs — `version`, `stack select`, `config --json`,
 `config set`, `up`, `stack output --json`, `stack history --json` — with the real CLI's flags and
