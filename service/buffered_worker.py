@@ -176,6 +176,8 @@ class BufferedThreadWorker(ThreadWorker):
         """Also called every loop turn: time out slow requests; when stopping, end them all."""
         super().murder_pending()
         now = time.monotonic()
+        if now >= self.stop_deadline:
+            self.set_accept_enabled(False)  # the drain is over: new connections wait no more
         for conn, deadline in list(self.reading.items()):
             if now >= self.stop_deadline:
                 if conn.framer.data:
