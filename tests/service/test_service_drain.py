@@ -46,7 +46,10 @@ def test_sigterm_answers_every_admitted_request_and_exits_in_time(base_model_dir
             time.sleep(1.0)  # as in the trial: SIGTERM one second after they were sent
             t0 = time.monotonic()
             server.terminate()
+            # The master relays SIGTERM to the worker: /ready turns 503 as soon as it arrives.
             ready = requests.get(server.url + "/ready", timeout=5)
+            while ready.status_code == 200 and time.monotonic() - t0 < 5.0:
+                ready = requests.get(server.url + "/ready", timeout=5)
             ready_s = time.monotonic() - t0
             results = [f.result() for f in futures]
         exit_code = server.wait_exit(30)
