@@ -106,6 +106,13 @@ def image_build_args(settings: Settings) -> dict[str, str]:
         "PRECISION": settings.model.precision,
         # Always passed: Cloud Build would substitute an unset variable with "" (ALLOW_LOOSE).
         "TORCH_INDEX": TORCH_INDEX_CUDA if settings.service.gpu else TORCH_INDEX_CPU,
+        # int8 only, so that the margin of a stack that bakes fp32 is not part of its image (a
+        # change would rebuild it for nothing); unset, the Dockerfile passes the bake's default.
+        **(
+            {"INT8_ACCURACY_MARGIN": f"{settings.model.int8_accuracy_margin:g}"}
+            if settings.model.precision == "int8"
+            else {}
+        ),
     }
 
 

@@ -187,6 +187,11 @@ def build_openapi(
                         "model_id": {"type": "string"},
                         "model_revision": {"type": "string"},
                         "instance_id": {"type": "string"},
+                        "accuracy_gate": {
+                            "type": ["object", "null"],
+                            "description": "int8 images: SQuAD v1.1 exact match and F1 of fp32 and "
+                            "int8 measured when the image was built, the sample, the margin; null otherwise",
+                        },
                     },
                 },
                 "Error": _ERROR,

@@ -66,6 +66,8 @@ class Settings:
     # From MODEL_DIR's manifest (service/bake/manifest.py); a directory without one is torch/fp32.
     runtime: str = "torch"
     precision: str = "fp32"
+    # int8: the bake's accuracy gate numbers (service/bake/accuracy.py), reported by /ready.
+    accuracy_gate: dict | None = None
     device: str = "auto"  # torch only: auto = CUDA + fp16 when a GPU is present
     intra_op_spinning: bool = DEFAULT_INTRA_OP_SPINNING  # onnx only
     # Dynamic batching: requests' windows share forward passes of at most max_batch_windows
@@ -121,6 +123,7 @@ class Settings:
             log_level=_choice(env, "LOG_LEVEL", "INFO", LOG_LEVELS),
             runtime=runtime,
             precision=manifest.precision if manifest else "fp32",
+            accuracy_gate=manifest.accuracy_gate if manifest else None,
             device=device,
             intra_op_spinning=_bool(env, "INTRA_OP_SPINNING", DEFAULT_INTRA_OP_SPINNING),
             batching=_bool(env, "BATCHING", DEFAULT_BATCHING),

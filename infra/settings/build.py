@@ -41,6 +41,7 @@ from infra.settings.schema import (
     Settings,
     SettingsError,
 )
+from service.bake import accuracy
 from service.bake.manifest import AUTO_PRECISION, DEFAULT_PRECISION
 
 
@@ -66,6 +67,7 @@ def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: 
         runtime=runtime,
         # auto: the runtime's own default (service/bake/manifest.py DEFAULT_PRECISION)
         precision=DEFAULT_PRECISION.get(runtime, precision) if precision == AUTO_PRECISION else precision,
+        int8_accuracy_margin=r.number("int8AccuracyMargin", *accuracy.MARGIN_RANGE, accuracy.MARGIN_VALID),
     )
     if not parse.MODEL_ID.match(model.id):
         r.fail(

@@ -93,6 +93,14 @@ class RawConfig:
             return high
         return value
 
+    def number(self, key: str, low: float, high: float, valid: str) -> float:
+        """A decimal number low…high, written in ASCII digits (no nan, inf or exponent)."""
+        value = self._get(key, parse_decimal, valid, low)
+        if not low <= value <= high:
+            self.fail(key, self.raw[key], valid)
+            return low
+        return value
+
     def strings(self, key: str) -> tuple[str, ...]:
         return self._get(key, parse_str_list, 'a list of strings, e.g. ["user:a@b.com"]', ())
 
@@ -101,6 +109,12 @@ def parse_int(text: str) -> int:
     if isinstance(text, bool) or not re.fullmatch(r"-?\d+", str(text).strip()):
         raise ValueError(text)
     return int(str(text).strip())
+
+
+def parse_decimal(text: str) -> float:
+    if isinstance(text, bool) or not re.fullmatch(r"-?\d+(?:\.\d+)?", str(text).strip(), re.ASCII):
+        raise ValueError(text)
+    return float(str(text).strip())
 
 
 def parse_bool(text: str) -> bool:

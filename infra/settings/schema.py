@@ -17,6 +17,7 @@ from infra.rollout import keys as rollout_keys
 from infra.settings.parse import ZONE
 
 # The (runtime, precision) pairs the image can serve: the service's artifact contract.
+from service.bake.accuracy import DEFAULT_MARGIN as ACCURACY_DEFAULT_MARGIN
 from service.bake.manifest import PRECISIONS, RUNTIMES, SUPPORTED
 
 # Re-exported: settings/ names every choice, wherever the fact itself is declared.
@@ -69,6 +70,8 @@ class ModelSettings:
     revision: str
     runtime: str
     precision: str
+    # F1 points an int8 bake may lose against fp32 (service/bake/accuracy.py); int8 only.
+    int8_accuracy_margin: float = ACCURACY_DEFAULT_MARGIN
 
 
 @dataclass(frozen=True)
@@ -218,6 +221,7 @@ CONFIG_KEYS = (
     "modelRevision",
     "runtime",
     "precision",
+    "int8AccuracyMargin",
     "image",
     "builder",
     "repositoryKeepVersions",

@@ -4,6 +4,8 @@
         --revision <commit> --out /model [--runtime onnx|openvino|torch] [--precision fp32|bf16|int8]
     python -m service.bake --source ./my-checkpoint --out models/qa     # local directory
     python -m service.bake --verify /model                              # load + answer once
+    python -m service.bake ... --precision int8 [--accuracy-data squad-v1.1-dev|builtin|FILE]
+        [--accuracy-sample N] [--accuracy-margin F1_POINTS]             # int8 + accuracy gate
 
 Writes into OUT: config.json, tokenizer.json (a fast tokenizer: the service tokenizes with
 the `tokenizers` library), tokenizer_config.json (padding side and model input names made
@@ -13,12 +15,19 @@ quantised by service/bake/export.py), `model.xml` + `model.bin` for `--runtime o
 (service/bake/openvino_export.py: converted from that export, int8 by NNCF static quantisation
 on service/bake/calibration_corpus.json), `model.safetensors` for `--runtime torch` - and
 `service_manifest.json` (service/bake/manifest.py: runtime, precision, model id, revision,
-max_seq_len, input names, sha256 of every file), which the server checks at start.
+max_seq_len, input names, sha256 of every file, and for int8 the accuracy gate's numbers),
+which the server checks at start.
 Runs at image build time so the container never downloads at start (HF_HUB_OFFLINE=1).
 
-The Dockerfile's model stage copies only service/bake/ and service/qa/tokenization.py, so app
-code changes do not invalidate the model layer; `--verify` imports the whole service to load
-the directory exactly as it will be served. A runtime/precision pair the service cannot serve
+An int8 bake is kept only if it passes the accuracy gate (service/bake/accuracy.py): the same
+checkpoint is also baked in fp32, both answer a sample of SQuAD v1.1 dev (downloaded and
+sha256-checked; `--accuracy-data builtin` for the project's offline sample, chosen explicitly),
+and an int8 whose F1 is more than the margin below fp32's fails the bake in one line.
+
+The Dockerfile's model stage copies only service/bake/ and service/qa/ (tokenizer windows,
+backends, span search: what the accuracy gate answers with), so app code changes do not
+invalidate the model layer; `--verify` imports the whole service to load the directory
+exactly as it will be served. A runtime/precision pair the service cannot serve
 fails first, in one line, before anything is downloaded (the image build relies on that).
 """
 
@@ -34,6 +43,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from service.bake import accuracy
+from service.bake import accuracy_data as gate_data
 from service.bake import manifest as manifests
 from service.bake.manifest import METADATA_FILE, RUNTIMES
 
@@ -120,11 +131,24 @@ def bake(
     precision: str = "fp32",
     model_id: str | None = None,
     optimize: bool = True,
+    accuracy_data: str = gate_data.DEFAULT_DATA,
+    accuracy_sample: int = gate_data.DEFAULT_SAMPLE,
+    accuracy_margin: float = accuracy.DEFAULT_MARGIN,
 ) -> dict:
-    """fetch() + the runtime's weights + the manifest; returns metadata and build info."""
+    """fetch() + the runtime's weights + the manifest; returns metadata and build info.
+
+    int8 also passes the accuracy gate (service/bake/accuracy.py) on `accuracy_data` or fails.
+    """
     problem = manifests.pair_problem(runtime, precision)
     if problem is not None:
         raise BootstrapError(problem)
+    sample = None
+    if precision == accuracy.CANDIDATE:  # the questions first: no network fails before any export
+        try:
+            accuracy.check_margin(accuracy_margin)
+            sample = gate_data.load(accuracy_data, accuracy_sample)
+        except (gate_data.AccuracyDataError, accuracy.AccuracyGateError) as exc:
+            raise BootstrapError(str(exc)) from exc
     out.mkdir(parents=True, exist_ok=True)
     for stale in (
         manifests.MANIFEST_FILE,
@@ -135,26 +159,31 @@ def bake(
     ):
         (out / stale).unlink(missing_ok=True)  # a re-bake must not list old weights
     t0 = time.perf_counter()
+    gate = None
     if runtime == "torch":
         metadata = fetch(source, revision, out, model_id)
         from service.qa.tokenization import QATokenizer  # noqa: PLC0415
 
         build = {"max_seq_len": QATokenizer(out).max_seq_len, "input_names": _torch_inputs(out)}
     else:
-        from service.bake.export import ExportError, export_onnx  # noqa: PLC0415 - torch, onnx
-
         with tempfile.TemporaryDirectory(prefix="qa-checkpoint-") as staging:
-            metadata = fetch(source, revision, Path(staging), model_id)
-            try:
-                if runtime == "openvino":
-                    from service.bake.openvino_export import export_openvino  # noqa: PLC0415
-
-                    build = export_openvino(Path(staging), out, precision=precision)
-                else:
-                    build = export_onnx(Path(staging), out, precision=precision, optimize=optimize)
-            except ExportError as exc:
-                raise BootstrapError(str(exc)) from exc
-            shutil.copy2(Path(staging) / METADATA_FILE, out / METADATA_FILE)
+            checkpoint = Path(staging) / "checkpoint"
+            metadata = fetch(source, revision, checkpoint, model_id)
+            build = _export(runtime, checkpoint, out, precision, optimize)
+            shutil.copy2(checkpoint / METADATA_FILE, out / METADATA_FILE)
+            if sample is not None:
+                reference = Path(staging) / accuracy.REFERENCE
+                gate = _gate(
+                    runtime,
+                    checkpoint,
+                    out,
+                    reference=reference,
+                    metadata=metadata,
+                    build=build,
+                    sample=sample,
+                    margin=accuracy_margin,
+                    optimize=optimize,
+                )
     build["seconds"] = round(time.perf_counter() - t0, 1)
     manifest = manifests.write_manifest(
         out,
@@ -165,8 +194,66 @@ def bake(
         max_seq_len=build.pop("max_seq_len"),
         input_names=build.pop("input_names"),
         build=build,
+        accuracy_gate=gate,
     )
-    return {**metadata, "runtime": runtime, "precision": precision, "files": manifest.files}
+    result = {**metadata, "runtime": runtime, "precision": precision, "files": manifest.files}
+    return result if gate is None else {**result, "accuracy_gate": gate}
+
+
+def _export(runtime: str, checkpoint: Path, out: Path, precision: str, optimize: bool) -> dict:
+    from service.bake.export import ExportError, export_onnx  # noqa: PLC0415 - torch, onnx
+
+    try:
+        if runtime == "openvino":
+            from service.bake.openvino_export import export_openvino  # noqa: PLC0415
+
+            return export_openvino(checkpoint, out, precision=precision)
+        return export_onnx(checkpoint, out, precision=precision, optimize=optimize)
+    except ExportError as exc:
+        raise BootstrapError(str(exc)) from exc
+
+
+def _gate(
+    runtime: str,
+    checkpoint: Path,
+    candidate: Path,
+    *,
+    reference: Path,
+    metadata: dict,
+    build: dict,
+    sample: gate_data.Sample,
+    margin: float,
+    optimize: bool,
+) -> dict:
+    """Bake the fp32 reference beside the int8 candidate, score both; refuse a bake that loses.
+
+    Adds the gate's own duration (reference export + scoring) to `build`, for the manifest."""
+    t0 = time.perf_counter()
+    reference_build = _export(runtime, checkpoint, reference, accuracy.REFERENCE, optimize)
+    for directory, precision, info in (
+        (reference, accuracy.REFERENCE, reference_build),
+        (candidate, accuracy.CANDIDATE, build),
+    ):  # manifests so that both load exactly as the service loads them
+        manifests.write_manifest(
+            directory,
+            runtime=runtime,
+            precision=precision,
+            model_id=metadata["model_id"],
+            revision=metadata["revision"],
+            max_seq_len=info["max_seq_len"],
+            input_names=info["input_names"],
+        )
+    print(
+        f"int8 accuracy gate: scoring fp32 and int8 on {len(sample.examples)} questions of {sample.data}",
+        file=sys.stderr,
+    )
+    result = accuracy.run_gate(reference, candidate, sample, margin)
+    if not result.passed:
+        (candidate / manifests.MANIFEST_FILE).unlink()  # not servable: nothing may load it
+        raise BootstrapError(result.refusal())
+    print(f"int8 accuracy gate passed: {result.summary()}", file=sys.stderr)
+    build["accuracy_gate_seconds"] = round(time.perf_counter() - t0, 1)
+    return result.as_json()
 
 
 def _torch_inputs(out: Path) -> list[str]:
@@ -211,6 +298,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runtime", default="onnx", help=f"{' or '.join(RUNTIMES)} (default onnx)")
     parser.add_argument("--precision", default="fp32", help="fp32 (default), bf16 (openvino) or int8")
     parser.add_argument("--no-optimize", action="store_true", help="onnx: skip the ORT graph fusions")
+    # int8 only: the accuracy gate (service/bake/accuracy.py); checked in one line by bake().
+    parser.add_argument(
+        "--accuracy-data",
+        default=gate_data.DEFAULT_DATA,
+        help=f"int8: questions the accuracy gate scores, {gate_data.SQUAD_DEV} (downloaded, sha256-pinned; "
+        f"the default), {gate_data.BUILTIN} (the project's small offline sample) or a SQuAD v1.1 JSON file",
+    )
+    parser.add_argument(
+        "--accuracy-sample",
+        default=str(gate_data.DEFAULT_SAMPLE),
+        help=f"int8: questions drawn evenly from the data (default {gate_data.DEFAULT_SAMPLE}; 0: all)",
+    )
+    parser.add_argument(
+        "--accuracy-margin",
+        default=str(accuracy.DEFAULT_MARGIN),
+        help=f"int8: F1 points int8 may lose against fp32 (default {accuracy.DEFAULT_MARGIN:g})",
+    )
     parser.add_argument("--skip-verify", action="store_true", help="do not load it back")
     parser.add_argument("--verify", type=Path, metavar="DIR", help="only verify DIR, fetch nothing")
     args = parser.parse_args(argv)
@@ -220,6 +324,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if not args.source or not args.out:
             parser.error("--source and --out are required (or --verify DIR)")
+        sample_size, margin = _gate_flags(args.accuracy_sample, args.accuracy_margin)
         metadata = bake(
             args.source,
             args.revision,
@@ -228,6 +333,9 @@ def main(argv: list[str] | None = None) -> int:
             precision=args.precision,
             model_id=args.model_id,
             optimize=not args.no_optimize,
+            accuracy_data=args.accuracy_data,
+            accuracy_sample=sample_size,
+            accuracy_margin=margin,
         )
         metadata["files"] = len(metadata["files"])
         result: dict = {"out": str(args.out), **metadata}
@@ -238,6 +346,17 @@ def main(argv: list[str] | None = None) -> int:
     except BootstrapError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+
+
+def _gate_flags(sample: str, margin: str) -> tuple[int, float]:
+    if not sample.strip().isascii() or not sample.strip().isdigit():
+        raise BootstrapError(
+            f"--accuracy-sample {sample!r} is not valid: a whole number ≥ 0 (0: every question)"
+        )
+    try:
+        return int(sample), accuracy.parse_margin(margin)
+    except accuracy.AccuracyGateError as exc:
+        raise BootstrapError(str(exc)) from exc
 
 
 if __name__ == "__main__":

@@ -14,8 +14,9 @@ of the inputs an exported graph may take, and of the files bootstrap writes.
       "input_names": ["input_ids", "attention_mask"],
       "model_file": "model.onnx",         # the weights/graph the backend loads
       "files": {"model.onnx": "sha256:...", "tokenizer.json": "sha256:...", ...},
-      "build": {...}                      # informational: exporter, opset, library versions
-    }
+      "build": {...},                     # informational: exporter, opset, library versions
+      "accuracy_gate": {...}              # int8 only: SQuAD EM/F1 of fp32 and int8, margin, passed
+    }                                     # (service/bake/accuracy.py); absent for other precisions
 
 `describe(dir)` reads it (cheap: no hashing) and is what the loader uses to pick a backend.
 `verify(dir)` also checks that every listed file is there with its checksum; the service runs
@@ -71,9 +72,11 @@ class Manifest:
     input_names: tuple[str, ...] = ()
     files: dict[str, str] = field(default_factory=dict)
     build: dict = field(default_factory=dict)
+    accuracy_gate: dict | None = None  # int8: the gate's numbers (service/bake/accuracy.py)
     present: bool = True  # False: no manifest file, detected from the files (legacy torch)
 
     def as_json(self) -> dict:
+        gate = {} if self.accuracy_gate is None else {"accuracy_gate": self.accuracy_gate}
         return {
             "format": FORMAT,
             "runtime": self.runtime,
@@ -85,6 +88,7 @@ class Manifest:
             "model_file": self.model_file,
             "files": dict(sorted(self.files.items())),
             "build": self.build,
+            **gate,
         }
 
 
@@ -128,6 +132,7 @@ def write_manifest(
     input_names: tuple[str, ...] | list[str],
     model_file: str | None = None,
     build: dict | None = None,
+    accuracy_gate: dict | None = None,
 ) -> Manifest:
     """Checksum every file in `model_dir` (not the manifest itself) and write the manifest."""
     model_dir = Path(model_dir)
@@ -146,6 +151,7 @@ def write_manifest(
         input_names=tuple(input_names),
         files=files,
         build=build or {},
+        accuracy_gate=accuracy_gate,
     )
     _check_fields(manifest)
     if manifest.model_file not in files:
@@ -191,6 +197,7 @@ def describe(model_dir: Path) -> Manifest:
         input_names=tuple(str(n) for n in names) if isinstance(names, list) else (),
         files=dict(files),
         build=data.get("build") if isinstance(data.get("build"), dict) else {},
+        accuracy_gate=data.get("accuracy_gate") if isinstance(data.get("accuracy_gate"), dict) else None,
     )
     _check_fields(manifest)
     return manifest

@@ -63,6 +63,7 @@ def test_ensure_baked_bakes_once_with_service_bake(tmp_path, monkeypatch):
     assert command[1:3] == ["-m", "service.bake"]
     assert command[command.index("--source") + 1] == str(checkpoint)
     assert command[command.index("--runtime") + 1 :][:3] == ["onnx", "--precision", "int8"]
+    assert command[command.index("--accuracy-data") + 1] == "builtin"  # offline: said explicitly
     assert models.ensure_baked("tiny", "onnx", "int8", root=tmp_path) == path
     assert len(commands) == 1  # cached: the manifest is there
 

@@ -163,6 +163,7 @@ NOT_RUN: dict[str, str] = {
     ".venv/bin/python -m service.bake --source distilbert-base-cased-distilled-squad \\\n"
     "    --revision 564e9b582944a57a3e586bbb98fd6f0a4118db7f --out models/qa": NETWORK,
     ".venv/bin/python -m service.bake --source ./my-checkpoint --out models/qa --precision int8": USER,
+    ".venv/bin/python -m service.bake --source ./my-checkpoint --out models/qa --precision int8 --accuracy-data builtin": USER,
     ".venv/bin/python -m service.bake --source ./my-checkpoint --out models/qa-torch --runtime torch": USER,
 }
 

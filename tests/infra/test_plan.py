@@ -65,6 +65,20 @@ def test_gpu_pool_only_with_a_gpu():
     assert plan.cluster_args(gpu).gpu_max_nodes == 3
 
 
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"precision": "int8"}, "1"),  # Pulumi.yaml's default
+        ({"precision": "int8", "int8AccuracyMargin": "0.25"}, "0.25"),
+        ({"precision": "int8", "runtime": "onnx", "int8AccuracyMargin": "0"}, "0"),
+        ({"precision": "fp32", "int8AccuracyMargin": "0.25"}, None),  # not part of an fp32 image
+        ({}, None),
+    ],
+)
+def test_the_int8_accuracy_margin_reaches_int8_image_builds_only(overrides, expected):
+    assert plan.image_build_args(make_settings(**overrides)).get("INT8_ACCURACY_MARGIN") == expected
+
+
 def test_image_args_carry_the_model_pin_and_the_torch_index():
     args = plan.image_args(make_settings(precision="int8"), "europe-west1-docker.pkg.dev/proj/qa-images")
     assert args.build_args["PRECISION"] == "int8" and args.build_args["RUNTIME"] == "openvino"

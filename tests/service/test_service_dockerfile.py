@@ -189,9 +189,11 @@ def test_requirements_are_copied_before_code_and_the_model_has_its_own_layer():
         for kw, rest in stage(name):
             if kw == "COPY":
                 assert all(f.endswith(".txt") for f in rest.split()[:-1]), (name, rest)  # no code
-    # Only the modules baking needs (app edits keep the model layer cached), and all of them.
+    # Only the modules baking needs (app edits keep the model layer cached), and all of them: the
+    # int8 accuracy gate answers with service.qa.model, as the service will.
     copied = model_stage_modules()
-    assert "service.app" not in copied and "service.qa.model" not in copied
+    assert "service.qa.model" in copied and "service.bake.accuracy" in copied
+    assert not {"service.app", "service.settings", "service.lifecycle", "service.inference"} & copied
     for module in sorted(copied):
         path = SERVICE.parent / (module.replace(".", "/") + ".py")
         if not path.is_file():
@@ -221,6 +223,18 @@ def model_stage_modules() -> set[str]:
     return modules
 
 
+def bootstrap_help() -> str:
+    import contextlib
+    import io
+
+    from service.bake import bootstrap
+
+    text = io.StringIO()
+    with contextlib.redirect_stdout(text), pytest.raises(SystemExit):
+        bootstrap.main(["--help"])
+    return text.getvalue()
+
+
 def test_model_is_baked_at_build_time_from_pinned_build_args():
     model = stage("model")
     args = dict(rest.partition("=")[::2] for kw, rest in model if kw == "ARG")
@@ -235,6 +249,13 @@ def test_model_is_baked_at_build_time_from_pinned_build_args():
     assert "chmod -R u=rwX,go=rX /model" in run  # the app user (not root) must read every file
     assert '--runtime "${RUNTIME}" --precision "${PRECISION}"' in run
     assert "--out /model" in run
+    # int8's accuracy gate: each arg passed only when set, so empty means the bake's own default
+    # (and an fp32 build's model layer does not depend on the margin).
+    for arg, flag in (("INT8_ACCURACY_MARGIN", "--accuracy-margin"), ("ACCURACY_DATA", "--accuracy-data"),
+                      ("ACCURACY_SAMPLE", "--accuracy-sample")):  # fmt: skip
+        assert args[arg] == "", arg
+        assert f'${{{arg}:+{flag} "${{{arg}}}"}}' in run, arg
+        assert f" {flag} " in bootstrap_help(), flag  # the bake CLI takes it
     runtime = stage("runtime")
     assert any("service.bake --verify /model" in rest for kw, rest in runtime if kw == "RUN")
 

@@ -282,7 +282,11 @@ def test_gpu_stack_builds_a_cuda_torch_image(overrides, torch_index):
 
 
 def test_every_build_arg_reaches_both_builders():
-    args = plan.image_build_args(make_settings())
+    args = {
+        **plan.image_build_args(make_settings()),
+        **plan.image_build_args(make_settings(precision="int8")),
+    }
+    assert "INT8_ACCURACY_MARGIN" in args  # the int8-only one is checked too
     dockerfile = (ROOT / "service" / "Dockerfile").read_text()
     cloudbuild = (ROOT / "infra" / "cloudbuild.yaml").read_text()
     for key in args:

@@ -7,6 +7,7 @@ from infra_helpers import default_raw, make_settings
 
 from infra import limits
 from infra.settings import CONFIG_KEYS, INGRESS, SettingsError, build_settings, stack_files
+from service.bake.accuracy import DEFAULT_MARGIN
 
 
 def test_every_project_key_has_type_default_and_description():
@@ -49,6 +50,16 @@ def test_defaults_reproduce_the_seed_deployment():
 def test_invokers_parse_from_json_list():
     settings = make_settings(invokers='["user:a@example.com", "serviceAccount:x@p.iam.gserviceaccount.com"]')
     assert settings.access.invokers == ("user:a@example.com", "serviceAccount:x@p.iam.gserviceaccount.com")
+
+
+@pytest.mark.parametrize(("text", "margin"), [("0", 0.0), ("0.25", 0.25), ("2", 2.0), ("100", 100.0)])
+def test_int8_accuracy_margin_takes_f1_points_from_0_to_100(text, margin):
+    assert make_settings(precision="int8", int8AccuracyMargin=text).model.int8_accuracy_margin == margin
+
+
+def test_int8_accuracy_margin_defaults_to_the_bakes_own_default():
+    """Pulumi.yaml's default and `python -m service.bake`'s are the same number."""
+    assert make_settings().model.int8_accuracy_margin == DEFAULT_MARGIN
 
 
 @pytest.mark.parametrize(
@@ -130,6 +141,13 @@ def test_invokers_parse_from_json_list():
         ({"maxContextChars": "10"}, "maxContextChars: 10 is not valid"),
         ({"runtime": "tensorflow"}, 'runtime: "tensorflow" is not valid — one of onnx, openvino, torch'),
         ({"precision": "fp16"}, 'precision: "fp16" is not valid — one of auto, fp32, bf16, int8'),
+        *(
+            (
+                {"int8AccuracyMargin": bad},
+                f'int8AccuracyMargin: "{bad}" is not valid — a number of F1 points 0…100',
+            )
+            for bad in ("-0.5", "100.5", "one", "1e0", "nan", "inf", "", "1,5", "٣")
+        ),
         (
             {"runtime": "torch", "precision": "int8"},
             'precision: "int8" is not valid — fp32 with runtime torch',

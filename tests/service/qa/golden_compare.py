@@ -75,11 +75,12 @@ def bake_for(model_dir: Path, runtime: str, precision: str) -> Path:
     """The checkpoint as the image would serve it (torch: as is; onnx: exported once, cached)."""
     if runtime == "torch" and precision == "fp32":
         return model_dir
+    from service.bake.accuracy_data import BUILTIN
     from service.bake.bootstrap import bake
 
     out = model_dir.with_name(f"{model_dir.name}-{runtime}-{precision}")
     if not (out / "service_manifest.json").is_file():
-        bake(str(model_dir), None, out, runtime=runtime, precision=precision)
+        bake(str(model_dir), None, out, runtime=runtime, precision=precision, accuracy_data=BUILTIN)
     return out
 
 
