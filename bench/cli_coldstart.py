@@ -1,4 +1,5 @@
-"""`python -m bench coldstart`: N fresh service processes, process start → first answer.
+"""`python -m bench coldstart`: N fresh service processes, process start → first answer, and
+where each start went (the service's start-up phases, bench.startup_phases).
 
 With `--image IMAGE`: N fresh containers of that image instead, run as the platform runs them
 (bench.image_coldstart), plus peak memory and the image's size; image.json + a markdown row.
@@ -17,7 +18,7 @@ import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench import target
+from bench import startup_phases, target
 from bench.cli_common import CliError, parse_env, positive_int
 from bench.demo import PRESETS
 from bench.models import ensure_baked
@@ -67,7 +68,9 @@ def render_markdown(result: dict) -> str:
         f"{target.target_line(result.get('target'))}\n\n"
         f"| runs | min | p50 | p90 | max | mean |\n|---|---|---|---|---|---|\n"
         f"| {s['count']} | {s['min']:.2f} s | {s['p50']:.2f} s | {s['p90']:.2f} s | {s['max']:.2f} s "
-        f"| {s['mean']:.2f} s |\n\nEach run (s): {runs}\n"
+        f"| {s['mean']:.2f} s |\n\nEach run (s): {runs}\n\n"
+        "### Where the start went\n\n"
+        + startup_phases.markdown_table(result.get("phases_s", []), result["runs_s"])
     )
 
 
@@ -124,7 +127,7 @@ def cmd_coldstart(args: argparse.Namespace) -> int:
     if args.image:
         return cmd_image_coldstart(args)
     try:
-        from bench.coldstart import measure_start  # noqa: PLC0415 — the service side's timer
+        from bench.coldstart import measure_timings  # noqa: PLC0415 — the service side's timer
     except ImportError as exc:
         raise CliError(f"bench/coldstart.py (the start-up timer) is not available: {exc}") from None
     env = parse_env(args.env)
@@ -132,10 +135,18 @@ def cmd_coldstart(args: argparse.Namespace) -> int:
     if not (Path(model) / "config.json").is_file():
         raise CliError(f"{model} has no config.json: not a checkpoint directory")
     print(f"timing {args.runs} fresh start(s) of the service on {model} …", file=sys.stderr)
-    seconds = list(measure_start(Path(model), args.runs, env=env or None))
-    if not seconds:
-        raise CliError("measure_start returned no timings")
-    result = {"model": str(model), "target": target.from_model_dir(Path(model)), **summary(seconds)}
+    timings = measure_timings(Path(model), args.runs, env or None)
+    if not timings:
+        raise CliError("measure_timings returned no timings")
+    seconds = [timing.first_answer_s for timing in timings]
+    phases = [timing.phases for timing in timings if timing.phases is not None]
+    result = {
+        "model": str(model),
+        "target": target.from_model_dir(Path(model)),
+        **summary(seconds),
+        "phases_s": phases,
+        "phases_median_s": startup_phases.medians(phases),
+    }
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "coldstart.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     plot(result, args.out / PLOT)

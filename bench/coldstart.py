@@ -7,7 +7,8 @@ Each run starts a fresh `python -m service` (the same gunicorn stack as the imag
 port and times from just before `Popen` to the first `200` from `POST /predict`, polling
 every 10 ms (connection refused and 503 "not ready" both mean "not yet"). The process is
 then stopped with SIGTERM. Runs are sequential, so they do not compete for the CPUs.
-`time_start` times one run and also returns the answer and the worker's peak RSS.
+`time_start` times one run and also returns the answer, the worker's peak RSS and where the
+start went (the service's phases from GET /ready, bench.startup_phases).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench import startup_phases
 from bench.local_service import free_port, peak_rss_mb, spawn, stop_process
 
 POLL_S = 0.01
@@ -36,6 +38,7 @@ class StartTiming:
     first_answer_s: float  # Popen -> first 200 from POST /predict
     peak_rss_mb: float | None  # worker's peak RSS (VmHWM) after the first answer, Linux only
     answer: dict
+    phases: dict[str, float] | None = None  # bench.startup_phases.COLUMNS, adding up to first_answer_s
 
 
 def _request(port: int, method: str, path: str, body: bytes | None = None):
@@ -68,6 +71,7 @@ def time_start(
     """One fresh process: start it, poll until the first answer, stop it."""
     port = free_port()
     body = json.dumps(payload or SEED_EXAMPLE).encode()
+    launched_unix = time.time()
     t0 = time.perf_counter()
     process = spawn(Path(model_dir), port, env, log_path)
     try:
@@ -81,7 +85,13 @@ def time_start(
                 status, data = 0, b""
             if status == 200:
                 elapsed = time.perf_counter() - t0
-                return StartTiming(elapsed, _worker_peak_rss_mb(process.pid), json.loads(data))
+                ready_status, ready = _request(port, "GET", "/ready")
+                phases = (
+                    startup_phases.split(elapsed, launched_unix, json.loads(ready))
+                    if ready_status == 200
+                    else None
+                )
+                return StartTiming(elapsed, _worker_peak_rss_mb(process.pid), json.loads(data), phases)
             time.sleep(POLL_S)
         raise StartTimeout(f"no answer within {timeout_s:g} s")
     finally:
@@ -90,4 +100,9 @@ def time_start(
 
 def measure_start(model_dir: Path, runs: int, env: dict[str, str] | None = None) -> list[float]:
     """Seconds from process start to the first 200 from POST /predict, one per fresh run."""
-    return [time_start(Path(model_dir), env).first_answer_s for _ in range(runs)]
+    return [timing.first_answer_s for timing in measure_timings(model_dir, runs, env)]
+
+
+def measure_timings(model_dir: Path, runs: int, env: dict[str, str] | None = None) -> list[StartTiming]:
+    """One `StartTiming` (seconds, peak RSS, answer, phases) per fresh run."""
+    return [time_start(Path(model_dir), env) for _ in range(runs)]

@@ -15,11 +15,12 @@ import json
 import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import requests
 
-from bench import containers
+from bench import containers, startup_phases
 from bench.local_service import free_port, peak_rss_mb
 
 MEDIUM_REQUESTS = 5
@@ -44,9 +45,12 @@ def medium_payload(tool: str, image: str) -> dict:
 
 
 def one_run(tool: str, image: str, memory_mib: int, medium: dict) -> dict:
+    launched_unix = time.time()
     container = containers.start(tool, image, port=free_port(), memory_mib=memory_mib)
     try:
         seconds = containers.wait_answer(container, SEED)
+        ready = requests.get(container.url + "/ready", timeout=30)
+        phases = startup_phases.split(seconds, launched_unix, ready.json()) if ready.ok else None
         body = {"question": medium["question"], "context": medium["context"]}
         for _ in range(MEDIUM_REQUESTS):
             response = requests.post(container.url + "/predict", json=body, timeout=60)
@@ -58,6 +62,7 @@ def one_run(tool: str, image: str, memory_mib: int, medium: dict) -> dict:
             "start_to_first_answer_s": round(seconds, 3),
             "peak_memory_mib": container.peak_memory_mib(),
             "peak_rss_mib": round(rss["master_mb"] + rss["worker_mb"], 1),
+            "phases_s": phases,  # bench.startup_phases.COLUMNS, adding up to the start
         }
     finally:
         container.remove()
@@ -110,6 +115,7 @@ def measure(image: str, runs: int, memory_mib: int, base: str = "") -> dict:
     starts = [r["start_to_first_answer_s"] for r in results]
     peaks = [r["peak_memory_mib"] for r in results if r["peak_memory_mib"] is not None]
     rss = [r["peak_rss_mib"] for r in results]
+    phases = [r["phases_s"] for r in results if r["phases_s"] is not None]
     return {
         "image": image,
         "runtime": labels.get("ai.model.runtime"),
@@ -124,6 +130,7 @@ def measure(image: str, runs: int, memory_mib: int, base: str = "") -> dict:
         },
         "peak_memory_mib_at_380_tokens": round(statistics.median(peaks), 1) if peaks else None,
         "peak_rss_mib_at_380_tokens": round(statistics.median(rss), 1),
+        "phases_median_s": startup_phases.medians(phases),
         "medium_tokens": medium["tokens"],
         "size": image_size(tool, image, base),
     }
@@ -141,5 +148,10 @@ def render_markdown(result: dict) -> str:
         f"| {f'{peak:.0f} MiB' if peak is not None else 'n/a'} "
         f"| {result['peak_rss_mib_at_380_tokens']:.0f} MiB | {size['total_mb']} MB "
         f"| {size['compressed_mb']} MB | {size['above_base_mb']} MB | {size['site_packages_mb']} MB "
-        f"| {size['model_mb']} MB | {size['above_base_rest_mb']} MB |\n"
+        f"| {size['model_mb']} MB | {size['above_base_rest_mb']} MB |\n\n"
+        "### Where the start went\n\n"
+        + startup_phases.markdown_table(
+            [r["phases_s"] for r in result["runs"] if r.get("phases_s")],
+            [r["start_to_first_answer_s"] for r in result["runs"]],
+        )
     )

@@ -179,6 +179,7 @@ def cloud_run_args(
         deletion_protection=settings.deletion_protection,
         labels=service_labels(settings),
         rollout=rollout_args(settings),
+        manual_instances=settings.autoscaling.manual_instances,  # 0 unless scalingMode manual
     )
 
 
@@ -260,6 +261,7 @@ def knative_service_args(
         public=settings.access.public,
         initial_scale=settings.knative.initial_scale,
         target=settings.knative.target,
+        autoscaling=settings.autoscaling.knative_annotations,
         labels=service_labels(settings),
         rollout=rollout_args(settings),
         # Managed Prometheus scrapes /metrics for the PodMonitoring (monitoring on).

@@ -12,7 +12,7 @@ import socket
 import sys
 from pathlib import Path
 
-from service import lifecycle
+from service import lifecycle, startup
 
 CONFIG = Path(__file__).with_name("gunicorn.conf.py")
 USAGE = """usage: python -m service
@@ -50,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     if args:
         print(f"error: python -m service takes no arguments (got {args[0]!r}); see --help", file=sys.stderr)
         return 2
+    startup.CLOCK.mark(startup.EXEC)  # the interpreter is up
     lifecycle.preimport()  # overlaps the checksums; gunicorn.conf.py joins it before forking
     settings = lifecycle.read_settings()
     if settings is None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from flask import Flask, Response, g, jsonify, request
 
-from service import lifecycle, metric_names
+from service import lifecycle, metric_names, startup
 from service.admission import Admission
 from service.batching import Batcher, BatchInfo
 from service.errors import (
@@ -96,6 +96,7 @@ def create_app(
     _register_hooks(app, ext)
     _register_probes(app, ext)
     _register_predict(app, ext)
+    state.startup.mark(startup.IMPORTS)  # the worker has imported and built the app
     if model is not None:
         ext.runner.call(ext.state.set_model, model)  # warm up where requests will run
     else:
@@ -180,6 +181,7 @@ def _register_probes(app: Flask, ext: QAExtension) -> None:
             # int8: SQuAD EM/F1 of fp32 and int8 measured at bake time; null for other precisions
             accuracy_gate=settings.accuracy_gate,
             instance_id=state.instance_id,
+            **state.startup_fields(),  # where this instance's start went (service/startup.py)
         )
 
     @app.get("/openapi.json")

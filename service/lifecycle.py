@@ -1,10 +1,11 @@
 """How a worker starts, loads, warms and drains: the one place that says it, in order.
 
 1. gunicorn master, before fork (`start_master`, from gunicorn.conf.py): the settings are read
-   and MODEL_DIR is checksummed (a bad value: one line on stderr, exit 2) while a thread imports
-   what loading needs (`preimport`: NumPy, tokenizers, the QA model; for ONNX Runtime and OpenVINO
-   the runtime, which starts no threads before a model exists; for torch Flask, as torch's model
-   must load on its inference thread). hashlib releases the GIL, so the two overlap.
+   and MODEL_DIR is checked against its manifest, hashed unless VERIFY_CHECKSUMS=0 (a bad value:
+   one line on stderr, exit 2) while a thread imports what loading needs (`preimport`: NumPy,
+   tokenizers, the QA model; for ONNX Runtime and OpenVINO the runtime, which starts no threads
+   before a model exists; for torch Flask, as torch's model must load on its inference thread).
+   hashlib releases the GIL, so the two overlap.
 2. worker, right after fork (`prefetch`, the runtimes in PREFETCHED): the model - tokenizer + session, mostly
    C++ without the GIL - starts loading on a thread while the worker imports and builds the app.
 3. `create_app` -> `ServiceState.start_loading(model_loader(settings), runner)`: the prefetched
@@ -16,6 +17,8 @@
 5. `exit_worker_now` (gunicorn's worker_exit): skip interpreter teardown once responses are sent.
 
 Phases: loading -> ready -> draining, or loading -> failed.
+Start-up milestones (service/startup.py) are marked along the way: exec, verify and imports in the
+master, imports, load and warmup in the worker; /ready and the "model ready" line report them.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from concurrent.futures import Future
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from service import startup
 from service.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -71,21 +75,25 @@ def preimport(runtime: str | None = None) -> threading.Thread:
 def read_settings() -> Settings | None:
     """Settings from the environment, or None once the one line saying why is on stderr."""
     try:
-        return Settings.from_env()
+        settings = Settings.from_env()
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return None
+    startup.CLOCK.mark(startup.VERIFY)  # the manifest (and, where asked, every checksum) checked
+    return settings
 
 
 def start_master() -> Settings:
     """Read and check the settings while the imports for loading run; both done on return.
     A bad setting exits with status 2."""
+    startup.CLOCK.mark(startup.EXEC)  # the interpreter and gunicorn are up
     imports = preimport()
     settings = read_settings()
     if settings is None:
         raise SystemExit(2)
     imports.join()
     preimport(settings.runtime).join()
+    startup.CLOCK.mark(startup.IMPORTS)
     return settings
 
 
@@ -96,7 +104,8 @@ def load_model(settings: Settings) -> QAModel:
 
     if settings.model_dir is None:
         raise SettingsError("MODEL_DIR is not set: expected the directory of the model to serve")
-    return QAModel.load(
+    t0 = time.perf_counter()
+    model = QAModel.load(
         settings.model_dir,
         num_threads=settings.num_threads,
         max_question_tokens=settings.max_question_tokens,
@@ -106,6 +115,8 @@ def load_model(settings: Settings) -> QAModel:
         allow_spinning=settings.intra_op_spinning,
         cache_dir=settings.openvino_cache_dir,
     )
+    startup.record_work("model_load", time.perf_counter() - t0)  # tokenizer + read + compile
+    return model
 
 
 # Runtimes whose session/compile runs in C++ without the GIL, so it overlaps Flask's import.
@@ -165,6 +176,8 @@ class ServiceState:
         self._on_drain: list[Callable[[], None]] = []
         self.drain_deadline: float | None = None  # monotonic; set at SIGTERM
         self.loaded = threading.Event()  # set when loading ended, either way
+        # The master's start-up milestones, continued by this worker (service/startup.py).
+        self.startup = startup.CLOCK.copy()
 
     def next_request_number(self) -> int:
         """1 for the first (non-probe) request this process serves, then 2, 3, ..."""
@@ -194,12 +207,14 @@ class ServiceState:
         t0 = time.perf_counter()
         model.warm_up()
         warm_ms = (time.perf_counter() - t0) * 1000
+        self.startup.mark(startup.WARMUP)
         with self._lock:
             self.model = model
             if self.phase == LOADING:
                 self.phase = READY
                 self.ready_at = time.monotonic()
         self.loaded.set()
+        # The one start-up line: where this instance's start went, phase by phase.
         log.info(
             "model ready",
             extra={
@@ -207,8 +222,20 @@ class ServiceState:
                 "model_revision": self.model_revision,
                 "warmup_ms": round(warm_ms, 1),
                 "since_start_ms": round((time.monotonic() - self.created) * 1000, 1),
+                **self.startup_fields(),
             },
         )
+
+    def startup_fields(self) -> dict[str, object]:
+        """The start-up phases as /ready and the start-up log line show them (seconds)."""
+        phases = self.startup.phases()
+        started = self.startup.wall_started()
+        return {
+            "startup_s": round(sum(phases.values()), 4),
+            "startup_phases_s": {name: round(seconds, 4) for name, seconds in phases.items()},
+            "startup_work_s": {name: round(seconds, 4) for name, seconds in startup.work().items()},
+            "process_started_unix": None if started is None else round(started, 3),
+        }
 
     def start_loading(self, loader: Callable[[], QAModel], runner: InferenceRunner) -> Future:
         """Load + warm up on an inference thread, so /health answers meanwhile and the model's
@@ -218,6 +245,7 @@ class ServiceState:
             try:
                 t0 = time.perf_counter()
                 model = loader()
+                self.startup.mark(startup.LOAD)
                 log.info("model loaded", extra={"load_ms": round((time.perf_counter() - t0) * 1e3)})
                 self.set_model(model)
             except Exception as exc:  # any load error must end up in the log

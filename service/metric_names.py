@@ -11,3 +11,4 @@ QUEUE_DEPTH = f"{PREFIX}_queue_depth"
 IN_FLIGHT = f"{PREFIX}_inflight_requests"
 MODEL_INFO = f"{PREFIX}_model"  # exposed as qa_model_info
 PHASE = f"{PREFIX}_phase"
+STARTUP_PHASE_SECONDS = f"{PREFIX}_startup_phase_seconds"  # label phase: service/startup.py PHASES

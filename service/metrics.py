@@ -28,7 +28,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from prometheus_client.core import InfoMetricFamily, StateSetMetricFamily
+from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily, StateSetMetricFamily
 from prometheus_client.registry import Collector
 
 from service.admission import Admission
@@ -41,6 +41,7 @@ from service.metric_names import (
     QUEUE_DEPTH,
     QUEUE_SECONDS,
     REQUEST_SECONDS,
+    STARTUP_PHASE_SECONDS,
     WINDOWS,
 )
 
@@ -61,7 +62,7 @@ class _ModelCollector(Collector):
     def __init__(self, state: ServiceState, runtime: str, precision: str) -> None:
         self.state, self.runtime, self.precision = state, runtime, precision
 
-    def collect(self) -> Iterator[InfoMetricFamily | StateSetMetricFamily]:
+    def collect(self) -> Iterator[InfoMetricFamily | StateSetMetricFamily | GaugeMetricFamily]:
         backend = self.state.model.backend if self.state.model is not None else None
         info = InfoMetricFamily(MODEL_INFO, "The model this instance serves and how it runs it")
         info.add_metric(
@@ -80,6 +81,15 @@ class _ModelCollector(Collector):
         phase = StateSetMetricFamily(PHASE, "Lifecycle phase of this instance")
         phase.add_metric([], {name: self.state.phase == name for name in PHASES})
         yield phase
+        if self.state.ready_at is not None:  # the start's phases are known once it is ready
+            startup = GaugeMetricFamily(
+                STARTUP_PHASE_SECONDS,
+                "Seconds this instance's start waited on each phase, process start to ready",
+                labels=["phase"],
+            )
+            for name, seconds in self.state.startup.phases().items():
+                startup.add_metric([name], seconds)
+            yield startup
 
 
 class ServiceMetrics:

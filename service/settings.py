@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from service import bounds
+from service import bounds, startup
 from service.bake import manifest as manifests
 from service.bake.manifest import METADATA_FILE
 from service.cpus import available_cpus
@@ -33,6 +34,10 @@ DEFAULT_INTRA_OP_SPINNING = True
 DEFAULT_BATCHING = False
 # Longest a queued request waits for a request that is still tokenizing to join its batch.
 DEFAULT_BATCH_MAX_WAIT_MS = 5.0
+# Hash every file MODEL_DIR's manifest lists at start: on for a directory handed to the service;
+# the image turns it off (its build checked the same checksums and its digest pins the layer;
+# docs/cold-starts.md has the measured cost).
+DEFAULT_VERIFY_CHECKSUMS = True
 
 
 class SettingsError(ValueError):
@@ -200,13 +205,18 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
 
 
 def _manifest(env: Mapping[str, str], model_dir: Path | None) -> manifests.Manifest | None:
-    """MODEL_DIR's manifest, every listed file checksummed: a mismatch stops the start here."""
+    """MODEL_DIR's manifest, its files present and (VERIFY_CHECKSUMS) checksummed: a mismatch
+    stops the start here."""
     if model_dir is None:
         return None
+    checksums = _bool(env, "VERIFY_CHECKSUMS", DEFAULT_VERIFY_CHECKSUMS)
+    t0 = time.perf_counter()
     try:
-        return manifests.verify(model_dir)
+        return manifests.verify(model_dir, checksums=checksums)
     except manifests.ManifestError as exc:
         raise SettingsError(f"MODEL_DIR={_raw(env, 'MODEL_DIR')!r} is not valid: {exc}") from None
+    finally:
+        startup.record_work("checksums" if checksums else "manifest", time.perf_counter() - t0)
 
 
 def _label(env: Mapping[str, str], name: str) -> str | None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_gcp as gcp
 
-from infra import limits
+from infra import limits, scaling
 from infra.components import child_options, type_token
 from infra.components.rollout import content_revision, rollout_phase
 from infra.rollout.traffic import CANDIDATE_TAG, RolloutArgs, cloud_run_traffic, tag_url
@@ -34,6 +34,18 @@ class CloudRunModelServiceArgs:
     # service where domain-restricted sharing refuses allUsers).
     invoker_iam_disabled: bool = False
     rollout: RolloutArgs = field(default_factory=RolloutArgs)
+    # Service-level manual scaling: exactly this many instances, no autoscaler; 0 leaves Cloud
+    # Run's automatic scaling (nothing rendered).
+    manual_instances: int = 0
+
+
+def service_scaling(manual_instances: int) -> run.ServiceScalingArgs | None:
+    """Service-level scaling: only with manual scaling (unset, Cloud Run's automatic holds)."""
+    if not manual_instances:
+        return None
+    return run.ServiceScalingArgs(
+        scaling_mode=scaling.SCALING_MODES["manual"], manual_instance_count=manual_instances
+    )
 
 
 def resource_limits(spec: ModelServiceSpec) -> dict[str, str]:
@@ -139,6 +151,7 @@ class CloudRunModelService(pulumi.ComponentResource):
             deletion_protection=args.deletion_protection,
             labels=args.labels,
             template=template_args(args.spec, args.service_account, self.new_revision),
+            scaling=service_scaling(args.manual_instances),
             traffics=phase.apply(lambda p: cloud_run_traffic(p.targets)),
             opts=child,
         )

@@ -72,13 +72,16 @@ class CostInputs:
     def from_settings(cls, settings: Any) -> CostInputs:
         """From `infra.settings.Settings` (duck-typed, so this module needs no Pulumi)."""
         service = settings.service
+        # Cloud Run manual scaling runs exactly manualInstances, whatever min/max say.
+        scaling = getattr(settings, "autoscaling", None)
+        fixed = scaling.manual_instances if getattr(scaling, "manual", False) else None
         return cls(
             cpu=float(service.cpu.vcpu),
             memory_gib=float(service.memory_mib) / 1024,
             gpu=service.gpu or "",
             concurrency=int(service.concurrency),
-            min_instances=int(service.min_instances),
-            max_instances=int(service.max_instances),
+            min_instances=int(fixed if fixed is not None else service.min_instances),
+            max_instances=int(fixed if fixed is not None else service.max_instances),
             cpu_always_allocated=bool(service.cpu_always_allocated),
             region=settings.region,
             platform=getattr(settings, "platform", "cloudrun"),

@@ -14,6 +14,7 @@ from infra.rollout import keys as rollout_keys
 from infra.rollout.checks import rollout_problems
 from infra.rollout.traffic import MAX_CANDIDATE_PERCENT
 from infra.settings import checks, parse
+from infra.settings.autoscaling import autoscaling_settings, preset
 from infra.settings.derive import derive
 from infra.settings.monitoring import monitoring_settings
 from infra.settings.parse import RawConfig
@@ -47,9 +48,9 @@ from service.bake.manifest import AUTO_PRECISION, DEFAULT_PRECISION
 
 def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: str) -> Settings:
     """Parse and validate raw config strings (as `pulumi.Config` returns them)."""
-    filled = derive(raw)  # what a GPU needs, where the stack left it unset
+    filled = derive(raw)  # what a GPU or the autoscaling preset needs, where the stack left it unset
     picked_for_gpu = {k for k, v in filled.items() if raw.get(k) != v} if filled.get("gpu") else set()
-    r = RawConfig(filled, derived=frozenset(picked_for_gpu))
+    r = RawConfig(filled, derived=frozenset(picked_for_gpu) | frozenset(preset(raw)))
     if not project:
         r.problems.append("gcp:project: not set — run `pulumi config set gcp:project YOUR_PROJECT`")
     if not region:
@@ -113,6 +114,7 @@ def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: 
     gke = _gke_settings(r, region, platform)
     knative = _knative_settings(r)
     monitoring = monitoring_settings(r, service)
+    scaling = autoscaling_settings(r, platform, service.min_instances, service.max_instances)
     settings = Settings(
         project=project,
         region=region,
@@ -127,6 +129,7 @@ def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: 
         knative=knative,
         rollout=_rollout_settings(r, service.name),
         monitoring=monitoring,
+        autoscaling=scaling,
     )
     if platform == "knative":
         checks.check_knative(r, settings)

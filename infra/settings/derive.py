@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from infra import limits
+from infra.settings import autoscaling
 
 # key -> (with a GPU, without one). GPU: Cloud Run's minimum size for an L4, instance-based
 # billing (required), the runtime that runs on it, and batching (what a GPU is for).
@@ -52,4 +53,5 @@ def derive(raw: Mapping[str, str]) -> dict[str, str]:
         out["concurrency"] = str(concurrency)
     if gpu and is_unset(raw, "maxBatchWindows"):
         out["maxBatchWindows"] = str(GPU_MAX_BATCH_WINDOWS)
+    out.update(autoscaling.preset(raw))  # `autoscaling: steady`: what the stack left unset
     return out

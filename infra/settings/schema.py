@@ -8,12 +8,13 @@ service (builders, log levels, runtimes and precisions) are declared there and n
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 
 from infra.limits import BUILDERS, GKE_RELEASE_CHANNELS, LOG_LEVELS, Cpu
 from infra.rollout import keys as rollout_keys
+from infra.settings.autoscaling import KNATIVE_KNOBS, AutoscalingSettings
 from infra.settings.parse import ZONE
 
 # The (runtime, precision) pairs the image can serve: the service's artifact contract.
@@ -197,6 +198,7 @@ class Settings:
     knative: KnativeSettings
     rollout: RolloutSettings
     monitoring: MonitoringSettings
+    autoscaling: AutoscalingSettings = field(default_factory=AutoscalingSettings)
 
     @property
     def labels(self) -> dict[str, str]:
@@ -230,6 +232,9 @@ CONFIG_KEYS = (
     "concurrency",
     "minInstances",
     "maxInstances",
+    "autoscaling",
+    "scalingMode",
+    "manualInstances",
     "timeoutSeconds",
     "startupCpuBoost",
     "cpuAlwaysAllocated",
@@ -272,5 +277,6 @@ CONFIG_KEYS = (
     "knativeTarget",
     "knativeScaleToZeroGraceSeconds",
     "knativeScaleToZeroPodRetentionSeconds",
+    *KNATIVE_KNOBS,
     *ROLLOUT_KEYS,
 )

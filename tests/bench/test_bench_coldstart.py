@@ -9,17 +9,25 @@ import pytest
 
 from bench import coldstart
 from bench.__main__ import main
+from bench.startup_phases import COLUMNS
 
 
 @pytest.fixture
 def fake_timer(monkeypatch):
     calls = []
 
-    def measure_start(model_dir, runs, env=None):
+    def measure_timings(model_dir, runs, env=None):
         calls.append((model_dir, runs, env))
-        return [1.5, 1.2, 2.0, 1.4][:runs]
+        seconds = [1.5, 1.2, 2.0, 1.4][:runs]
+        # The last run's service reported no phases (an older image): left out of the phase table.
+        phases = [dict.fromkeys(COLUMNS, s / len(COLUMNS)) for s in seconds[:-1]] + [None]
+        return [
+            types.SimpleNamespace(first_answer_s=s, phases=p) for s, p in zip(seconds, phases, strict=True)
+        ]
 
-    monkeypatch.setitem(sys.modules, "bench.coldstart", types.SimpleNamespace(measure_start=measure_start))
+    monkeypatch.setitem(
+        sys.modules, "bench.coldstart", types.SimpleNamespace(measure_timings=measure_timings)
+    )
     return calls
 
 
@@ -39,6 +47,10 @@ def test_coldstart_reports_the_distribution(capsys, tmp_path, fake_timer):
     assert (out / "coldstart.png").read_bytes().startswith(b"\x89PNG")
     printed = capsys.readouterr().out
     assert "| 4 | 1.20 s | 1.40 s | 2.00 s | 2.00 s | 1.52 s |" in printed
+    # Where the start went: medians of the three runs that reported phases (1.5, 1.2, 2.0 s).
+    assert len(result["phases_s"]) == 3
+    assert result["phases_median_s"]["exec"] == pytest.approx(1.5 / len(COLUMNS), abs=1e-4)
+    assert "Median of 3 run(s)" in printed and "| before_exec | exec |" in printed
     # No bake manifest, no torch weights: it says it does not know the runtime, never guesses.
     assert "Measured: runtime unknown, precision unknown" in printed
     assert result["target"]["runtime"] == "unknown"
@@ -72,3 +84,13 @@ def test_measure_start_times_a_real_process_to_its_first_answer(tiny_model_dir, 
     assert timing.answer["answer"] == context[timing.answer["start"] : timing.answer["end"]]
     assert timing.peak_rss_mb and timing.peak_rss_mb > 10
     assert "model ready" in (tmp_path / "log").read_text()
+
+
+def test_checksum_study_table_says_how_much_of_each_start_is_accounted_for():
+    from bench.studies.startup_checksums import markdown
+
+    phases = dict.fromkeys(COLUMNS, 0.1) | {"first_answer": 0.05}
+    table = markdown({"onnx-int8 VERIFY_CHECKSUMS=0": {"median_s": 1.0, "phases_median_s": phases}})
+    row = table.splitlines()[2]
+    assert row.startswith("| onnx-int8 VERIFY_CHECKSUMS=0 | 1.000 s | 0.100 |")
+    assert row.endswith("| 95% |")  # 1 − first_answer / total

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from infra import limits
+from infra import limits, scaling
 from infra.spec import CONTAINER_NAME, EXAMPLE_REQUEST, SCRATCH_DIR, SCRATCH_SIZE_MIB, ModelServiceSpec, Probe
 
 API_VERSION = "serving.knative.dev/v1"
@@ -107,14 +107,19 @@ def resources(spec: ModelServiceSpec) -> dict[str, dict[str, str]]:
     return {"requests": requests, "limits": limits_}
 
 
-def autoscaling_annotations(spec: ModelServiceSpec, initial_scale: int, target: int) -> dict[str, str]:
-    prefix = "autoscaling.knative.dev"
+def autoscaling_annotations(
+    spec: ModelServiceSpec, initial_scale: int, target: int, knobs: Sequence[tuple[str, str]] = ()
+) -> dict[str, str]:
+    """The revision's autoscaling annotations; `knobs` are (name, value) pairs the stack set
+    (an unset knob is not rendered: Knative's own default holds)."""
+    prefix = scaling.KNATIVE_AUTOSCALING_ANNOTATIONS
     return {
         f"{prefix}/metric": "concurrency",
         f"{prefix}/target": str(target or spec.concurrency),
         f"{prefix}/min-scale": str(spec.min_instances),
         f"{prefix}/max-scale": str(spec.max_instances),
         f"{prefix}/initial-scale": str(initial_scale),
+        **{f"{prefix}/{name}": value for name, value in knobs},
     }
 
 
@@ -126,6 +131,7 @@ def knative_service_manifest(
     public: bool,
     initial_scale: int,
     target: int = 0,
+    autoscaling: Sequence[tuple[str, str]] = (),
     labels: Mapping[str, str] | None = None,
     revision: Any = None,
     traffic: Any = None,
@@ -187,7 +193,7 @@ def knative_service_manifest(
                 "metadata": {
                     **template_metadata,
                     "labels": {"app": spec.name},
-                    "annotations": autoscaling_annotations(spec, initial_scale, target),
+                    "annotations": autoscaling_annotations(spec, initial_scale, target, autoscaling),
                 },
                 "spec": pod,
             },

@@ -40,6 +40,8 @@ class KnativeModelServiceArgs:
     public: bool
     initial_scale: int
     target: int = 0
+    # Knative autoscaling annotations the stack set, (name without prefix, value): scale-down-delay…
+    autoscaling: tuple[tuple[str, str], ...] = ()
     labels: dict[str, str] = field(default_factory=dict)
     rollout: RolloutArgs = field(default_factory=RolloutArgs)
     extra_ingress: tuple[dict[str, Any], ...] = ()  # NetworkPolicy rules beyond Knative's own
@@ -102,8 +104,10 @@ class KnativeModelService(pulumi.ComponentResource):
             spec=network_policy_spec(args.namespace, args.gateway_namespace, args.extra_ingress),
             opts=kube(),
         )
+        # The knobs join the revision's name only when set: unset, existing revisions keep theirs.
+        knobs = {"autoscaling": dict(args.autoscaling)} if args.autoscaling else {}
         self.new_revision = content_revision(
-            spec, platform="knative", initial_scale=args.initial_scale, target=args.target
+            spec, platform="knative", initial_scale=args.initial_scale, target=args.target, **knobs
         )
         phase = rollout_phase(args.rollout, self.new_revision)
         manifest = knative_service_manifest(
@@ -113,6 +117,7 @@ class KnativeModelService(pulumi.ComponentResource):
             public=args.public,
             initial_scale=args.initial_scale,
             target=args.target,
+            autoscaling=args.autoscaling,
             labels=args.labels,
             revision=self.new_revision,
             traffic=phase.apply(lambda p: knative_traffic(p.targets)),

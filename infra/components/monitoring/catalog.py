@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from service import metric_names as service_metrics
+from service.startup import PHASES
 
 CLOUD_RUN_DOC = "https://cloud.google.com/monitoring/api/metrics_gcp_p_z#gcp-run"
 UPTIME_DOC = "https://cloud.google.com/monitoring/uptime-checks#monitoring_uptime_check_config"
@@ -54,6 +55,23 @@ QUEUE_TIME = Metric(
     f"logging.googleapis.com/user/{QUEUE_TIME_METRIC_ID}", LOG_METRIC_DOC, "wait for a model slot (ms)"
 )
 
+
+def startup_phase_metric_id(phase: str) -> str:
+    """The logs-based metric of one start-up phase (service/startup.py PHASES)."""
+    return f"qa_startup_{phase}"
+
+
+# One logs-based distribution per start-up phase, in service/startup.py's order.
+STARTUP_PHASES = {
+    phase: Metric(
+        f"logging.googleapis.com/user/{startup_phase_metric_id(phase)}",
+        LOG_METRIC_DOC,
+        f"seconds a new instance's start waited on {phase}",
+    )
+    for phase in PHASES
+}
+
+
 # PromQL (GKE managed Prometheus): GKE system metrics, kube-state-metrics, Knative, the service.
 GKE_RESTARTS = Metric("kubernetes_io:container_restart_count", GKE_SYSTEM_DOC, "container restarts")
 KSM_TERMINATED_REASON = Metric(
@@ -92,5 +110,6 @@ METRICS: dict[str, Metric] = {
         SERVICE_REQUEST_BUCKETS,
         SERVICE_QUEUE_BUCKETS,
         SERVICE_QUEUE_DEPTH,
+        *STARTUP_PHASES.values(),
     )
 }

@@ -179,6 +179,15 @@ class ServiceMonitoring(pulumi.ComponentResource):
                 ("queue-time", log_metrics.queue_time_metric_args),
             )
         ]
+        self._log_metrics += [
+            gcp.logging.Metric(
+                f"{name}-startup-{phase}",
+                project=args.project,
+                **log_metrics.startup_phase_metric_args(args.service_name, phase),
+                opts=self._child(),
+            )
+            for phase in log_metrics.STARTUP_PHASES
+        ]
         return dashboard.cloud_run_widgets(args.service_name)
 
     def _uptime_cloud_run(self) -> None:

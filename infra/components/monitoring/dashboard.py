@@ -103,6 +103,15 @@ def cloud_run_widgets(service_name: str) -> list[dict[str, Any]]:
         _chart(
             "Container start-up latency p50 / p95 / p99", _percentiles(f(catalog.STARTUP_LATENCIES)), "ms"
         ),
+        # Where new instances' starts went (docs/cold-starts.md): the median of each phase.
+        _chart(
+            "Start-up phases of new instances, p50",
+            [
+                _series(f(metric), "ALIGN_DELTA", "REDUCE_PERCENTILE_50", label=phase)
+                for phase, metric in catalog.STARTUP_PHASES.items()
+            ],
+            "s",
+        ),
     ]
 
 

@@ -8,7 +8,10 @@ clause against a line captured from the running service.
 - cold starts: the first request an instance serves (`request_number` 1; probes and scrapes are
   not counted, see service/app.py), a counter labelled by revision;
 - queue time: `timings_ms.queue` of every /predict (the Server-Timing `queue` part), a
-  distribution, so the dashboard can chart its percentiles.
+  distribution, so the dashboard can chart its percentiles;
+- start-up phases: one distribution per phase of service/startup.py, from the one start-up line
+  each instance logs when it is ready (`startup_phases_s`), labelled by revision: where the
+  seconds of a cold start go, phase by phase (docs/cold-starts.md).
 """
 
 from __future__ import annotations
@@ -22,6 +25,10 @@ REQUEST_LOGGER = "service.requests"  # service/app.py's logger name
 # JSON keys Cloud Logging lifts out of jsonPayload onto the LogEntry itself.
 SPECIAL_FIELDS = {"severity", "httpRequest", "time", "logging.googleapis.com/labels"}
 QUEUE_FIELD = "jsonPayload.timings_ms.queue"
+STARTUP_LOGGER = "service.lifecycle"  # service/lifecycle.py's logger: the one "model ready" line
+STARTUP_MESSAGE = "model ready"
+STARTUP_PHASES_FIELD = "jsonPayload.startup_phases_s"
+STARTUP_PHASES = tuple(catalog.STARTUP_PHASES)
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,13 @@ QUEUE_TIME_CLAUSES = (
     Clause("httpRequest.requestUrl", "/predict"),
     Clause("httpRequest.status", 200),
 )
+
+
+STARTUP_CLAUSES = (
+    Clause("jsonPayload.logger", STARTUP_LOGGER),
+    Clause("jsonPayload.message", STARTUP_MESSAGE),
+)
+REVISION_LABEL = {"key": "revision", "value_type": "STRING", "description": "Cloud Run revision"}
 
 
 def log_filter(service_name: str, clauses: tuple[Clause, ...]) -> str:
@@ -78,6 +92,27 @@ def queue_time_metric_args(service_name: str) -> dict[str, Any]:
         # 0.1 ms … ~100 s, ×2 per bucket: a free slot is well under 1 ms, a queue is seconds.
         "bucket_options": {
             "exponential_buckets": {"num_finite_buckets": 20, "growth_factor": 2, "scale": 0.1}
+        },
+    }
+
+
+def startup_phase_metric_args(service_name: str, phase: str) -> dict[str, Any]:
+    """Seconds each new instance's start waited on `phase` (service/startup.py), by revision."""
+    return {
+        "name": catalog.startup_phase_metric_id(phase),
+        "description": f"Seconds a new instance of the QA service spent in its start-up phase {phase!r}",
+        "filter": log_filter(service_name, STARTUP_CLAUSES),
+        "metric_descriptor": {
+            "metric_kind": "DELTA",
+            "value_type": "DISTRIBUTION",
+            "unit": "s",
+            "labels": [REVISION_LABEL],
+        },
+        "value_extractor": f"EXTRACT({STARTUP_PHASES_FIELD}.{phase})",
+        "label_extractors": {"revision": "EXTRACT(resource.labels.revision_name)"},
+        # 1 ms … ~65 s, ×2 per bucket: a cached import is milliseconds, a big model's load is seconds.
+        "bucket_options": {
+            "exponential_buckets": {"num_finite_buckets": 16, "growth_factor": 2, "scale": 0.001}
         },
     }
 

@@ -9,7 +9,7 @@ import pytest
 from infra_helpers import declare
 from provider_schema import problems
 
-from infra.components.monitoring import ServiceMonitoring, ServiceMonitoringArgs, catalog
+from infra.components.monitoring import ServiceMonitoring, ServiceMonitoringArgs, catalog, log_metrics
 
 ALERT = "gcp:monitoring/alertPolicy:AlertPolicy"
 
@@ -51,7 +51,8 @@ def test_cloud_run_declares_the_full_set_with_schema_valid_inputs():
         "gcp:billing/budget:Budget",
     ):
         assert types.count(t) == 1, t
-    assert types.count("gcp:logging/metric:Metric") == 2
+    # cold starts, queue time, and one distribution per start-up phase
+    assert types.count("gcp:logging/metric:Metric") == 2 + len(log_metrics.STARTUP_PHASES)
     for r in declared.registrations:
         assert r.parent in (None, "qa-monitoring")
         if r.type.startswith("gcp:"):

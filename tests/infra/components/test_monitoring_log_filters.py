@@ -15,8 +15,8 @@ RESOURCE = {"service_name": "qa", "revision_name": "qa-00001-abc", "location": "
 
 
 @pytest.fixture(scope="module")
-def request_lines(baked_model_factory, tmp_path_factory) -> list[dict]:
-    """The service's JSON request log after a scrape, a probe and three /predict calls."""
+def service_lines(baked_model_factory, tmp_path_factory) -> list[dict]:
+    """The service's JSON log after a scrape, a probe and three /predict calls."""
     log = tmp_path_factory.mktemp("service") / "service.log"
     with LocalService(baked_model_factory("onnx", "fp32"), log, env={"LOG_LEVEL": "INFO"}) as service:
         service.wait_ready(120)
@@ -24,8 +24,12 @@ def request_lines(baked_model_factory, tmp_path_factory) -> list[dict]:
             http.get(service.url + "/metrics", timeout=30)
             for _ in range(3):
                 assert http.post(service.url + "/predict", json=SEED, timeout=30).status_code == 200
-    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
-    return [line for line in lines if line.get("logger") == log_metrics.REQUEST_LOGGER]
+    return [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+
+
+@pytest.fixture(scope="module")
+def request_lines(service_lines) -> list[dict]:
+    return [line for line in service_lines if line.get("logger") == log_metrics.REQUEST_LOGGER]
 
 
 def entries(lines: list[dict]) -> list[dict]:
@@ -71,3 +75,14 @@ def test_special_fields_leave_the_payload():
     entry = log_metrics.as_log_entry({"severity": "INFO", "httpRequest": {"status": 200}, "a": 1}, RESOURCE)
     assert entry["jsonPayload"] == {"a": 1} and entry["httpRequest"]["status"] == 200
     assert not log_metrics.matches(entry, (log_metrics.Clause("jsonPayload.severity", "INFO"),))
+
+
+@pytest.mark.slow
+def test_startup_phase_metrics_read_the_one_start_up_line(service_lines):
+    matched = [e for e in entries(service_lines) if log_metrics.matches(e, log_metrics.STARTUP_CLAUSES)]
+    assert len(matched) == 1  # one start, one line
+    for phase in log_metrics.STARTUP_PHASES:
+        args = log_metrics.startup_phase_metric_args("qa", phase)
+        field = args["value_extractor"].removeprefix("EXTRACT(").removesuffix(")")
+        assert isinstance(log_metrics.field_value(matched[0], field), float), phase
+        assert args["filter"] == log_metrics.log_filter("qa", log_metrics.STARTUP_CLAUSES)

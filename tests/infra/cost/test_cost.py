@@ -151,3 +151,11 @@ def test_dev_stack_settings_feed_the_model():
     section = cost.cost_section(settings, rps=1)
     assert section.startswith("## Monthly cost estimate: stack dev")
     assert "idle min instances" in section
+
+
+def test_manual_scaling_is_priced_as_its_fixed_instance_count():
+    from infra.settings import settings_from_stack_files as load_settings
+
+    settings = load_settings("dev", {"scalingMode": "manual", "manualInstances": "2", "maxInstances": "5"})
+    inputs = CostInputs.from_settings(settings)
+    assert (inputs.min_instances, inputs.max_instances) == (2, 2)
