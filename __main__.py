@@ -8,7 +8,7 @@ component gets is decided in infra/plan.py.
 import pulumi
 
 from infra import plan
-from infra.components.cloud_run import CloudRunModelService
+from infra.cloud_run_regions import declare_cloud_run
 from infra.components.gke import GkeCluster
 from infra.components.identity import RuntimeIdentity
 from infra.components.image import ModelImage
@@ -51,24 +51,24 @@ if settings.platform == "knative":
         ),
         opts=pulumi.ResourceOptions(depends_on=[*apis.resources, *knative.resources]),
     )
-    curl = service.url.apply(lambda url: knative_curl_example(url, public, settings.knative.namespace))
-    pulumi.export("ingressIp", knative.ingress_ip)
-    pulumi.export("getCredentials", gke.get_credentials)
+    url = service.url
+    curl = url.apply(lambda url: knative_curl_example(url, public, settings.knative.namespace))
+    outputs = {"ingressIp": knative.ingress_ip, "getCredentials": gke.get_credentials}
 else:
-    service = CloudRunModelService(name, plan.cloud_run_args(settings, spec, identity.email), opts=needs_apis)
-    curl = service.url.apply(lambda url: curl_example(url, public))
+    cloud_run = declare_cloud_run(settings, spec, identity.email, needs_apis)
+    service, url, outputs = cloud_run.first, cloud_run.url, cloud_run.outputs()
+    curl = url.apply(lambda url: curl_example(url, public))
 
 if settings.monitoring.enabled:
     ServiceMonitoring(
         f"{name}-monitoring",
-        plan.monitoring_args(settings, spec, url=service.url, kubernetes_provider=kubernetes_provider),
+        plan.monitoring_args(settings, spec, url=url, kubernetes_provider=kubernetes_provider),
         opts=pulumi.ResourceOptions(depends_on=[*apis.resources, service]),
     )
 
-pulumi.export("url", service.url)
-pulumi.export("image", image.ref)
-pulumi.export("serviceAccount", identity.email)
-pulumi.export("curl", curl)
+stack_outputs = {"url": url, "image": image.ref, "serviceAccount": identity.email, "curl": curl, **outputs}
+for key, value in stack_outputs.items():
+    pulumi.export(key, value)
 # Read by `python -m infra rollout|rollback` between phases (docs/rollout.md).
 pulumi.export(rollout.NEW_REVISION, service.new_revision)
 pulumi.export(rollout.SERVING_OUTPUT, service.serving_revision)

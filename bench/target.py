@@ -3,7 +3,7 @@
 Every report, summary and plot carries this, so numbers are never read without knowing whether
 they are ONNX or torch, fp32 or int8, and on which CPU. The runtime and precision come from the
 service's own `GET /ready`; the CPU from /proc/cpuinfo when the service runs on this machine
-(a local URL), else "unknown" (a remote instance's CPU is not visible to the client).
+(a local URL), else from what the instance reports in `/ready` (service/cpu_platform.py).
 """
 
 from __future__ import annotations
@@ -14,45 +14,18 @@ from urllib.parse import urlsplit
 
 import requests
 
+from service.cpu_platform import parse_cpuinfo, this_cpu
+
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "0.0.0.0")  # noqa: S104 - names, not a bind
-# /proc/cpuinfo flags worth naming for inference: wide vectors, int8 and bf16 dot products.
-_FLAGS = (
-    ("avx512f", "AVX-512"),
-    ("avx512_vnni", "VNNI"),
-    ("avx_vnni", "AVX-VNNI"),
-    ("avx512_bf16", "AVX512_BF16"),
-    ("amx_tile", "AMX"),
-)
 
 
 def cpu_description(cpuinfo: str) -> str:
     """`AMD EPYC 9B14 (2 CPUs; AVX-512, VNNI, AVX512_BF16; no AMX)` from /proc/cpuinfo text."""
-    model, flags, count = "", set(), 0
-    for line in cpuinfo.splitlines():
-        key, _, value = line.partition(":")
-        key = key.strip()
-        if key == "processor":
-            count += 1
-        elif key == "model name" and not model:
-            model = value.strip()
-        elif key == "flags" and not flags:
-            flags = set(value.split())
-    if not model:
-        return "unknown"
-    named = [label for flag, label in _FLAGS if flag in flags]
-    missing = [label for flag, label in _FLAGS if flag not in flags and label in ("AVX-512", "VNNI", "AMX")]
-    parts = [f"{count} CPUs"] if count else []
-    parts += [", ".join(named)] if named else []
-    parts += ["no " + ", ".join(missing)] if missing else []
-    detail = "; ".join(parts)
-    return f"{model} ({detail})" if detail else model
+    return parse_cpuinfo(cpuinfo).summary()
 
 
 def local_cpu() -> str:
-    try:
-        return cpu_description(Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace"))
-    except OSError:
-        return "unknown"
+    return this_cpu().summary()
 
 
 def is_local(url: str) -> bool:
@@ -73,7 +46,10 @@ def describe(url: str, headers: dict[str, str] | None = None, timeout_s: float =
         info["precision"] = str(body.get("precision") or "unknown")
         if body.get("model_id"):
             info["model"] = f"{body['model_id']}@{str(body.get('model_revision', '?'))[:19]}"
-    info["cpu"] = local_cpu() if is_local(url) else "unknown (remote service)"
+    # A remote instance's CPU is only known if the service reports it (/ready's "cpu").
+    reported = body.get("cpu") if isinstance(body, dict) else None
+    remote = reported.get("summary") if isinstance(reported, dict) else None
+    info["cpu"] = local_cpu() if is_local(url) else str(remote or "unknown (remote service)")
     return info
 
 

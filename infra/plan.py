@@ -19,12 +19,13 @@ from infra.components.identity import RuntimeIdentityArgs
 from infra.components.image import ModelImageArgs
 from infra.components.knative import INGRESSES, KnativeInstallArgs, KnativeModelServiceArgs
 from infra.components.knative.manifests import config_autoscaler, config_defaults, config_features
-from infra.components.monitoring import ServiceMonitoringArgs
 from infra.components.monitoring.budget import BUDGET_API
 from infra.components.monitoring.probes import scrape_ingress_rule
 from infra.components.project_services import ProjectServicesArgs
 from infra.components.registry import ArtifactRepositoryArgs
 from infra.limits import GPU_TYPES
+from infra.plan_monitoring import monitoring_args  # noqa: F401 (part of the map, kept apart for size)
+from infra.plan_regions import FRONT_DOOR_INGRESS, front_door_apis
 from infra.rollout.traffic import RolloutArgs
 from infra.settings import INGRESS, Settings
 from infra.spec import (
@@ -57,6 +58,7 @@ def platform_apis(settings: Settings) -> list[str]:
     builds_image = not settings.image.prebuilt
     return (
         PLATFORM_APIS[settings.platform]
+        + front_door_apis(settings)
         + ["iam.googleapis.com"]
         + (["artifactregistry.googleapis.com"] if builds_image else [])
         + (["cloudbuild.googleapis.com"] if builds_image and settings.image.builder == "cloudbuild" else [])
@@ -75,6 +77,8 @@ def invokers(settings: Settings) -> list[str]:
     """Who gets roles/run.invoker: allUsers opens a public service, unless the stack opens it by
     turning the invoker check off instead (`publicAccess: invokerIamDisabled`)."""
     grant_all = settings.access.public and not settings.access.invoker_iam_disabled
+    if settings.front_door.iap:
+        return []  # the invokers pass IAP at the front door; IAP's own identity calls the services
     return (["allUsers"] if grant_all else []) + list(settings.access.invokers)
 
 
@@ -166,31 +170,34 @@ def model_service_spec(settings: Settings, image: Any) -> ModelServiceSpec:
 
 
 def cloud_run_args(
-    settings: Settings, spec: ModelServiceSpec, service_account: pulumi.Input[str]
+    settings: Settings, spec: ModelServiceSpec, service_account: pulumi.Input[str], region: str = ""
 ) -> CloudRunModelServiceArgs:
     return CloudRunModelServiceArgs(
         spec=spec,
         project=settings.project,
-        region=settings.region,
+        region=region or settings.region,
         service_account=service_account,
-        ingress=INGRESS[settings.access.ingress],
+        ingress=INGRESS[FRONT_DOOR_INGRESS if settings.front_door.enabled else settings.access.ingress],
         invokers=invokers(settings),
         invoker_iam_disabled=settings.access.invoker_iam_disabled,
         deletion_protection=settings.deletion_protection,
         labels=service_labels(settings),
-        rollout=rollout_args(settings),
+        rollout=rollout_args(settings, region),
         manual_instances=settings.autoscaling.manual_instances,  # 0 unless scalingMode manual
+        default_uri_disabled=settings.front_door.enabled,
     )
 
 
-def rollout_args(settings: Settings) -> RolloutArgs:
-    """The phase the stack config describes; the same for either platform."""
+def rollout_args(settings: Settings, region: str = "") -> RolloutArgs:
+    """The phase the stack config describes (either platform), as the service in `region` takes it."""
     rollout = settings.rollout
     return RolloutArgs(
         mode=rollout.mode,
         serving_revision=rollout.serving_revision,
         candidate_percent=rollout.candidate_percent,
         previous_revision=rollout.previous_revision,
+        regions=rollout.regions,
+        region_index=settings.regions.index(region) if region in settings.regions else 0,
     )
 
 
@@ -266,35 +273,4 @@ def knative_service_args(
         rollout=rollout_args(settings),
         # Managed Prometheus scrapes /metrics for the PodMonitoring (monitoring on).
         extra_ingress=(scrape_ingress_rule(spec.port),) if settings.monitoring.enabled else (),
-    )
-
-
-def monitoring_args(
-    settings: Settings,
-    spec: ModelServiceSpec,
-    *,
-    url: pulumi.Input[str] | None = None,
-    kubernetes_provider: pulumi.ProviderResource | None = None,
-) -> ServiceMonitoringArgs:
-    monitoring, service = settings.monitoring, settings.service
-    return ServiceMonitoringArgs(
-        project=settings.project,
-        region=settings.region,
-        service_name=spec.name,
-        platform=settings.platform,
-        public=settings.access.public,
-        max_instances=service.max_instances,
-        model_load_seconds=service.model_load_seconds,
-        alert_emails=monitoring.alert_emails,
-        availability_goal=monitoring.availability_goal,
-        latency_goal=monitoring.latency_goal,
-        latency_threshold_ms=monitoring.latency_threshold_ms,
-        slo_period_days=monitoring.period_days,
-        billing_account=monitoring.billing_account if monitoring.budget else "",
-        monthly_budget=float(monitoring.monthly_budget),
-        url=url,
-        namespace=settings.knative.namespace,
-        port=spec.port,
-        kubernetes_provider=kubernetes_provider,
-        labels=settings.labels,
     )

@@ -53,7 +53,9 @@ class ModelServiceSpec:
     env: tuple[tuple[str, str], ...]
     startup_probe: Probe
     liveness_probe: Probe
-    readiness_probe: Probe  # Knative routes on it; Cloud Run has none (its startup probe gates)
+    # Both platforms route on it (Cloud Run's readiness probes are GA since 2026-06), and Cloud Run's
+    # service health fails a region over on it behind the front door.
+    readiness_probe: Probe
     startup_cpu_boost: bool
     cpu_always_allocated: bool
     execution_environment: str
@@ -118,8 +120,9 @@ def liveness_probe() -> Probe:
 
 
 def readiness_probe() -> Probe:
-    # Knative's queue-proxy routes to a pod only once this passes (its default is a bare TCP
-    # check, which would let requests in while the model still loads); a miss never restarts.
+    # Knative's queue-proxy and Cloud Run route to an instance only while this passes (Knative's
+    # default is a bare TCP check, which would let requests in while the model still loads); a
+    # miss never restarts. Cloud Run's service health counts a region healthy from it.
     return Probe(
         path=READY_PATH,
         period_seconds=STARTUP_PROBE_PERIOD_SECONDS,

@@ -13,6 +13,7 @@ AREAS = {
     "apis": "Artifact Registry and APIs",
     "gke": "GKE and Knative",
     "knative": "GKE and Knative",
+    "frontdoor": "Front door (several regions)",
     "rollout": "Rollouts",
     "monitoring": "Monitoring and cost",
 }

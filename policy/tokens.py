@@ -25,6 +25,11 @@ ARTIFACT_REPOSITORY_IAM = frozenset(
 )
 
 PROJECT_SERVICE = "gcp:projects/service:Service"
+
+# The global front door (infra/components/front_door).
+BACKEND_SERVICE = "gcp:compute/backendService:BackendService"
+SECURITY_POLICY = "gcp:compute/securityPolicy:SecurityPolicy"
+REGION_NEG = "gcp:compute/regionNetworkEndpointGroup:RegionNetworkEndpointGroup"
 SERVICE_ACCOUNT = "gcp:serviceaccount/account:Account"
 SERVICE_ACCOUNT_KEY = "gcp:serviceaccount/key:Key"
 

@@ -18,6 +18,7 @@ from flask import Flask, Response, g, jsonify, request
 from service import lifecycle, metric_names, startup
 from service.admission import Admission
 from service.batching import Batcher, BatchInfo
+from service.cpu_platform import this_cpu
 from service.errors import (
     BodyTooLargeError,
     MalformedBodyError,
@@ -180,6 +181,7 @@ def _register_probes(app: Flask, ext: QAExtension) -> None:
             **(backend.describe() if hasattr(backend, "describe") else {}),
             # int8: SQuAD EM/F1 of fp32 and int8 measured at bake time; null for other precisions
             accuracy_gate=settings.accuracy_gate,
+            cpu=this_cpu().as_json(),  # the platform picks it; the instance can only report it
             instance_id=state.instance_id,
             **state.startup_fields(),  # where this instance's start went (service/startup.py)
         )

@@ -37,6 +37,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from service import startup
+from service.cpu_platform import this_cpu
 from service.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -116,6 +117,9 @@ def load_model(settings: Settings) -> QAModel:
         cache_dir=settings.openvino_cache_dir,
     )
     startup.record_work("model_load", time.perf_counter() - t0)  # tokenizer + read + compile
+    choice = getattr(getattr(model, "backend", None), "choice", None)  # openvino `auto`, in model_load
+    if choice is not None and choice.decide_ms:
+        startup.record_work("precision_decision", choice.decide_ms / 1000)
     return model
 
 
@@ -223,6 +227,9 @@ class ServiceState:
                 "warmup_ms": round(warm_ms, 1),
                 "since_start_ms": round((time.monotonic() - self.created) * 1000, 1),
                 **self.startup_fields(),
+                # what runs, on what: e.g. openvino's precision and how `auto` chose it
+                **getattr(getattr(model, "backend", None), "describe", dict)(),
+                "cpu": this_cpu().summary(),
             },
         )
 

@@ -244,6 +244,7 @@ def measure_starts(model_dir: Path, env: dict[str, str], runs: int, out: Path) -
             "peak_rss_mb": round(timing.peak_rss_mb or 0, 1),
             "imports_and_load_ms": _log_value(log, "model loaded", "load_ms"),
             "warmup_ms": _log_value(log, "model ready", "warmup_ms"),
+            "decide_ms": _log_value(log, "openvino precision decided", "decide_ms"),  # precision auto
         })  # fmt: skip
         print(f"start {i + 1}/{runs}: {timing.first_answer_s:.2f} s", file=sys.stderr)
     return starts

@@ -25,7 +25,10 @@
 6. --agreement: best-span agreement with fp32 on the golden cases (tests/service/golden_qa_4x.json
    checkpoints), per project precision.
 
-Writes bench/out/peers/peers.json and prints the markdown table (docs/bench/peers.md).
+Prints the CPU first (model, family/model, AVX-512/VNNI/BF16/AMX: the numbers hold for that CPU
+only), writes bench/out/peers/peers-<cpu>.json and prints the markdown table; docs/bench/ keeps
+one such file per CPU measured (docs/openvino.md shows them side by side). `--only` with project
+labels alone needs no peer venv.
 """
 
 from __future__ import annotations
@@ -33,15 +36,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
-import subprocess
 import sys
-import time
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.local_service import peak_rss_mb
-from bench.models import MODELS, ROOT, ensure_model
+from bench.models import MODELS, ROOT, ensure_baked
 from bench.studies.common import (
     TARGETS,
     Client,
@@ -50,31 +51,25 @@ from bench.studies.common import (
     measure_starts,
     start_server,
 )
-from bench.studies.runtimes import _du_mb, ensure_baked, site_packages_mb
-
-OUT = ROOT / "bench" / "out" / "peers"
-VENVS = ROOT / "bench" / "out" / "venvs"
-WORKER = Path(__file__).with_name("peer_worker.py")
-PEER_LOG = OUT / "peers-stderr.log"  # what the peer processes print
-TORCH = "torch==2.13.0"
-# Peer installs: each venv gets CPU torch first, then the peer's own resolution.
-PEER_PACKAGES = {
-    "ort": ["optimum-onnx==0.1.0", "optimum[onnxruntime]", "onnxruntime", "psutil"],
-    "intel": ["optimum-intel[openvino]==2.2.0", "psutil"],
-}
-# The issue's targets, against the best peer of the same precision class in the same run.
-LATENCY_RATIO = 1.0
-START_RATIO = 0.25
-RSS_RATIO = 0.6
-SITE_PACKAGES_MB = 300
-INT8_AGREEMENT = 0.95
+from bench.studies.peer_venvs import (
+    OUT,
+    PEER_PACKAGES,
+    VENVS,
+    PeerProcess,
+    ensure_peer_models,
+    ensure_venv,
+    peer_start,
+)
+from bench.studies.peers_report import check_targets, render_markdown, result_stem, summarise
+from bench.studies.runtimes import _du_mb, site_packages_mb
+from service.cpu_platform import this_cpu
 
 
 @dataclass
 class Config:
     label: str
     side: str  # "project" | "peer"
-    klass: str  # precision class: "default" (bf16-capable), "fp32", "int8"
+    klass: str  # precision class: "auto" (the project's default), "default" (bf16-capable), "fp32", "int8"
     runtime: str = ""  # project
     precision: str = ""
     venv: str = ""  # peer
@@ -85,6 +80,7 @@ class Config:
     starts: list[dict] = field(default_factory=list)
     rss: dict = field(default_factory=dict)
     answers: dict = field(default_factory=dict)
+    ready: dict = field(default_factory=dict)  # the project's /ready after the rounds
 
 
 def configs() -> list[Config]:
@@ -92,6 +88,7 @@ def configs() -> list[Config]:
     return [
         Config("project onnx fp32", "project", "fp32", runtime="onnx", precision="fp32"),
         Config("project onnx int8", "project", "int8", runtime="onnx", precision="int8"),
+        Config("project openvino auto", "project", "auto", runtime="openvino", precision="auto"),
         Config("project openvino fp32", "project", "fp32", runtime="openvino", precision="fp32"),
         Config("project openvino bf16", "project", "default", runtime="openvino", precision="bf16"),
         Config("project openvino int8", "project", "int8", runtime="openvino", precision="int8"),
@@ -119,95 +116,9 @@ def configs() -> list[Config]:
     ]
 
 
-def venv_python(name: str) -> Path:
-    return VENVS / name / "bin" / "python"
-
-
-def ensure_venv(name: str) -> dict:
-    python = venv_python(name)
-    if not python.is_file():
-        print(f"creating peer venv {name} ...", file=sys.stderr)
-        subprocess.run([sys.executable, "-m", "venv", str(VENVS / name)], check=True)
-        pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
-        local = subprocess.run([*pip, "--no-deps", "--no-index", TORCH], check=False)
-        if local.returncode != 0:
-            subprocess.run([*pip, "--no-deps", "--index-url", "https://download.pytorch.org/whl/cpu", TORCH],
-                           check=True)  # fmt: skip
-        subprocess.run([*pip, TORCH, *PEER_PACKAGES[name]], check=True)
-        # optimum-intel pulls PyPI's torchvision, whose ops do not load against the CPU torch
-        # wheel, and transformers then fails to import AutoProcessor; nothing here needs it.
-        subprocess.run([str(python), "-m", "pip", "uninstall", "-y", "-q", "torchvision"], check=False)
-    freeze = subprocess.run([str(python), "-m", "pip", "freeze"], check=True, capture_output=True, text=True)
-    wanted = ("optimum", "onnxruntime", "openvino", "nncf", "transformers", "torch", "tokenizers", "numpy")
-    return {line.split("==")[0]: line.split("==")[-1] for line in freeze.stdout.split()
-            if line.split("==")[0].lower() in wanted or line.lower().startswith("optimum")}  # fmt: skip
-
-
-def ensure_peer_models() -> None:
-    models = OUT / "models"
-    checkpoint = ensure_model()
-    for venv, kind in (("ort", "ort"), ("intel", "ov")):
-        marker = models / f"{kind}-prepared.json"  # written once the export is complete
-        if not marker.is_file():
-            print(f"exporting the checkpoint for {venv} ...", file=sys.stderr)
-            command = [str(venv_python(venv)), str(WORKER), "prepare", "--kind", kind,
-                       "--checkpoint", str(checkpoint), "--out", str(models)]  # fmt: skip
-            done = subprocess.run(command, check=True, cwd=ROOT, capture_output=True, text=True)
-            marker.write_text(done.stdout.strip().splitlines()[-1] + "\n", encoding="utf-8")
-
-
-class PeerProcess:
-    """A peer in its venv: answers one JSON request per line, timing itself."""
-
-    def __init__(self, config: Config, threads: int, mode: str = "serve") -> None:
-        command = [str(venv_python(config.venv)), str(WORKER), mode, "--kind", config.kind,
-                   "--model", str(config.model), "--threads", str(threads),
-                   "--ov-config", json.dumps(config.ov_config)]  # fmt: skip
-        env = {**os.environ, "TOKENIZERS_PARALLELISM": "false", "OMP_NUM_THREADS": str(threads)}
-        env.pop("PYTHONPATH", None)
-        self.t0 = time.perf_counter()
-        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                        stderr=PEER_LOG.open("a"), text=True, cwd=ROOT, env=env)  # fmt: skip
-
-    def ask(self, question: str, context: str) -> dict:
-        self.process.stdin.write(json.dumps({"question": question, "context": context}) + "\n")
-        self.process.stdin.flush()
-        line = self.process.stdout.readline()
-        if not line:
-            raise RuntimeError(f"peer exited with {self.process.wait()}")
-        return json.loads(line)
-
-    def close(self) -> float:
-        """Peak RSS (MB) reported by the peer as it exits."""
-        try:
-            self.process.stdin.write(json.dumps({"op": "quit"}) + "\n")
-            self.process.stdin.flush()
-            line = self.process.stdout.readline()
-            return json.loads(line)["vmhwm_mb"] if line else 0.0
-        finally:
-            self.process.wait(timeout=30)
-
-
-def peer_start(config: Config, threads: int, question: str, context: str) -> dict:
-    peer = PeerProcess(config, threads, mode="once")
-    first = peer.ask(question, context)
-    elapsed = time.perf_counter() - peer.t0
-    rss = json.loads(peer.process.stdout.readline())["vmhwm_mb"]
-    peer.process.wait(timeout=30)
-    return {"first_answer_s": round(elapsed, 3), "peak_rss_mb": round(rss, 1), "answer": first["answer"]}
-
-
-def measure(args: argparse.Namespace, all_configs: list[Config], threads: int) -> None:  # noqa: PLR0912
-    from service.qa.tokenization import QATokenizer  # noqa: PLC0415
-
-    project = [c for c in all_configs if c.side == "project"]
-    for c in project:
-        c.model = ensure_baked(c.runtime, c.precision)
-    payloads = build_payloads(QATokenizer(project[0].model))
-    seed = payloads[0]
-    env = {"NUM_THREADS": str(threads), "CONCURRENCY": "1"}
-
-    for i in range(args.starts):  # 1. fresh starts, alternating
+def _fresh_starts(args: argparse.Namespace, all_configs: list[Config], threads: int, seed, env: dict) -> None:
+    """Start -> first answer of fresh processes, alternating between the configurations."""
+    for i in range(args.starts):
         for c in all_configs:
             if c.side == "project":
                 out = args.out / c.label.replace(" ", "-")
@@ -217,6 +128,19 @@ def measure(args: argparse.Namespace, all_configs: list[Config], threads: int) -
                 run = peer_start(c, threads, seed.question, seed.context)
             c.starts.append(run)
             print(f"start {i + 1}/{args.starts} {c.label}: {run['first_answer_s']} s", file=sys.stderr)
+
+
+def measure(args: argparse.Namespace, all_configs: list[Config], threads: int) -> None:  # noqa: PLR0912
+    from service.qa.tokenization import QATokenizer  # noqa: PLC0415
+
+    project = [c for c in all_configs if c.side == "project"]
+    for c in project:
+        c.model = ensure_baked("distilbert-base", c.runtime, c.precision)
+    payloads = build_payloads(QATokenizer(project[0].model))
+    seed = payloads[0]
+    env = {"NUM_THREADS": str(threads), "CONCURRENCY": "1"}
+
+    _fresh_starts(args, all_configs, threads, seed, env)
 
     servers, peers, clients = {}, {}, {}
     try:  # 2. all configurations up at once, requests round-robin
@@ -261,6 +185,7 @@ def measure(args: argparse.Namespace, all_configs: list[Config], threads: int) -
         for c in all_configs:
             if c.side == "project":
                 c.rss = {k: round(v, 1) for k, v in peak_rss_mb(servers[c.label][0].pid).items()}
+                c.ready = _ready(servers[c.label][1])
             else:
                 c.rss = {"worker_mb": round(peers.pop(c.label).close(), 1)}
     finally:
@@ -272,6 +197,14 @@ def measure(args: argparse.Namespace, all_configs: list[Config], threads: int) -
             stop_process(process)
         for peer in peers.values():
             peer.process.kill()
+
+
+def _ready(port: int) -> dict:
+    """What the service says it runs: precision, how `auto` chose, on which CPU."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=10) as response:
+        body = json.loads(response.read())
+    keys = ("precision", "execution_precision", "precision_choice", "cpu")
+    return {key: body[key] for key in keys if key in body}
 
 
 def agreement() -> dict:
@@ -311,92 +244,6 @@ def agreement() -> dict:
     return result
 
 
-def summarise(all_configs: list[Config]) -> dict:
-    rows = {}
-    for c in all_configs:
-        rows[c.label] = {
-            "side": c.side,
-            "class": c.klass,
-            "p50_ms": {name: round(statistics.median(v), 1) for name, v in c.ms.items()},
-            "samples": {name: len(v) for name, v in c.ms.items()},
-            "start_s_median": round(statistics.median(s["first_answer_s"] for s in c.starts), 2)
-            if c.starts
-            else None,
-            "starts_s": [s["first_answer_s"] for s in c.starts],
-            "peak_rss_mb": c.rss,
-            "answer_medium": c.answers.get("medium"),
-        }
-    return rows
-
-
-def check_targets(rows: dict, sizes: dict, agree: dict | None) -> dict:
-    checks = {}
-    peers = {k: v for k, v in rows.items() if v["side"] == "peer"}
-    best_start = min(v["start_s_median"] for v in peers.values())
-    best_rss = min(v["peak_rss_mb"]["worker_mb"] for v in peers.values())
-    for label, row in rows.items():
-        if row["side"] != "project":
-            continue
-        same = [v for v in peers.values() if v["class"] == row["class"]]
-        for name in TARGETS:
-            best = min(v["p50_ms"][name] for v in same)
-            ratio = round(row["p50_ms"][name] / best, 2)
-            checks[f"{label}: p50 {name} vs best {row['class']} peer"] = (ratio, LATENCY_RATIO)
-        checks[f"{label}: start vs best peer"] = (round(row["start_s_median"] / best_start, 2), START_RATIO)
-        checks[f"{label}: peak RSS vs best peer"] = (
-            round(row["peak_rss_mb"]["worker_mb"] / best_rss, 2),
-            RSS_RATIO,
-        )
-    for name, size in sizes.items():
-        if name.startswith("project"):
-            checks[f"{name}: site-packages MB"] = (size["without_pip_mb"], SITE_PACKAGES_MB)
-    if agree:
-        for name, value in agree.items():
-            if "int8" in name:
-                checks[f"{name}: span agreement with fp32"] = (value["share"], INT8_AGREEMENT)
-    return {
-        name: {"measured": m, "target": t, "met": m >= t if "agreement" in name else m <= t}
-        for name, (m, t) in checks.items()
-    }
-
-
-def _size_key(label: str) -> str:
-    """Row label -> its venv in result["site_packages"] ("project onnx", "optimum-intel", ...)."""
-    if label.startswith("project "):
-        return " ".join(label.split()[:2])
-    return "optimum-intel" if label.startswith("optimum-intel") else "optimum + ORT"
-
-
-def render_markdown(result: dict) -> str:
-    lines = [
-        f"CPU: {result['cpu'].get('Model name', '?')}, {result['threads']} threads; flags include "
-        f"{', '.join(result['cpu_flags_of_note'])}. Load average during the run: {result['load_average']}.",
-        "",
-        "| configuration | how timed | ~25 tok p50 | ~380 tok p50 | ~2,800 tok p50 | start → first answer | "
-        "peak RSS | site-packages |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for label, row in result["rows"].items():
-        size = result["site_packages"].get(_size_key(label)) or {}
-        how = "HTTP (gunicorn)" if row["side"] == "project" else "in-process"
-        p = row["p50_ms"]
-        lines.append(
-            f"| {label} | {how} | {p['small']:.0f} ms | {p['medium']:.0f} ms | {p['large'] / 1000:.2f} s | "
-            f"{row['start_s_median']:.2f} s | {row['peak_rss_mb']['worker_mb']:.0f} MB | "
-            f"{str(size.get('without_pip_mb', '')) + ' MB' if size else '—'} |"
-        )
-    if result.get("agreement"):
-        lines += ["", "| precision | best spans equal to fp32 (golden cases) |", "|---|---|"]
-        for name, value in result["agreement"].items():
-            lines.append(f"| {name} | {value['agree']}/{value['total']} ({value['share']:.1%}) |")
-    lines += ["", "| target | measured | limit | met |", "|---|---|---|---|"]
-    for name, check in result["targets"].items():
-        lines.append(
-            f"| {name} | {check['measured']} | {check['target']} | {'yes' if check['met'] else 'no'} |"
-        )
-    return "\n".join(lines)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.studies.peers", description=__doc__.split("\n\n")[0]
@@ -416,12 +263,15 @@ def main(argv: list[str] | None = None) -> int:
     args.samples = [int(x) for x in args.samples.split(",")]
     args.out.mkdir(parents=True, exist_ok=True)
     MODELS.mkdir(exist_ok=True)
-    versions = {name: ensure_venv(name) for name in PEER_PACKAGES}
-    ensure_peer_models()
+    cpu = this_cpu()
+    print(f"CPU: {cpu.summary()}", file=sys.stderr)  # the numbers hold for this CPU only
     chosen = configs()
     if args.only:
         wanted = {s.strip() for s in args.only.split(",")}
         chosen = [c for c in chosen if c.label in wanted]
+    peer_venvs = [name for name in PEER_PACKAGES if any(c.venv == name for c in chosen)]
+    versions = {name: ensure_venv(name) for name in peer_venvs}
+    ensure_peer_models(peer_venvs)
     load_before = os.getloadavg()
     measure(args, chosen, args.threads)
     rows = summarise(chosen)
@@ -432,21 +282,18 @@ def main(argv: list[str] | None = None) -> int:
         for runtime in ("onnx", "openvino"):
             sizes[f"project {runtime}"] = site_packages_mb(runtime, Path(tempfile.gettempdir()))
         for name, label in (("intel", "optimum-intel"), ("ort", "optimum + ORT")):
+            if name not in peer_venvs:
+                continue
             site = next((VENVS / name / "lib").glob("python3*/site-packages"))
             total = _du_mb(site)
             tooling = sum(_du_mb(p) for p in site.iterdir() if p.name.split("-")[0] in ("pip", "setuptools"))
             sizes[label] = {"site_packages_mb": total, "without_pip_mb": total - tooling}
     agree = agreement() if args.agreement else None
-    cpu = cpu_description()
-    flags = cpu.get("Flags", "").split()
+    lscpu = cpu_description()
     has_peers = any(r["side"] == "peer" for r in rows.values())
     targets = check_targets(rows, sizes, agree) if has_peers else {}
     result = {
-        "cpu": {k: v for k, v in cpu.items() if k != "Flags"},
-        "cpu_flags_of_note": [
-            f for f in ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16", "amx_int8") if f in flags
-        ]
-        + [f"no {f}" for f in ("amx_bf16",) if f not in flags],
+        "cpu": {**cpu.as_json(), "lscpu": {k: v for k, v in lscpu.items() if k != "Flags"}},
         "threads": args.threads,
         "load_average": [round(x, 1) for x in (*load_before, *os.getloadavg())],
         "peer_versions": versions,
@@ -456,9 +303,10 @@ def main(argv: list[str] | None = None) -> int:
         "targets": targets,
         "command": "python -m bench.studies.peers " + " ".join(argv if argv is not None else sys.argv[1:]),
     }
-    (args.out / "peers.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    path = args.out / f"{result_stem(result['cpu'])}.json"  # one file per CPU
+    path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(render_markdown(result))
-    print(f"wrote {args.out / 'peers.json'}", file=sys.stderr)
+    print(f"wrote {path}", file=sys.stderr)
     return 0
 
 

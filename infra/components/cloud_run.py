@@ -37,6 +37,8 @@ class CloudRunModelServiceArgs:
     # Service-level manual scaling: exactly this many instances, no autoscaler; 0 leaves Cloud
     # Run's automatic scaling (nothing rendered).
     manual_instances: int = 0
+    # Behind the front door: the run.app URL is switched off, so no client goes around it.
+    default_uri_disabled: bool = False
 
 
 def service_scaling(manual_instances: int) -> run.ServiceScalingArgs | None:
@@ -59,6 +61,18 @@ def _http_probe(probe: Probe, port: int, args_type, http_type):
     return args_type(
         http_get=http_type(path=probe.path, port=port),
         initial_delay_seconds=probe.initial_delay_seconds,
+        period_seconds=probe.period_seconds,
+        timeout_seconds=probe.timeout_seconds,
+        failure_threshold=probe.failure_threshold,
+    )
+
+
+def readiness_probe_args(spec: ModelServiceSpec) -> run.ServiceTemplateContainerReadinessProbeArgs:
+    """Cloud Run stops sending requests to an instance while this fails (it never restarts it),
+    and service health counts a region healthy from it: the front door fails over on it."""
+    probe = spec.readiness_probe
+    return run.ServiceTemplateContainerReadinessProbeArgs(
+        http_get=run.ServiceTemplateContainerReadinessProbeHttpGetArgs(path=probe.path, port=spec.port),
         period_seconds=probe.period_seconds,
         timeout_seconds=probe.timeout_seconds,
         failure_threshold=probe.failure_threshold,
@@ -94,6 +108,7 @@ def template_args(
             run.ServiceTemplateContainerLivenessProbeArgs,
             run.ServiceTemplateContainerLivenessProbeHttpGetArgs,
         ),
+        readiness_probe=readiness_probe_args(spec),
     )
     return run.ServiceTemplateArgs(
         revision=revision,
@@ -135,7 +150,13 @@ class CloudRunModelService(pulumi.ComponentResource):
         super().__init__(type_token("CloudRunModelService"), name, None, opts)
         child = child_options(self, opts)
         self.new_revision = content_revision(
-            args.spec, platform="cloudrun", service_account=args.service_account
+            args.spec,
+            platform="cloudrun",
+            service_account=args.service_account,
+            # The spec always held a readiness probe, but Cloud Run templates carry it only since
+            # readiness probes went GA: a new template needs a new revision name (Cloud Run refuses
+            # to reuse one), so the fact is hashed too.
+            readiness_probe=True,
         )
         phase = rollout_phase(args.rollout, self.new_revision)
         self.service = run.Service(
@@ -149,6 +170,8 @@ class CloudRunModelService(pulumi.ComponentResource):
             # is intended (the policy pack holds the two against each other).
             invoker_iam_disabled=args.invoker_iam_disabled,
             deletion_protection=args.deletion_protection,
+            # Only where it is on: an unset field keeps a single-region stack's inputs as they were.
+            default_uri_disabled=True if args.default_uri_disabled else None,
             labels=args.labels,
             template=template_args(args.spec, args.service_account, self.new_revision),
             scaling=service_scaling(args.manual_instances),

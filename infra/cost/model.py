@@ -38,6 +38,8 @@ from infra.limits import GPU_TYPES
 IDLE_KEEP_S = 900.0  # Cloud Run may keep an idle instance up to 15 minutes
 # A generous guess for a short context on a small CPU instance; pass a measured latency instead.
 DEFAULT_LATENCY_MS = 100.0
+# The reference traffic of the review's cost lines (the render's estimate, `infra diff`).
+REVIEW_RPS = 1.0
 
 
 @dataclass(frozen=True)

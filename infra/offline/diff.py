@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from infra.cost.from_render import cost_line
+from infra.cost.model import REVIEW_RPS
+
 
 def _named(items: list[Any]) -> list[str] | None:
     """The items' `name`s when every item is a mapping with its own name (env vars, ports, …)."""
@@ -98,6 +101,12 @@ def to_markdown(stack: str, diff: StackDiff) -> str:
 
 
 def diff_files(stack: str, base: Path, head: Path) -> str:
-    """Markdown for one stack; a missing base file (a stack the PR adds) counts as empty."""
+    """Markdown for one stack; a missing base file (a stack the PR adds) counts as empty. A change
+    ends with what it does to the monthly cost."""
     base_resources = json.loads(base.read_text()) if base.exists() else []
-    return to_markdown(stack, diff_renders(base_resources, json.loads(head.read_text())))
+    head_resources = json.loads(head.read_text())
+    stack_diff = diff_renders(base_resources, head_resources)
+    text = to_markdown(stack, stack_diff)
+    if stack_diff.empty or not (line := cost_line(base_resources, head_resources, REVIEW_RPS)):
+        return text
+    return f"{text}\n{line}\n"

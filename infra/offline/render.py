@@ -17,6 +17,8 @@ import yaml
 from pulumi.runtime import rpc
 
 from infra.cost import DEFAULT_LATENCY_MS, CostInputs, cost_section, estimate
+from infra.cost.front_door import front_door_markdown
+from infra.cost.model import REVIEW_RPS
 from infra.offline.mocks import OfflineMocks
 from infra.offline.monitor import Registration, run_with_mocks
 from infra.offline.monitoring_review import Spend, review_table
@@ -268,7 +270,7 @@ def to_markdown(rendering: Rendering) -> str:
     return "\n".join(lines) + "\n\n" + monitoring_markdown(rendering) + "\n" + cost_markdown(rendering)
 
 
-COST_RPS = 1.0  # the review table's reference traffic; `bench cost` takes any rate
+COST_RPS = REVIEW_RPS  # the review table's reference traffic; `bench cost` takes any rate
 
 
 def cost_markdown(rendering: Rendering) -> str:
@@ -277,6 +279,7 @@ def cost_markdown(rendering: Rendering) -> str:
     return (
         cost_section(settings, COST_RPS).replace("## Monthly cost", "### Monthly cost", 1)
         + f"\nOther rates: `.venv/bin/python -m bench cost {rendering.stack} --rps R`.\n"
+        + (f"\n{extra}" if (extra := front_door_markdown(settings, COST_RPS)) else "")
     )
 
 

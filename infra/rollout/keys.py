@@ -7,7 +7,9 @@ ROLLOUT = "rollout"
 SERVING_REVISION = "servingRevision"
 CANDIDATE_PERCENT = "candidatePercent"
 PREVIOUS_REVISION = "previousRevision"
-PHASE_KEYS = (SERVING_REVISION, CANDIDATE_PERCENT, PREVIOUS_REVISION)
+# Several regions: how many, from the first in `regions`, take the phase (0: all of them).
+ROLLOUT_REGIONS = "rolloutRegions"
+PHASE_KEYS = (SERVING_REVISION, CANDIDATE_PERCENT, PREVIOUS_REVISION, ROLLOUT_REGIONS)
 
 # Stack outputs.
 URL = "url"
@@ -15,6 +17,7 @@ NEW_REVISION = "newRevision"  # the revision the template makes now
 SERVING_OUTPUT = "servingRevision"  # the revision with the largest share
 PREVIOUS_OUTPUT = "previousRevision"
 CANDIDATE_REVISION = "candidateRevision"  # "" outside the candidate phase
-CANDIDATE_URL = "candidateUrl"  # its tag URL
+CANDIDATE_URL = "candidateUrl"  # its tag URL (the first region's, with several)
+CANDIDATE_URLS = "candidateUrls"  # with several regions: region → the candidate's tag URL there
 CANDIDATE_SHARE = "candidatePercent"
 MODEL_REVISION = "modelRevision"  # what the new revision's /ready must report

@@ -8,6 +8,7 @@ and one line says why.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -55,6 +56,15 @@ def _percent(config: Mapping[str, str]) -> int:
         return int(config.get(keys.CANDIDATE_PERCENT) or 0)
     except ValueError:
         return 0
+
+
+def _regions(config: Mapping[str, str]) -> list[str]:
+    """The stack's `regions` (empty: gcp:region alone)."""
+    try:
+        regions = json.loads(config.get("regions") or "[]")
+    except ValueError:
+        return []
+    return [r for r in regions if isinstance(r, str)] if isinstance(regions, list) else []
 
 
 def _pending(config: Mapping[str, str], outputs: Mapping[str, Any]) -> bool:
@@ -106,9 +116,14 @@ def _rollout(driver, gate, canary, *, steps, say, config, outputs) -> Outcome:
     serving = outputs.get(keys.SERVING_OUTPUT) or config[keys.SERVING_REVISION]
     interrupted = outputs.get(keys.CANDIDATE_REVISION, "")
     reached = _percent(config) if interrupted and config.get(keys.SERVING_REVISION) == serving else 0
+    regions = _regions(config)
+    # Several regions: the candidate lands in the first region alone, and the others take it only
+    # once it passed there (docs/multi-region.md).
+    first = {keys.ROLLOUT_REGIONS: "1"} if len(regions) > 1 else {}
     # The candidate first lands at 0 %: only a revision that passed the gate gets users' traffic.
-    driver.set_config(_phase(serving, 0))
-    done = driver.up(f"rollout: candidate beside {serving}")
+    driver.set_config({**_phase(serving, 0), **first})
+    where = f" in {regions[0]}" if first else ""
+    done = driver.up(f"rollout: candidate beside {serving}{where}")
     new = done[keys.NEW_REVISION]
     if new == serving:
         return Outcome(0, f"nothing to roll out: {serving} already takes 100 %")
@@ -129,9 +144,38 @@ def _rollout(driver, gate, canary, *, steps, say, config, outputs) -> Outcome:
                 1, f"held {new} at 0 % after the {percent} % step, {serving} keeps 100 %: {verdict.reason}"
             )
         say(f"{new} at {percent} %: {verdict.reason}")
-    driver.set_config(_phase(new, 0, previous=serving))
+    if (
+        first
+        and (held := _gate_the_rest(driver, gate, say, new=new, serving=serving, regions=regions)) is not None
+    ):
+        return held
+    driver.set_config({**_phase(new, 0, previous=serving), **_everywhere(config, first)})
     done = driver.up(f"rollout: promote {new}")
     return Outcome(0, f"promoted {new}: 100 %; {serving} stays tagged previous at 0 % for `make rollback`")
+
+
+def _everywhere(config: Mapping[str, str], first: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The config that gives a phase to every region (only written where regions were staged)."""
+    staged = first or config.get(keys.ROLLOUT_REGIONS, "0") not in ("", "0")
+    return {keys.ROLLOUT_REGIONS: "0"} if staged else {}
+
+
+def _gate_the_rest(
+    driver: Driver, gate: Gate, say: Callable[[str], None], *, new: str, serving: str, regions: Sequence[str]
+) -> Outcome | None:
+    """The candidate at 0 % in every region, gated in each after the first; a failure anywhere
+    leaves every region on `serving` (the first one's canary share included). None: all passed."""
+    driver.set_config({**_phase(serving, 0), keys.ROLLOUT_REGIONS: "0"})
+    done = driver.up(f"rollout: {new} candidate in every region")
+    urls = done.get(keys.CANDIDATE_URLS) or {}
+    for region in regions[1:]:
+        verdict = gate({**done, keys.CANDIDATE_URL: urls.get(region, "")})
+        if not verdict.passed:
+            return Outcome(
+                1, f"held {new} at 0 % in every region, {serving} keeps 100 %: in {region}, {verdict.reason}"
+            )
+        say(f"{new} in {region}: {verdict.reason}")
+    return None
 
 
 def rollback(driver: Driver, say: Callable[[str], None] = print) -> Outcome:
@@ -156,12 +200,12 @@ def _rollback(driver, say, config, outputs) -> Outcome:
     if candidate:
         if not int(outputs.get(keys.CANDIDATE_SHARE) or 0):
             return Outcome(0, f"nothing to roll back: {serving} takes 100 %, {candidate} 0 %")
-        driver.set_config(_phase(serving, 0))
+        driver.set_config({**_phase(serving, 0), **_everywhere(config)})
         driver.up(f"rollback: {candidate} to 0 %")
         return Outcome(0, f"rolled back: {serving} takes 100 %, {candidate} 0 %")
     if not previous:
         return Outcome(1, f"nothing to roll back to: {serving or 'the stack'} has no previous revision")
-    driver.set_config(_phase(previous, 0, previous=""))
+    driver.set_config({**_phase(previous, 0, previous=""), **_everywhere(config)})
     done = driver.up(f"rollback: {previous}")
     return Outcome(
         0,

@@ -62,9 +62,25 @@ class RolloutArgs:
     serving_revision: str = ""
     candidate_percent: int = 0
     previous_revision: str = ""
+    # Several regions: the first `regions` take the phase (0: all); this service is `region_index`.
+    regions: int = 0
+    region_index: int = 0
 
     def phase(self, new: str) -> Phase:
+        if self.regions and self.region_index >= self.regions:
+            return held(self.mode, new, self.serving_revision, self.previous_revision)
         return phase(self.mode, new, self.serving_revision, self.candidate_percent, self.previous_revision)
+
+
+def held(mode: str, new: str, serving: str = "", previous: str = "") -> Phase:
+    """A region the phase has not reached: the revision that served before takes it all — the
+    serving one while the first regions try a candidate, the previous one once they promoted
+    the new revision. The new revision exists there too (same template), with no traffic and no
+    tag. Nothing served before (a first deploy): the phase itself."""
+    before = serving if serving not in ("", new) else previous if previous != new else ""
+    if mode != "gated" or not before:
+        return phase(mode, new, serving, 0, previous)
+    return Phase("held", (Target(before, 100),), serving=before)
 
 
 def phase(mode: str, new: str, serving: str = "", candidate_percent: int = 0, previous: str = "") -> Phase:

@@ -16,6 +16,7 @@ from infra.rollout.traffic import MAX_CANDIDATE_PERCENT
 from infra.settings import checks, parse
 from infra.settings.autoscaling import autoscaling_settings, preset
 from infra.settings.derive import derive
+from infra.settings.front_door import front_door_settings, stack_regions
 from infra.settings.monitoring import monitoring_settings
 from infra.settings.parse import RawConfig
 from infra.settings.schema import (
@@ -108,6 +109,8 @@ def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: 
     checks.check_public_access(r, access, platform)
     if platform == "cloudrun":
         checks.check_cloud_run_placement(r, service, region)
+    service_regions = stack_regions(r, region, platform, service)
+    front_door = front_door_settings(r, platform, access)
     checks.check_runtime(r, model, service)
 
     deletion_protection = r.flag("deletionProtection")
@@ -127,9 +130,11 @@ def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: 
         access=access,
         gke=gke,
         knative=knative,
-        rollout=_rollout_settings(r, service.name),
+        rollout=_rollout_settings(r, service.name, len(service_regions)),
         monitoring=monitoring,
         autoscaling=scaling,
+        regions=service_regions,
+        front_door=front_door,
     )
     if platform == "knative":
         checks.check_knative(r, settings)
@@ -138,13 +143,16 @@ def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: 
     return settings
 
 
-def _rollout_settings(r: RawConfig, service_name: str) -> RolloutSettings:
+def _rollout_settings(r: RawConfig, service_name: str, regions: int) -> RolloutSettings:
     rollout = RolloutSettings(
         mode=r.text(rollout_keys.ROLLOUT),
         serving_revision=r.text(rollout_keys.SERVING_REVISION).strip(),
         candidate_percent=r.integer(rollout_keys.CANDIDATE_PERCENT, 0, MAX_CANDIDATE_PERCENT),
         previous_revision=r.text(rollout_keys.PREVIOUS_REVISION).strip(),
+        regions=r.integer(rollout_keys.ROLLOUT_REGIONS, 0, max(regions, 1), ": 0 for every region"),
     )
+    if rollout.regions and rollout.mode != "gated":
+        r.fail(rollout_keys.ROLLOUT_REGIONS, rollout.regions, "0 unless `rollout: gated`")
     for key, value, valid in rollout_problems(
         rollout.mode,
         rollout.serving_revision,

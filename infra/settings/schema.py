@@ -165,6 +165,7 @@ class RolloutSettings:
     serving_revision: str
     candidate_percent: int
     previous_revision: str
+    regions: int = 0  # with several regions: how many take the phase (0: all)
 
 
 @dataclass(frozen=True)
@@ -184,6 +185,16 @@ class MonitoringSettings:
 
 
 @dataclass(frozen=True)
+class FrontDoorSettings:
+    """One global external Application Load Balancer in front of the regions (docs/multi-region.md)."""
+
+    enabled: bool = False  # the `loadBalancer` key
+    domain: str = ""  # the managed certificate's host; required with the front door
+    rate_limit_per_minute: int = 0  # per client IP (Cloud Armor throttle); 0: no limit
+    iap: bool = False  # Identity-Aware Proxy on the backend service: only `invokers` get through
+
+
+@dataclass(frozen=True)
 class Settings:
     project: str
     region: str
@@ -199,6 +210,9 @@ class Settings:
     rollout: RolloutSettings
     monitoring: MonitoringSettings
     autoscaling: AutoscalingSettings = field(default_factory=AutoscalingSettings)
+    # Where the Cloud Run service runs, gcp:region first when the stack lists none.
+    regions: tuple[str, ...] = ()
+    front_door: FrontDoorSettings = FrontDoorSettings()
 
     @property
     def labels(self) -> dict[str, str]:
@@ -278,5 +292,10 @@ CONFIG_KEYS = (
     "knativeScaleToZeroGraceSeconds",
     "knativeScaleToZeroPodRetentionSeconds",
     *KNATIVE_KNOBS,
+    "regions",
+    "loadBalancer",
+    "domain",
+    "rateLimitPerMinute",
+    "iap",
     *ROLLOUT_KEYS,
 )

@@ -1,7 +1,7 @@
 """Build-time model baking: fetch a pinned checkpoint, export it for a runtime, prove it serves.
 
     python -m service.bake --source distilbert-base-cased-distilled-squad \\
-        --revision <commit> --out /model [--runtime onnx|openvino|torch] [--precision fp32|bf16|int8]
+        --revision <commit> --out /model [--runtime onnx|openvino|torch] [--precision fp32|bf16|auto|int8]
     python -m service.bake --source ./my-checkpoint --out models/qa     # local directory
     python -m service.bake --verify /model                              # load + answer once
     python -m service.bake ... --precision int8 [--accuracy-data squad-v1.1-dev|builtin|FILE]
@@ -296,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model-id", help="label reported by /ready (default: the source)")
     # No argparse `choices`: a bad pair is refused by bake() in one line naming the valid pairs.
     parser.add_argument("--runtime", default="onnx", help=f"{' or '.join(RUNTIMES)} (default onnx)")
-    parser.add_argument("--precision", default="fp32", help="fp32 (default), bf16 (openvino) or int8")
+    parser.add_argument("--precision", default="fp32", help="fp32 (default), int8, bf16 or auto (openvino)")
     parser.add_argument("--no-optimize", action="store_true", help="onnx: skip the ORT graph fusions")
     # int8 only: the accuracy gate (service/bake/accuracy.py); checked in one line by bake().
     parser.add_argument(

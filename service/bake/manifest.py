@@ -7,7 +7,7 @@ of the inputs an exported graph may take, and of the files bootstrap writes.
     {
       "format": 1,
       "runtime": "onnx",                  # which backend serves it: "onnx", "openvino" or "torch"
-      "precision": "int8",                # "fp32", "bf16" (openvino) or "int8" (onnx, openvino)
+      "precision": "int8",                # "fp32", "int8" (onnx, openvino), "auto" or "bf16" (openvino)
       "model_id": "distilbert-base-cased-distilled-squad",
       "revision": "564e9b58...",          # Hub commit, or sha256:<weights> for a local source
       "max_seq_len": 384,                 # window length the service tokenizes to
@@ -40,15 +40,22 @@ MANIFEST_FILE = "service_manifest.json"
 METADATA_FILE = "service_model.json"
 FORMAT = 1
 RUNTIMES = ("onnx", "openvino", "torch")  # onnx / openvino: no torch in the image; torch: reference + GPUs
-PRECISIONS = ("fp32", "bf16", "int8")
+PRECISIONS = ("fp32", "bf16", "int8")  # fixed: served exactly as named
+# `auto`: decided where it runs. In a stack file, the runtime's DEFAULT_PRECISION below; in an
+# openvino manifest, the fp32 IR run in bf16 or fp32, whichever a probe at each instance's
+# start finds faster on its CPU (service/qa/backends/openvino_precision.py).
+AUTO_PRECISION = "auto"
 # Precisions each runtime can serve. onnx int8: dynamic quantisation; openvino int8: NNCF
 # static; openvino bf16: bf16 execution where the CPU has it, fp32 elsewhere. torch: fp32.
-SUPPORTED = {"onnx": ("fp32", "int8"), "openvino": ("fp32", "bf16", "int8"), "torch": ("fp32",)}
+SUPPORTED = {
+    "onnx": ("fp32", "int8"),
+    "openvino": (AUTO_PRECISION, "fp32", "bf16", "int8"),
+    "torch": ("fp32",),
+}
 SUPPORTED_PAIRS = tuple((runtime, precision) for runtime in RUNTIMES for precision in SUPPORTED[runtime])
-# What a deployment's `precision: auto` bakes for each runtime: its fastest full-precision mode
-# (openvino: bf16 execution where the CPU has it, fp32 elsewhere); see docs/openvino.md.
-AUTO_PRECISION = "auto"
-DEFAULT_PRECISION = {"onnx": "fp32", "openvino": "bf16", "torch": "fp32"}
+# What a stack's `precision: auto` bakes for each runtime: onnx and torch have one
+# full-precision mode; openvino's is chosen per instance (docs/openvino.md).
+DEFAULT_PRECISION = {"onnx": "fp32", "openvino": AUTO_PRECISION, "torch": "fp32"}
 # The inputs extractive-QA encoders take; a graph or backend accepts a subset, in this order.
 KNOWN_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 DEFAULT_MODEL_FILE = {"onnx": "model.onnx", "openvino": "model.xml", "torch": "model.safetensors"}

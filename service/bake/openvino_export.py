@@ -1,6 +1,6 @@
 """Build-time OpenVINO conversion: a saved QA checkpoint -> model.xml/.bin (IR) the service serves.
 
-    export_openvino(checkpoint_dir, out_dir, precision="fp32"|"bf16"|"int8")
+    export_openvino(checkpoint_dir, out_dir, precision="fp32"|"bf16"|"auto"|"int8")
 
 Runs in the image's builder stage (torch, transformers, onnx, onnxruntime, openvino, nncf)
 via `python -m service.bake --runtime openvino`; the runtime image needs only openvino.

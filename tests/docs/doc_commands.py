@@ -136,6 +136,12 @@ NOT_RUN: dict[str, str] = {
     "make rollout STACK=prod": CLOUD,
     "make rollout STACK=prod STEPS=10,50 SOAK=5m": CLOUD,
     "make rollback STACK=prod": CLOUD,
+    # docs/multi-region.md, "Checking it after `make up`"
+    "pulumi stack output frontDoorIp --stack prod": CLOUD,
+    "gcloud compute ssl-certificates list": CLOUD,
+    "curl -sS -o /dev/null -w '%{http_code}\\n' http://DOMAIN/ready": CLOUD,
+    "curl -sS https://DOMAIN/ready": CLOUD,
+    "pulumi stack output regionUrls --stack prod": CLOUD,
     # bench/README.md: a deployment, or the user's own payloads
     "make bench URL=https://qa-dev-xxxx.a.run.app": CLOUD,
     ".venv/bin/python -m bench load https://qa-dev-xxxx.a.run.app --rps 5 --duration 2m --out bench/out/dev": CLOUD,

@@ -1,4 +1,4 @@
-"""The images under test: openvino bf16 (the CPU default), onnx fp32, onnx int8 and torch fp32 from a generated checkpoint, each
+"""The images under test: openvino auto (the CPU default), onnx fp32, onnx int8 and torch fp32 from a generated checkpoint, each
 run as Cloud Run / Knative run it (bench.containers.platform_run_argv).
 
 Needs podman + buildah (.ci/provision-containers.sh). Without them the tests skip with one line,

@@ -12,7 +12,7 @@ from bench.local_service import free_port
 from tests.contract.contract_target import CONTRACT_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
-VARIANTS = (("openvino", "bf16"), ("onnx", "fp32"), ("onnx", "int8"), ("torch", "fp32"))
+VARIANTS = (("openvino", "auto"), ("onnx", "fp32"), ("onnx", "int8"), ("torch", "fp32"))
 IMAGE_NAME = "qa-image-test"
 
 

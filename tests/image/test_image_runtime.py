@@ -1,6 +1,6 @@
 """What only a built image can show: its contents, labels, start-up, shutdown and failure modes.
 
-Each runs per variant (openvino bf16, onnx fp32, onnx int8, torch fp32), with the container run as Cloud Run /
+Each runs per variant (openvino auto, onnx fp32, onnx int8, torch fp32), with the container run as Cloud Run /
 Knative run it (bench.containers.platform_run_argv).
 """
 

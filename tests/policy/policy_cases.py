@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import policy_cases_cloud_run
 import policy_cases_cold_starts
+import policy_cases_front_door
 import policy_cases_gke
 import policy_cases_iam
 import policy_cases_monitoring
@@ -16,4 +17,5 @@ ALL_CASES = [
     *policy_cases_gke.CASES,
     *policy_cases_rollout.CASES,
     *policy_cases_monitoring.CASES,
+    *policy_cases_front_door.CASES,
 ]

@@ -110,7 +110,7 @@ def test_the_final_stage_is_chosen_by_the_runtime_build_arg_and_defaults_to_the_
     assert schema["runtime"]["default"] == ""
     assert global_args()["RUNTIME"] == runtime == "openvino"
     assert precision == AUTO_PRECISION
-    assert global_args()["PRECISION"] == DEFAULT_PRECISION[runtime] == "bf16"
+    assert global_args()["PRECISION"] == DEFAULT_PRECISION[runtime] == AUTO_PRECISION
     final_from = [header for header, _ in stages()][-1]
     assert final_from == "runtime-${RUNTIME} AS runtime"
     for runtime in ("onnx", "openvino", "torch"):

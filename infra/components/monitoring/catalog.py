@@ -19,9 +19,11 @@ GKE_SYSTEM_DOC = "https://cloud.google.com/monitoring/api/metrics_kubernetes"
 KSM_DOC = "https://cloud.google.com/kubernetes-engine/docs/how-to/kube-state-metrics"
 KNATIVE_DOC = "https://knative.dev/docs/serving/observability/metrics/serving-metrics/"
 SERVICE_DOC = "docs/observability.md#the-services-own-metrics"
+LOAD_BALANCING_DOC = "https://cloud.google.com/monitoring/api/metrics_gcp_i_o#gcp-loadbalancing"
 
 CLOUD_RUN_REVISION = "cloud_run_revision"  # the monitored resource of a Cloud Run service
 UPTIME_URL = "uptime_url"  # the monitored resource of an uptime check on a host name
+HTTPS_LB_RULE = "https_lb_rule"  # the monitored resource of an external Application Load Balancer
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,14 @@ INSTANCE_COUNT = _cloud_run("container/instance_count", "container instances, by
 STARTUP_LATENCIES = _cloud_run("container/startup_latencies", "time to start a new instance (ms)")
 MEMORY_UTILIZATIONS = _cloud_run("container/memory/utilizations", "memory used / limit, distribution")
 CPU_UTILIZATIONS = _cloud_run("container/cpu/utilizations", "CPU used / allocated, distribution")
+LB_REQUEST_COUNT = Metric(
+    "loadbalancing.googleapis.com/https/request_count", LOAD_BALANCING_DOC,
+    "requests the front door served, by response_code_class",
+)  # fmt: skip
+LB_TOTAL_LATENCIES = Metric(
+    "loadbalancing.googleapis.com/https/total_latencies", LOAD_BALANCING_DOC,
+    "client-to-last-byte latency at the front door (ms)",
+)  # fmt: skip
 UPTIME_CHECK_PASSED = Metric(
     "monitoring.googleapis.com/uptime_check/check_passed", UPTIME_DOC, "one uptime probe passed"
 )
@@ -99,6 +109,8 @@ METRICS: dict[str, Metric] = {
         MEMORY_UTILIZATIONS,
         CPU_UTILIZATIONS,
         UPTIME_CHECK_PASSED,
+        LB_REQUEST_COUNT,
+        LB_TOTAL_LATENCIES,
         COLD_STARTS,
         QUEUE_TIME,
         GKE_RESTARTS,

@@ -29,6 +29,7 @@ from infra.components.monitoring import (
     promql_alerts,
     slo,
 )
+from infra.components.monitoring.front_door_alerts import front_door_alerts
 
 INVOKER_ROLE = "roles/run.invoker"
 
@@ -54,6 +55,10 @@ class ServiceMonitoringArgs:
     port: int = 8080  # the container port the PodMonitoring scrapes (Knative)
     kubernetes_provider: pulumi.ProviderResource | None = None
     labels: dict[str, str] = field(default_factory=dict)
+    # Several regions (docs/multi-region.md): SLOs per region; the front door's host and URL map.
+    regions: tuple[str, ...] = ()
+    front_door_host: str = ""
+    front_door_url_map: str = ""  # "": no front door
 
 
 def channel_name(name: str, email: str) -> str:
@@ -131,45 +136,20 @@ class ServiceMonitoring(pulumi.ComponentResource):
 
     def _cloud_run(self) -> list[dict[str, Any]]:
         args, name = self._args, self._name
-        service = gcp.monitoring.GenericService(
-            f"{name}-slo-service",
-            project=args.project,
-            service_id=args.service_name,
-            user_labels=args.labels,
-            **slo.generic_service_args(args.service_name, args.region),
-            opts=self._child(),
-        )
-        specs = (
-            slo.SloSpec("availability", args.availability_goal, args.slo_period_days),
-            slo.SloSpec("latency", args.latency_goal, args.slo_period_days, args.latency_threshold_ms),
-        )
-        for spec in specs:
-            objective = gcp.monitoring.Slo(
-                f"{name}-slo-{spec.key}",
-                project=args.project,
-                service=service.service_id,
-                user_labels=args.labels,
-                **slo.slo_args(spec),
-                opts=self._child(),
-            )
-            for window in slo.BURN_RATE_WINDOWS:
-                alert = alerts.AlertSpec(
-                    f"{spec.key}-burn-{window.name}",
-                    f"{args.service_name}: {spec.key} error budget burning ({window.name})",
-                    window.severity,
-                    slo.burn_rate_documentation(spec, window, args.service_name),
-                    (),
-                    combiner="AND",
-                )
-                conditions = objective.name.apply(
-                    lambda slo_name, w=window: slo.burn_rate_conditions(slo_name, w, args.slo_period_days)
-                )
-                self._policy(alert, conditions)
+        for region in args.regions or (args.region,):
+            # gcp:region's keep the names a single-region stack has; each other region adds its own.
+            self._slos(region, "" if region == args.region else f"-{region}")
         for spec in alerts.cloud_run_alerts(
             args.service_name, max_instances=args.max_instances, model_load_seconds=args.model_load_seconds
         ):
             self._policy(spec)
-        self._uptime_cloud_run()
+        for spec in front_door_alerts(args.service_name, args.front_door_url_map, args.latency_threshold_ms):
+            self._policy(spec)
+        if args.front_door_host:
+            if args.public:  # IAP answers a checker with a sign-in redirect: nothing to check there
+                self._uptime_url(args.front_door_host)
+        else:
+            self._uptime_cloud_run()
         self._log_metrics = [
             gcp.logging.Metric(
                 f"{name}-{key}", project=args.project, **builder(args.service_name), opts=self._child()
@@ -189,6 +169,45 @@ class ServiceMonitoring(pulumi.ComponentResource):
             for phase in log_metrics.STARTUP_PHASES
         ]
         return dashboard.cloud_run_widgets(args.service_name)
+
+    def _slos(self, region: str, suffix: str) -> None:
+        """The region's service SLOs and their burn-rate alerts."""
+        args, name = self._args, f"{self._name}{suffix}"
+        where = f" ({region})" if suffix else ""
+        service = gcp.monitoring.GenericService(
+            f"{name}-slo-service",
+            project=args.project,
+            service_id=f"{args.service_name}{suffix}",
+            user_labels=args.labels,
+            **slo.generic_service_args(args.service_name, region, name_region=bool(suffix)),
+            opts=self._child(),
+        )
+        specs = (
+            slo.SloSpec("availability", args.availability_goal, args.slo_period_days),
+            slo.SloSpec("latency", args.latency_goal, args.slo_period_days, args.latency_threshold_ms),
+        )
+        for spec in specs:
+            objective = gcp.monitoring.Slo(
+                f"{name}-slo-{spec.key}",
+                project=args.project,
+                service=service.service_id,
+                user_labels=args.labels,
+                **slo.slo_args(spec),
+                opts=self._child(),
+            )
+            for window in slo.BURN_RATE_WINDOWS:
+                alert = alerts.AlertSpec(
+                    f"{spec.key}-burn-{window.name}{suffix}",
+                    f"{args.service_name}{where}: {spec.key} error budget burning ({window.name})",
+                    window.severity,
+                    slo.burn_rate_documentation(spec, window, args.service_name),
+                    (),
+                    combiner="AND",
+                )
+                conditions = objective.name.apply(
+                    lambda slo_name, w=window: slo.burn_rate_conditions(slo_name, w, args.slo_period_days)
+                )
+                self._policy(alert, conditions)
 
     def _uptime_cloud_run(self) -> None:
         args, name = self._args, self._name
@@ -218,6 +237,21 @@ class ServiceMonitoring(pulumi.ComponentResource):
             opts=self._child(*depends),
         )
         self._uptime_alert(check, catalog.CLOUD_RUN_REVISION)
+
+    def _uptime_url(self, host: str) -> None:
+        """The front door: the check goes to the global URL, as a client's request does."""
+        args = self._args
+        check = gcp.monitoring.UptimeCheckConfig(
+            f"{self._name}-uptime",
+            project=args.project,
+            user_labels=args.labels,
+            **{
+                **probes.uptime_check_args(args.service_name, {}, authenticated=False),
+                "monitored_resource": probes.url_resource(host, args.project),
+            },
+            opts=self._child(),
+        )
+        self._uptime_alert(check, catalog.UPTIME_URL)
 
     def _uptime_alert(self, check: gcp.monitoring.UptimeCheckConfig, resource_type: str) -> None:
         conditions = check.uptime_check_id.apply(

@@ -54,11 +54,12 @@ class SloSpec:
         return f"{self.goal:.2%} of requests succeed (non-5xx)"
 
 
-def generic_service_args(service_name: str, region: str) -> dict[str, Any]:
+def generic_service_args(service_name: str, region: str, name_region: bool = False) -> dict[str, Any]:
     """The Monitoring service for a Cloud Run service: a basic service, so Cloud Monitoring derives
-    the SLIs (request_count, request_latencies) itself."""
+    the SLIs (request_count, request_latencies) itself. With several regions, each has its own
+    (`name_region` names it in the title)."""
     return {
-        "display_name": f"{service_name} (Cloud Run)",
+        "display_name": f"{service_name} (Cloud Run{f', {region}' if name_region else ''})",
         "basic_service": {
             "service_type": "CLOUD_RUN",
             "service_labels": {"service_name": service_name, "location": region},

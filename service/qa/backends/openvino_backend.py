@@ -2,12 +2,14 @@
 
 Imports openvino and NumPy only - never torch, transformers or optimum (tests check sys.modules).
 
-Precision is the manifest's: `fp32` compiles with INFERENCE_PRECISION_HINT=f32 (strict: no
-silent bf16 on CPUs that have it); `bf16` asks for bf16 execution where the CPU reports BF16
-in OPTIMIZATION_CAPABILITIES (AVX512_BF16 or AMX) and otherwise compiles f32, logs it once and
-reports it in /ready (`execution_precision`, `fallback`); `int8` is the statically quantised
-IR: its int8 region runs in int8, the rest (layer norms, softmax, GELU) in bf16 where the CPU
-has it - OpenVINO's own default there, and faster than f32 (docs/bench/openvino.md) - else f32.
+Precision is the manifest's: `auto` (the default) runs bf16 or fp32, whichever a short probe
+finds faster on this instance's CPU (openvino_precision.py); `fp32` compiles with
+INFERENCE_PRECISION_HINT=f32 (strict: no silent bf16 on CPUs that have it); `bf16` asks for
+bf16 execution where the CPU reports BF16 in OPTIMIZATION_CAPABILITIES (AVX512_BF16 or AMX) and
+otherwise compiles f32, logs it once and reports it in /ready (`execution_precision`,
+`fallback`); `int8` is the statically quantised IR: its int8 region runs in int8, the rest
+(layer norms, softmax, GELU) in bf16 where the CPU has it - OpenVINO's own default there, and
+faster than f32 (docs/bench/openvino.md) - else f32.
 
 Compiled blobs: with `cache_dir`, OpenVINO stores the compiled model under a key of the model,
 the configuration, the CPU and its own version, and imports it on the next start instead of
@@ -30,14 +32,17 @@ from pathlib import Path
 import numpy as np
 import openvino as ov
 
-from service.bake.manifest import KNOWN_INPUTS
+from service.bake.manifest import AUTO_PRECISION, KNOWN_INPUTS
+from service.cpu_platform import this_cpu
+from service.qa.backends import openvino_precision
+from service.qa.backends.openvino_precision import PrecisionChoice, Timer
 
 log = logging.getLogger(__name__)
 
 OUTPUTS = ("start_logits", "end_logits")
 # Manifest precision -> INFERENCE_PRECISION_HINT for the layers not already int8 (bf16 only
-# where the CPU has it).
-HINTS = {"fp32": "f32", "bf16": "bf16", "int8": "bf16"}
+# where the CPU has it); `auto` takes the hint of what it chose.
+HINTS = {"fp32": "f32", "bf16": "bf16", "int8": "bf16", AUTO_PRECISION: None}
 
 
 def cpu_has_bf16(core: ov.Core) -> bool:
@@ -72,13 +77,28 @@ class OpenVinoBackend:
         precision: str = "fp32",
         cache_dir: Path | None = None,
         bf16_probe: Callable[[ov.Core], bool] = cpu_has_bf16,
+        precision_timer: Timer | None = None,
     ) -> None:
+        """`precision_timer` replaces the timing of the `auto` probe (tests force its result)."""
         if precision not in HINTS:
             raise ValueError(f"precision {precision!r} is not served by the openvino backend")
         core = ov.Core()
         hint = HINTS[precision]
         self.fallback: str | None = None
-        if hint == "bf16" and not bf16_probe(core):
+        self.choice: PrecisionChoice | None = None
+        if precision == AUTO_PRECISION:
+            self.choice = openvino_precision.decide(
+                core,
+                lambda probe_hint: compile_config(openvino_precision.PROBE_THREADS, probe_hint, None),
+                has_bf16=bf16_probe(core),
+                timer=precision_timer,
+            )
+            hint = openvino_precision.CANDIDATES[self.choice.chosen]
+            log.info(
+                "openvino precision decided",
+                extra={**self.choice.as_json(), "cpu": this_cpu().summary()},
+            )
+        elif hint == "bf16" and not bf16_probe(core):
             hint = "f32"
             if precision == "bf16":
                 self.fallback = "bf16 requested, this CPU has no bf16 support: running fp32"
@@ -119,9 +139,11 @@ class OpenVinoBackend:
 
     def describe(self) -> dict:
         """What /ready adds for this backend."""
-        info = {"execution_precision": self.execution_precision}
+        info: dict = {"execution_precision": self.execution_precision}
         if self.fallback:
             info["fallback"] = self.fallback
+        if self.choice is not None:
+            info["precision_choice"] = self.choice.as_json()
         return info
 
     def __call__(self, inputs: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

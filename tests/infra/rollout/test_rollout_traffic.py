@@ -174,3 +174,26 @@ def test_rollout_setting_problems_name_key_value_and_what_is_valid():
         ("candidatePercent", 100, "a whole number 0…99")
     ]
     assert rollout_problems("gated", "", 10, "", "qa")[0][:2] == ("candidatePercent", 10)
+
+
+def test_regions_beyond_the_staged_ones_keep_the_revision_that_served_before():
+    from infra.rollout.traffic import RolloutArgs
+
+    def targets(args: RolloutArgs) -> list[tuple[str, int, str]]:
+        return [(t.revision, t.percent, t.tag) for t in args.phase("qa-rNEW").targets]
+
+    candidate = {"mode": "gated", "serving_revision": "qa-rOLD", "candidate_percent": 10, "regions": 1}
+    assert targets(RolloutArgs(**candidate, region_index=0)) == [
+        ("qa-rOLD", 90, ""),
+        ("qa-rNEW", 10, "candidate"),
+    ]
+    assert targets(RolloutArgs(**candidate, region_index=1)) == [("qa-rOLD", 100, "")]
+    promoted = {"mode": "gated", "serving_revision": "qa-rNEW", "previous_revision": "qa-rOLD", "regions": 1}
+    assert targets(RolloutArgs(**promoted, region_index=0)) == [
+        ("qa-rNEW", 100, ""),
+        ("qa-rOLD", 0, "previous"),
+    ]
+    assert targets(RolloutArgs(**promoted, region_index=1)) == [("qa-rOLD", 100, "")]
+    # 0 stages nothing: every region takes the phase; a first deploy has nothing to hold on to.
+    assert targets(RolloutArgs(**{**candidate, "regions": 0}, region_index=1))[1][2] == "candidate"
+    assert targets(RolloutArgs("gated", regions=1, region_index=1)) == [("qa-rNEW", 100, "")]

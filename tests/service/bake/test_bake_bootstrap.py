@@ -85,7 +85,7 @@ def test_a_pair_the_service_cannot_serve_is_one_line_before_any_download(
     assert bootstrap.main(argv) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [
-        f"error: runtime/precision {runtime}/{precision} is not valid: valid are onnx/fp32, onnx/int8, openvino/fp32, openvino/bf16, openvino/int8, torch/fp32"
+        f"error: runtime/precision {runtime}/{precision} is not valid: valid are onnx/fp32, onnx/int8, openvino/auto, openvino/fp32, openvino/bf16, openvino/int8, torch/fp32"
     ]
     assert not (tmp_path / "o").exists()
 

@@ -16,13 +16,14 @@ def test_the_pairs_are_the_runtimes_with_their_precisions():
     assert manifest.SUPPORTED_PAIRS == (
         ("onnx", "fp32"),
         ("onnx", "int8"),
+        ("openvino", "auto"),
         ("openvino", "fp32"),
         ("openvino", "bf16"),
         ("openvino", "int8"),
         ("torch", "fp32"),
     )
     assert set(manifest.SUPPORTED) == set(manifest.RUNTIMES)
-    assert {p for _, p in manifest.SUPPORTED_PAIRS} == set(manifest.PRECISIONS)
+    assert {p for _, p in manifest.SUPPORTED_PAIRS} == {*manifest.PRECISIONS, manifest.AUTO_PRECISION}
 
 
 @pytest.mark.parametrize(("runtime", "precision"), manifest.SUPPORTED_PAIRS)
@@ -34,7 +35,7 @@ def test_an_unsupported_pair_names_every_valid_one():
     problem = manifest.pair_problem("torch", "int8")
     assert (
         problem
-        == "runtime/precision torch/int8 is not valid: valid are onnx/fp32, onnx/int8, openvino/fp32, openvino/bf16, openvino/int8, torch/fp32"
+        == "runtime/precision torch/int8 is not valid: valid are onnx/fp32, onnx/int8, openvino/auto, openvino/fp32, openvino/bf16, openvino/int8, torch/fp32"
     )
 
 

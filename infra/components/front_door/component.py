@@ -1,0 +1,204 @@
+"""The global front door: a serverless NEG per region behind one backend service (Cloud Armor,
+outlier detection, request logs, optional IAP), the URL map, an HTTPS proxy with a managed
+certificate on a global address, and port 80 redirected to HTTPS."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_gcp as gcp
+
+from infra.components import child_options, type_token
+from infra.components.cloud_run import INVOKER_ROLE
+from infra.components.front_door import rules
+from infra.components.front_door.rules import compute_name
+from infra.load_balancing import HTTP_PORT, HTTPS_PORT, SCHEME
+
+compute = gcp.compute
+
+
+@dataclass(frozen=True)
+class RegionBackend:
+    region: str
+    service: pulumi.Input[str]  # the Cloud Run service's name in that region
+
+
+@dataclass(frozen=True)
+class GlobalFrontDoorArgs:
+    project: pulumi.Input[str]
+    prefix: str  # GCP names start with it (the service name)
+    backends: Sequence[RegionBackend]
+    domain: str
+    rate_limit_per_minute: int  # per client IP; 0: no throttle rule
+    iap: bool = False
+    iap_members: Sequence[str] = ()  # who IAP admits (roles/iap.httpsResourceAccessor)
+    labels: dict[str, str] = field(default_factory=dict)
+    log_sample_rate: float = 1.0  # share of requests the load balancer logs
+
+
+def iap_service_agent(project_number: str) -> str:
+    """IAP calls the services as this identity (iap/docs/enabling-cloud-run)."""
+    return f"serviceAccount:service-{project_number}@gcp-sa-iap.iam.gserviceaccount.com"
+
+
+class GlobalFrontDoor(pulumi.ComponentResource):
+    url: pulumi.Output[str]
+    ip_address: pulumi.Output[str]
+    backend_service: pulumi.Output[str]  # the backend service's name (its metrics' label)
+    security_policy: pulumi.Output[str]
+
+    def __init__(self, name: str, args: GlobalFrontDoorArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(type_token("GlobalFrontDoor"), name, None, opts)
+        child = child_options(self, opts)
+        prefix = args.prefix
+        negs = [
+            compute.RegionNetworkEndpointGroup(
+                f"{name}-neg-{backend.region}",
+                name=compute_name(prefix, f"neg-{backend.region}"),
+                project=args.project,
+                region=backend.region,
+                network_endpoint_type="SERVERLESS",
+                cloud_run=compute.RegionNetworkEndpointGroupCloudRunArgs(service=backend.service),
+                opts=child,
+            )
+            for backend in args.backends
+        ]
+        armor = compute.SecurityPolicy(
+            f"{name}-armor",
+            name=compute_name(prefix, "armor"),
+            project=args.project,
+            type="CLOUD_ARMOR",
+            description="Per-client rate limit in front of the model service (managed by Pulumi)",
+            rules=rules.security_rules(args.rate_limit_per_minute),
+            opts=child,
+        )
+        backend_service = compute.BackendService(
+            f"{name}-backend",
+            name=compute_name(prefix, "backend"),
+            project=args.project,
+            load_balancing_scheme=SCHEME,
+            backends=[compute.BackendServiceBackendArgs(group=neg.id) for neg in negs],
+            security_policy=armor.self_link,
+            outlier_detection=rules.outlier_detection(),
+            log_config=compute.BackendServiceLogConfigArgs(enable=True, sample_rate=args.log_sample_rate),
+            iap=compute.BackendServiceIapArgs(enabled=True) if args.iap else None,
+            opts=child,
+        )
+        url_map = compute.URLMap(
+            f"{name}-urlmap",
+            name=rules.url_map_name(prefix),
+            project=args.project,
+            default_service=backend_service.id,
+            opts=child,
+        )
+        certificate = compute.ManagedSslCertificate(
+            f"{name}-cert",
+            name=compute_name(prefix, rules.certificate_suffix(args.domain)),
+            project=args.project,
+            managed=compute.ManagedSslCertificateManagedArgs(domains=[args.domain]),
+            opts=child,
+        )
+        https_proxy = compute.TargetHttpsProxy(
+            f"{name}-https-proxy",
+            name=compute_name(prefix, "https-proxy"),
+            project=args.project,
+            url_map=url_map.id,
+            ssl_certificates=[certificate.id],
+            opts=child,
+        )
+        address = compute.GlobalAddress(
+            f"{name}-ip",
+            name=compute_name(prefix, "ip"),
+            project=args.project,
+            labels=args.labels,
+            opts=child,
+        )
+        compute.GlobalForwardingRule(
+            f"{name}-https",
+            name=compute_name(prefix, "https"),
+            project=args.project,
+            target=https_proxy.id,
+            ip_address=address.address,
+            ip_protocol="TCP",
+            port_range=HTTPS_PORT,
+            load_balancing_scheme=SCHEME,
+            labels=args.labels,
+            opts=child,
+        )
+        # Port 80 answers every request with a redirect to HTTPS, on the same address.
+        redirect = compute.URLMap(
+            f"{name}-redirect",
+            name=compute_name(prefix, "redirect"),
+            project=args.project,
+            default_url_redirect=compute.URLMapDefaultUrlRedirectArgs(
+                https_redirect=True,
+                strip_query=False,
+                redirect_response_code="MOVED_PERMANENTLY_DEFAULT",
+            ),
+            opts=child,
+        )
+        http_proxy = compute.TargetHttpProxy(
+            f"{name}-http-proxy",
+            name=compute_name(prefix, "http-proxy"),
+            project=args.project,
+            url_map=redirect.id,
+            opts=child,
+        )
+        compute.GlobalForwardingRule(
+            f"{name}-http",
+            name=compute_name(prefix, "http"),
+            project=args.project,
+            target=http_proxy.id,
+            ip_address=address.address,
+            ip_protocol="TCP",
+            port_range=HTTP_PORT,
+            load_balancing_scheme=SCHEME,
+            labels=args.labels,
+            opts=child,
+        )
+        if args.iap:
+            self._grant_iap(name, args, backend_service, child)
+        self.url = pulumi.Output.from_input(f"https://{args.domain}")
+        self.ip_address = address.address
+        self.backend_service = backend_service.name
+        self.security_policy = armor.name
+        self.register_outputs(
+            {
+                "url": self.url,
+                "ip_address": self.ip_address,
+                "backend_service": self.backend_service,
+                "security_policy": self.security_policy,
+            }
+        )
+
+    @staticmethod
+    def _grant_iap(
+        name: str,
+        args: GlobalFrontDoorArgs,
+        backend_service: compute.BackendService,
+        child: pulumi.ResourceOptions,
+    ) -> None:
+        """The members IAP admits, and IAP's own identity as the services' only invoker."""
+        for member in args.iap_members:
+            gcp.iap.WebBackendServiceIamMember(
+                f"{name}-iap-{rules.member_slug(member)}",
+                project=args.project,
+                web_backend_service=backend_service.name,
+                role=rules.IAP_ACCESSOR_ROLE,
+                member=member,
+                opts=child,
+            )
+        number = gcp.organizations.get_project_output(project_id=args.project).number
+        agent = number.apply(iap_service_agent)
+        for backend in args.backends:
+            gcp.cloudrunv2.ServiceIamMember(
+                f"{name}-iap-invoker-{backend.region}",
+                project=args.project,
+                location=backend.region,
+                name=backend.service,
+                role=INVOKER_ROLE,
+                member=agent,
+                opts=child,
+            )
