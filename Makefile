@@ -9,7 +9,9 @@ PIP := $(VENV)/bin/pip
 STACK ?= dev
 # PyTorch's CPU-only wheels: the default PyPI wheel for Linux pulls in several GB of CUDA.
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
-TORCH_VERSION := 2.13.0
+# torch's version is the one constraints.txt pins (requirements-dev.txt and service/Dockerfile are
+# checked against it by tests/service/test_service_torch_pin.py).
+TORCH_VERSION := $(shell sed -n 's/^torch==//p' constraints.txt)
 
 # Pulumi backend: PULUMI_BACKEND_URL wins, then an existing `pulumi login`, else a local file
 # backend under the repo (git-ignored), so a first `make up` needs no Pulumi account.

@@ -22,7 +22,8 @@ from bench import startup_phases, target
 from bench.cli_common import CliError, parse_env, positive_int
 from bench.demo import PRESETS
 from bench.models import ensure_baked
-from bench.stats import PERCENTILE_METHOD, summarize
+from qaclient.stats import PERCENTILE_METHOD, summarize
+from service import routes
 from service.bake.manifest import PRECISIONS, RUNTIMES
 
 DEFAULT_OUT = Path("bench/out/coldstart")
@@ -31,23 +32,37 @@ PLOT = "coldstart.png"
 
 def add_coldstart(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser(
-        "coldstart", help="start the service N times locally: process start → first answer",
+        "coldstart",
+        help="start the service N times locally: process start → first answer",
         description="Start `python -m service` RUNS times, each a fresh process, and time process "
-                    "start → first 200 from POST /predict. Writes coldstart.json and coldstart.png.",
-    )  # fmt: skip
+        f"start → first 200 from POST {routes.PREDICT}. Writes coldstart.json and coldstart.png.",
+    )
     model = p.add_mutually_exclusive_group()
     model.add_argument("--model-dir", type=Path, help="checkpoint to serve")
-    model.add_argument("--preset", choices=PRESETS, default="distilbert-base",
-                       help="generate a random-weight model (default distilbert-base)")  # fmt: skip
-    p.add_argument("--runtime", choices=RUNTIMES, default="onnx",
-                   help="bake the generated model for this runtime (default onnx)")  # fmt: skip
+    model.add_argument(
+        "--preset",
+        choices=PRESETS,
+        default="distilbert-base",
+        help="generate a random-weight model (default distilbert-base)",
+    )
+    p.add_argument(
+        "--runtime",
+        choices=RUNTIMES,
+        default="onnx",
+        help="bake the generated model for this runtime (default onnx)",
+    )
     p.add_argument("--precision", choices=PRECISIONS, default="fp32", help="default fp32 (int8: onnx only)")
     model.add_argument("--image", help="time fresh containers of this image instead (podman or docker)")
     p.add_argument("--stack", default="dev", help="--image: memory limit of this stack (default dev)")
     p.add_argument("--base", default="", help="--image: base image for the size split (default: the build's)")
     p.add_argument("--runs", type=positive_int, default=5, help="fresh processes to time (default 5)")
-    p.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
-                   help="extra environment for the service (repeatable), e.g. OMP_NUM_THREADS=2")  # fmt: skip
+    p.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra environment for the service (repeatable), e.g. OMP_NUM_THREADS=2",
+    )
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR", help=f"default {DEFAULT_OUT}")
     p.set_defaults(handler=cmd_coldstart)
 
@@ -83,8 +98,12 @@ def plot(result: dict, path: Path) -> Path:
     runs = result["runs_s"]
     fig, (dots, hist) = plt.subplots(1, 2, figsize=(10, 3.8), dpi=110)
     dots.plot(range(1, len(runs) + 1), runs, "o-", color="#ff7f0e")
-    dots.axhline(result["seconds"]["p50"], color="#2ca02c", linestyle="--",
-                 label=f"p50 = {result['seconds']['p50']:.2f} s")  # fmt: skip
+    dots.axhline(
+        result["seconds"]["p50"],
+        color="#2ca02c",
+        linestyle="--",
+        label=f"p50 = {result['seconds']['p50']:.2f} s",
+    )
     dots.set_xlabel("run (a fresh process each)")
     dots.set_ylabel("process start → first answer (s)")
     dots.set_ylim(bottom=0)

@@ -9,18 +9,21 @@ import sys
 import time
 from pathlib import Path
 
-from bench import auth, plots, records, target
+from bench import plots, records, target
 from bench.cli_common import CliError, non_negative_float, positive_float, positive_int, seconds
-from bench.load import ARRIVALS, LoadConfig, LoadResult, predict_url, run_load
-from bench.payloads import PayloadError, load_payloads
+from bench.load import ARRIVALS, LoadConfig, LoadResult, run_load
 from bench.report import (
     DEFAULT_COLD_THRESHOLD_MS,
     DEFAULT_COLD_WINDOW,
     ColdStartRule,
     build_report,
-    render_markdown,
     write_report,
 )
+from bench.report_markdown import render_markdown
+from qaclient import auth
+from qaclient.payloads import PayloadError, load_payloads
+from qaclient.urls import predict_url
+from service import routes
 
 DEFAULT_OUT = Path("bench/out/load")
 MAX_CONCURRENCY = 1000  # threads: one per simulated user
@@ -31,7 +34,7 @@ def add_load(commands: argparse._SubParsersAction) -> None:
         "load",
         help="load-test an endpoint and write requests.csv, report.json and plots",
         description="Open-loop (--rps) or closed-loop (--concurrency) load against URL "
-        "(a bare service URL means its /predict).",
+        f"(a bare service URL means its {routes.PREDICT}).",
     )
     p.add_argument("url", metavar="URL")
     shape = p.add_mutually_exclusive_group(required=True)
@@ -92,9 +95,14 @@ def add_load(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed for Poisson arrivals")
     p.add_argument("--token", help=f"identity token for Cloud Run (else ${auth.TOKEN_ENV}, else gcloud)")
     p.add_argument("--no-gcloud", action="store_true", help="never ask gcloud for a token")
-    p.add_argument("--header", action="append", default=[], metavar="'NAME: VALUE'",
-                   help="extra request header (repeatable), e.g. 'Host: qa.default.example.com' "
-                        "for a Knative service behind its ingress IP")  # fmt: skip
+    p.add_argument(
+        "--header",
+        action="append",
+        default=[],
+        metavar="'NAME: VALUE'",
+        help="extra request header (repeatable), e.g. 'Host: qa.default.example.com' "
+        "for a Knative service behind its ingress IP",
+    )
     _add_analysis_args(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=cmd_load)

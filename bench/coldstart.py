@@ -21,6 +21,7 @@ from pathlib import Path
 
 from bench import startup_phases
 from bench.local_service import free_port, peak_rss_mb, spawn, stop_process
+from service import routes
 
 POLL_S = 0.01
 SEED_EXAMPLE = {
@@ -80,12 +81,12 @@ def time_start(
             if process.poll() is not None:
                 raise StartTimeout(f"service exited with status {process.returncode}")
             try:
-                status, data = _request(port, "POST", "/predict", body)
+                status, data = _request(port, "POST", routes.PREDICT, body)
             except OSError:
                 status, data = 0, b""
             if status == 200:
                 elapsed = time.perf_counter() - t0
-                ready_status, ready = _request(port, "GET", "/ready")
+                ready_status, ready = _request(port, "GET", routes.READY)
                 phases = (
                     startup_phases.split(elapsed, launched_unix, json.loads(ready))
                     if ready_status == 200

@@ -25,6 +25,7 @@ from pathlib import Path
 import requests
 
 from infra.spec import SCRATCH_DIR, SCRATCH_SIZE_MIB
+from service import routes
 
 APP_UID = 10001  # service/Dockerfile's app user
 TMP_SIZE = f"{SCRATCH_SIZE_MIB}m"
@@ -149,7 +150,7 @@ def wait_answer(container: Container, payload: dict, timeout_s: float = 120) -> 
     deadline = container.started_at + timeout_s
     while time.perf_counter() < deadline:
         try:
-            if requests.post(container.url + "/predict", json=payload, timeout=5).status_code == 200:
+            if requests.post(container.url + routes.PREDICT, json=payload, timeout=5).status_code == 200:
                 return time.perf_counter() - container.started_at
         except requests.RequestException:
             pass
@@ -175,8 +176,12 @@ def layer_sizes(tool: str, image: str) -> dict[str, tuple[int, int]]:
     layers = image_layers(tool, image)
     with tempfile.TemporaryDirectory(prefix="qa-layers-") as tmp:
         archive = Path(tmp) / "image.tar"
-        run([tool, "save", "--format=docker-archive", "-o", str(archive), image] if tool == "podman"
-            else [tool, "save", "-o", str(archive), image], timeout=1200)  # fmt: skip
+        run(
+            [tool, "save", "--format=docker-archive", "-o", str(archive), image]
+            if tool == "podman"
+            else [tool, "save", "-o", str(archive), image],
+            timeout=1200,
+        )
         with tarfile.open(archive) as tar:
             manifest = json.load(tar.extractfile("manifest.json"))[0]
             for diff_id, member in zip(layers, manifest["Layers"], strict=True):

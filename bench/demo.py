@@ -26,9 +26,10 @@ from bench.demo_steps import Steps, ask
 from bench.load import LoadConfig, run_load
 from bench.local_service import LocalService, ServiceStartError
 from bench.models import IMAGE_STACK, baked_path, ensure_baked, image_pair, is_baked
-from bench.payloads import load_payloads
 from bench.proxy import FrontEndProxy
-from bench.report import ColdStartRule, render_markdown
+from bench.report import ColdStartRule
+from bench.report_markdown import render_markdown
+from qaclient.payloads import load_payloads
 from service.bake.manifest import AUTO_PRECISION, DEFAULT_PRECISION, PRECISIONS, RUNTIMES, pair_problem
 
 DEFAULT_OUT = Path("bench/out/demo")
@@ -40,12 +41,17 @@ DEFAULT_RPS = 5.0
 
 def add_demo(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser(
-        "demo", help="short local load test (make bench): starts the service on a generated model",
+        "demo",
+        help="short local load test (make bench): starts the service on a generated model",
         description=__doc__.split("\n\n")[1].replace("\n", " "),
-    )  # fmt: skip
+    )
     p.add_argument("--url", help="load-test this running service instead of starting one")
-    p.add_argument("--preset", choices=PRESETS, default="tiny",
-                   help="model to generate (default tiny; distilbert-base: realistic timings)")  # fmt: skip
+    p.add_argument(
+        "--preset",
+        choices=PRESETS,
+        default="tiny",
+        help="model to generate (default tiny; distilbert-base: realistic timings)",
+    )
     p.add_argument(
         "--runtime",
         choices=RUNTIMES,
@@ -53,18 +59,39 @@ def add_demo(commands: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--precision", choices=PRECISIONS, help="default: the runtime's own, or the stack image's")
     p.add_argument("--model-dir", type=Path, help="serve this model directory instead of generating one")
-    p.add_argument("--rps", type=positive_float, default=DEFAULT_RPS,
-                   help=f"open-loop rate (default {DEFAULT_RPS:g}: within one local instance)")  # fmt: skip
+    p.add_argument(
+        "--rps",
+        type=positive_float,
+        default=DEFAULT_RPS,
+        help=f"open-loop rate (default {DEFAULT_RPS:g}: within one local instance)",
+    )
     p.add_argument("--duration", type=seconds, default=20.0, metavar="S", help="default 20 s")
-    p.add_argument("--from-zero", action="store_true",
-                   help="start the service with the load (scale from zero): first requests wait")  # fmt: skip
-    p.add_argument("--scale-out-at", type=seconds, metavar="S",
-                   help="start a second instance S seconds in (behind a front-end proxy)")  # fmt: skip
-    p.add_argument("--grace", type=non_negative_float, default=10.0, metavar="S",
-                   help="wait this long after the run for answers still due (default 10)")  # fmt: skip
+    p.add_argument(
+        "--from-zero",
+        action="store_true",
+        help="start the service with the load (scale from zero): first requests wait",
+    )
+    p.add_argument(
+        "--scale-out-at",
+        type=seconds,
+        metavar="S",
+        help="start a second instance S seconds in (behind a front-end proxy)",
+    )
+    p.add_argument(
+        "--grace",
+        type=non_negative_float,
+        default=10.0,
+        metavar="S",
+        help="wait this long after the run for answers still due (default 10)",
+    )
     p.add_argument("--payload", type=Path, metavar="FILE", help="request bodies, as for `load`")
-    p.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
-                   help="service environment (repeatable), e.g. NUM_THREADS=1 CONCURRENCY=2")  # fmt: skip
+    p.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="service environment (repeatable), e.g. NUM_THREADS=1 CONCURRENCY=2",
+    )
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR", help=f"default {DEFAULT_OUT}")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=cmd_demo)
@@ -72,8 +99,13 @@ def add_demo(commands: argparse._SubParsersAction) -> None:
 
 def _load(args: argparse.Namespace, url: str, measured: dict | None = None) -> int:
     try:
-        config = LoadConfig(url=url, duration_s=args.duration, rps=args.rps, grace_s=args.grace,
-                            payloads=load_payloads(args.payload))  # fmt: skip
+        config = LoadConfig(
+            url=url,
+            duration_s=args.duration,
+            rps=args.rps,
+            grace_s=args.grace,
+            payloads=load_payloads(args.payload),
+        )
     except ValueError as exc:  # PayloadError included
         raise CliError(str(exc)) from None
     measured = measured or target.describe(url)

@@ -1,6 +1,6 @@
 """What `python -m bench demo` did, told back to the user step by step, and its one question.
 
-The question is the load test's own body (bench/payloads.py): one source for the example the
+The question is the load test's own body (qaclient/payloads.py): one source for the example the
 demo asks and the load then repeats. A generated model has random weights, so its answer is an
 arbitrary span of the context; the demo says so rather than let it pass for a real answer.
 """
@@ -11,7 +11,8 @@ import json
 
 import requests
 
-from bench.payloads import DEFAULT_PAYLOAD
+from qaclient.payloads import DEFAULT_PAYLOAD
+from qaclient.urls import predict_url
 
 
 class Steps:
@@ -29,11 +30,11 @@ class Steps:
 
 
 def ask(url: str, payload: dict | None = None, timeout_s: float = 30.0) -> str:
-    """POST one question to `url`/predict; one line saying what was asked and what came back."""
+    """POST one question to the service at `url`; one line saying what was asked and what came back."""
     body = dict(payload or DEFAULT_PAYLOAD)
     asked = f"asked {json.dumps(body['question'])} about {json.dumps(body['context'])}"
     try:
-        response = requests.post(f"{url}/predict", json=body, timeout=timeout_s)
+        response = requests.post(predict_url(url), json=body, timeout=timeout_s)
     except requests.RequestException as exc:
         return f"{asked}: no answer ({type(exc).__name__})"
     if response.status_code != 200:

@@ -60,14 +60,20 @@ QUICK = Plan(preset="tiny", samples=(6, 4, 2), burst_s=0.5, rounds=1, starts=1, 
 
 def add_gpu(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser(
-        "gpu", help="GPU check: latency vs raw forward, batching throughput, fp16 agreement",
+        "gpu",
+        help="GPU check: latency vs raw forward, batching throughput, fp16 agreement",
         description=__doc__.split("\n\n")[0],
-    )  # fmt: skip
+    )
     p.add_argument("--device", choices=("cuda", "cpu"), default="cuda", help="default cuda")
     p.add_argument("--quick", action="store_true", help="tiny model, few samples (checks the script)")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR", help=f"default {DEFAULT_OUT}")
-    p.add_argument("--work", type=Path, default=DEFAULT_WORK, metavar="DIR",
-                   help=f"generated models, kept for a rerun (default {DEFAULT_WORK})")  # fmt: skip
+    p.add_argument(
+        "--work",
+        type=Path,
+        default=DEFAULT_WORK,
+        metavar="DIR",
+        help=f"generated models, kept for a rerun (default {DEFAULT_WORK})",
+    )
     p.set_defaults(handler=cmd_gpu)
 
 

@@ -17,8 +17,9 @@ from pathlib import Path
 
 from bench.headers import timing_params
 from bench.local_service import ROOT, LocalService
-from bench.stats import percentile
 from bench.studies.common import Client
+from qaclient.stats import percentile
+from service import routes
 
 GOLDEN = ROOT / "tests" / "service" / "qa" / "golden_qa_4x.json"
 CONCURRENCY = (1, 4, 16)
@@ -117,7 +118,7 @@ def burst(port: int, body: bytes, clients: int, seconds: float) -> tuple[list[fl
         start.wait()
         mine, mine_sizes = [], []
         while time.perf_counter() < deadline[0]:
-            status, headers, _, elapsed = conn.request("POST", "/predict", body)
+            status, headers, _, elapsed = conn.request("POST", routes.PREDICT, body)
             if status != 200:
                 raise RuntimeError(f"HTTP {status} under load")
             mine.append(elapsed)
@@ -204,8 +205,11 @@ def gpu_memory_mb(server: LocalService) -> float | None:
     try:
         listing = subprocess.run(
             ["nvidia-smi", "--query-compute-apps=pid,used_memory", "--format=csv,noheader,nounits"],
-            capture_output=True, text=True, check=True, timeout=10,
-        ).stdout  # fmt: skip
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return None
     pids = {server.process.pid} if server.process else set()

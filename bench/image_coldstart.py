@@ -22,6 +22,7 @@ import requests
 
 from bench import containers, startup_phases
 from bench.local_service import free_port, peak_rss_mb
+from service import routes
 
 MEDIUM_REQUESTS = 5
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "config.json", "service_manifest.json")
@@ -49,11 +50,11 @@ def one_run(tool: str, image: str, memory_mib: int, medium: dict) -> dict:
     container = containers.start(tool, image, port=free_port(), memory_mib=memory_mib)
     try:
         seconds = containers.wait_answer(container, SEED)
-        ready = requests.get(container.url + "/ready", timeout=30)
+        ready = requests.get(container.url + routes.READY, timeout=30)
         phases = startup_phases.split(seconds, launched_unix, ready.json()) if ready.ok else None
         body = {"question": medium["question"], "context": medium["context"]}
         for _ in range(MEDIUM_REQUESTS):
-            response = requests.post(container.url + "/predict", json=body, timeout=60)
+            response = requests.post(container.url + routes.PREDICT, json=body, timeout=60)
             if response.status_code != 200:
                 status = f"{response.status_code} {response.text[:200]}"
                 raise containers.EngineError(f"~380-token request: {status}")
@@ -69,10 +70,24 @@ def one_run(tool: str, image: str, memory_mib: int, medium: dict) -> dict:
 
 
 def _du_bytes(tool: str, image: str, *paths: str) -> dict[str, int]:
-    out = containers.run([tool, "run", "--rm", "--runtime", "runc", "--network=none", "--entrypoint", "du",
-                          image, "-s", "-b", *paths] if tool == "podman"
-                         else [tool, "run", "--rm", "--network=none", "--entrypoint", "du", image,
-                               "-s", "-b", *paths]).stdout  # fmt: skip
+    out = containers.run(
+        [
+            tool,
+            "run",
+            "--rm",
+            "--runtime",
+            "runc",
+            "--network=none",
+            "--entrypoint",
+            "du",
+            image,
+            "-s",
+            "-b",
+            *paths,
+        ]
+        if tool == "podman"
+        else [tool, "run", "--rm", "--network=none", "--entrypoint", "du", image, "-s", "-b", *paths]
+    ).stdout
     return {path: int(size) for size, path in (line.split("\t") for line in out.splitlines())}
 
 

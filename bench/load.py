@@ -27,17 +27,16 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
 from bench import records as rec
 from bench.headers import instance_fields
-from bench.payloads import DEFAULT_PAYLOAD
 from bench.progress import Progress
+from qaclient.payloads import DEFAULT_PAYLOAD
+from qaclient.urls import predict_url
 
 ARRIVALS = ("constant", "poisson")
-PREDICT_PATH = "/predict"
 
 
 @dataclass(frozen=True)
@@ -87,16 +86,6 @@ class LoadResult:
     records: list[rec.RequestRecord]
     started_epoch: float  # wall clock at t = 0 of the run
     wall_s: float  # how long run() took, start to return
-
-
-def predict_url(url: str) -> str:
-    """A bare service URL (`https://x.run.app`) means its /predict route."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"not an http(s) URL: {url!r}")
-    if parts.path in ("", "/"):
-        parts = parts._replace(path=PREDICT_PATH)
-    return urlunsplit(parts)
 
 
 def arrival_offsets(

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import requests
 
+from service import routes
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -105,7 +107,7 @@ class LocalService:
             if self.process.poll() is not None:
                 raise ServiceStartError(f"service exited with {self.process.returncode}: {self.log_tail()}")
             try:
-                if requests.get(self.url + "/ready", timeout=2).status_code == 200:
+                if requests.get(self.url + routes.READY, timeout=2).status_code == 200:
                     return time.perf_counter() - self.started_at
             except requests.RequestException:
                 pass

@@ -57,8 +57,23 @@ def ensure_baked(preset: str, runtime: str = "onnx", precision: str = "fp32", ro
         print(f"baking {out.name} (python -m service.bake) …", file=sys.stderr)
         # Random weights score ~nothing in any precision: int8's accuracy gate runs on the
         # project's own sample (offline), which it passes; the gate matters for real checkpoints.
-        command = [sys.executable, "-m", "service.bake", "--source", str(source), "--out", str(out),
-                   "--runtime", runtime, "--precision", precision, "--model-id", f"{preset}-random",
-                   "--accuracy-data", BUILTIN, "--skip-verify"]  # fmt: skip
+        command = [
+            sys.executable,
+            "-m",
+            "service.bake",
+            "--source",
+            str(source),
+            "--out",
+            str(out),
+            "--runtime",
+            runtime,
+            "--precision",
+            precision,
+            "--model-id",
+            f"{preset}-random",
+            "--accuracy-data",
+            BUILTIN,
+            "--skip-verify",
+        ]
         subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     return out

@@ -20,8 +20,8 @@ matplotlib.use("Agg")  # before pyplot: never try to open a window (CI, SSH, con
 import matplotlib.pyplot as plt
 
 from bench import records as rec
-from bench.stats import median, percentile
 from bench.target import target_line
+from qaclient.stats import median, percentile
 
 TIMELINE = "latency_timeline.png"
 DISTRIBUTION = "latency_distribution.png"

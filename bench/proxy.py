@@ -23,9 +23,21 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import requests
 
 # Hop-by-hop headers (RFC 9110 §7.6.1) and ones the proxy recomputes itself.
-_SKIP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
-                 "proxy-authorization", "proxy-authenticate", "content-length", "host",
-                 "content-encoding", "server", "date"}  # fmt: skip
+_SKIP_HEADERS = {
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "te",
+    "trailer",
+    "upgrade",
+    "proxy-authorization",
+    "proxy-authenticate",
+    "content-length",
+    "host",
+    "content-encoding",
+    "server",
+    "date",
+}
 
 
 class Backend:
@@ -38,8 +50,12 @@ class Backend:
 
 
 class FrontEndProxy:
-    def __init__(self, backend_concurrency: int | None = None, ready_timeout_s: float = 120.0,
-                 request_timeout_s: float = 60.0):  # fmt: skip
+    def __init__(
+        self,
+        backend_concurrency: int | None = None,
+        ready_timeout_s: float = 120.0,
+        request_timeout_s: float = 60.0,
+    ):
         self.backends: list[Backend] = []
         self.backend_concurrency = backend_concurrency
         self.ready_timeout_s = ready_timeout_s  # longest a request waits for a free backend
@@ -47,11 +63,11 @@ class FrontEndProxy:
         self._lock = threading.Condition()
         self._turn = 0
         self._queue: deque[object] = deque()  # requests waiting for a backend, oldest first
+        self.arrived = 0  # requests that have taken their place in line, ever
         self._local = threading.local()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
-        self._thread = threading.Thread(target=self.server.serve_forever, name="bench-proxy",
-                                        daemon=True)  # fmt: skip
+        self._thread = threading.Thread(target=self.server.serve_forever, name="bench-proxy", daemon=True)
 
     @property
     def url(self) -> str:
@@ -74,8 +90,12 @@ class FrontEndProxy:
         """The ready backend with the fewest in flight and room for one more (caller holds the lock)."""
         n = len(self.backends)
         order = [self.backends[(self._turn + i) % n] for i in range(n)]
-        room = [b for b in order if b.ready.is_set()
-                and (self.backend_concurrency is None or b.in_flight < self.backend_concurrency)]  # fmt: skip
+        room = [
+            b
+            for b in order
+            if b.ready.is_set()
+            and (self.backend_concurrency is None or b.in_flight < self.backend_concurrency)
+        ]
         if not room:
             return None
         self._turn += 1
@@ -87,6 +107,7 @@ class FrontEndProxy:
         ticket = object()
         with self._lock:
             self._queue.append(ticket)
+            self.arrived += 1
             try:
                 while self._queue[0] is not ticket or (backend := self._pick()) is None:
                     left = deadline - time.monotonic()
@@ -148,9 +169,13 @@ class FrontEndProxy:
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in _SKIP_HEADERS}
                 try:
                     upstream = proxy._session().request(
-                        self.command, backend.url + self.path, data=body, headers=headers,
-                        timeout=proxy.request_timeout_s, allow_redirects=False,
-                    )  # fmt: skip
+                        self.command,
+                        backend.url + self.path,
+                        data=body,
+                        headers=headers,
+                        timeout=proxy.request_timeout_s,
+                        allow_redirects=False,
+                    )
                 except requests.RequestException as exc:
                     self._error(502, f"proxy: {type(exc).__name__} from {backend.url}")
                     return

@@ -1,12 +1,12 @@
 """From request records to `report.json` and a markdown summary.
 
-Over ~300 lines on purpose: the definitions below and the code that applies them stay in one
-file, so the report cannot drift from what it says it measures.
+The definitions below and the code that applies them stay in one file, so the report cannot
+drift from what it says it measures; bench/report_markdown.py only lays a report out.
 
 Definitions (also written into every report under "definitions"):
 
 * Latency percentiles are over successful (2xx) requests, client side (send → body read),
-  nearest-rank (see `bench.stats`).
+  nearest-rank (see `qaclient.stats`).
 * Throughput = successful responses / the run's window, t = 0 to the last response.
 * Cold start = the request an instance answered first (`X-Instance-Request-Count: 1`) that
   waited for the instance to start: the instance's ready age when the request arrived
@@ -31,13 +31,12 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from bench import records as rec
-from bench.stats import PERCENTILE_METHOD, median, summarize
-from bench.target import target_line
+from qaclient.stats import PERCENTILE_METHOD, median, summarize
 
 DEFAULT_COLD_WINDOW = 10
 DEFAULT_COLD_THRESHOLD_MS = 250.0
@@ -284,140 +283,6 @@ def build_report(
         "instances": _instances(records),
         "cold_starts": analyse_cold_starts(records, rule),
     }
-
-
-# --- markdown ------------------------------------------------------------------------------
-
-
-def _fmt(value: object, unit: str = "") -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, float):
-        text = f"{value:,.1f}" if abs(value) >= 10 else f"{value:,.2f}"
-    else:
-        text = f"{value:,}" if isinstance(value, int) else str(value)
-    return f"{text}{unit}"
-
-
-def _table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(_fmt(c) for c in row) + " |" for row in rows]
-    return lines
-
-
-def render_markdown(report: Mapping) -> str:
-    run, req = report["run"], report["requests"]
-    mode = (
-        f"open loop, {run['rps']:g} req/s"
-        if run.get("rps") is not None
-        else f"closed loop, concurrency {run.get('concurrency')}"
-    )
-    lines = [
-        f"## Load test: {run.get('url', '?')}",
-        "",
-        f"{mode}, {run.get('duration_s', '?')} s"
-        + (f", at most {run['max_requests']} requests" if run.get("max_requests") else "")
-        + f" — started {run.get('started_at', '?')}",
-        "",
-        target_line(run.get("target")),
-        "",
-    ]
-
-    lines += ["### Requests", ""]
-    lines += _table(
-        ["scheduled", "sent", "ok", "failed", "overflow", "throughput (ok/s)"],
-        [
-            [
-                req["scheduled"],
-                req["sent"],
-                req["ok"],
-                req["failed"],
-                req["overflow"],
-                report["throughput"]["ok_rps"],
-            ]
-        ],
-    )
-    lines += [
-        "",
-        "Outcome by status: " + ", ".join(f"`{k}` × {v}" for k, v in report["status_counts"].items()),
-        "",
-    ]
-
-    lines += ["### Latency (ms, successful requests, nearest-rank percentiles)", ""]
-    rows = []
-    for label, key in (
-        ("client latency", "latency_ms"),
-        ("server total", "server_total_ms"),
-        ("inference", "server_inference_ms"),
-        ("queue in the app", "server_queue_ms"),
-        ("outside the app", "outside_app_ms"),
-    ):
-        s = report[key]
-        rows.append([label, s["count"], s["p50"], s["p90"], s["p99"], s["max"], s["mean"]])
-    lines += _table(["", "n", "p50", "p90", "p99", "max", "mean"], rows)
-
-    split = report["split"]
-    if split.get("count"):
-        share, mean = split["share_pct"], split["mean_ms"]
-        lines += [
-            "",
-            f"Where the mean {_fmt(split['mean_latency_ms'])} ms goes: inference "
-            f"{_fmt(mean['inference'])} ms ({_fmt(share['inference'])} %), waiting for a model "
-            f"slot in the app {_fmt(mean.get('queue'))} ms ({_fmt(share.get('queue'))} %), app "
-            f"overhead {_fmt(mean['app_overhead'])} ms ({_fmt(share['app_overhead'])} %), network "
-            f"and queueing outside the app {_fmt(mean['outside_app'])} ms "
-            f"({_fmt(share['outside_app'])} %).",
-        ]
-
-    inst, cold = report["instances"], report["cold_starts"]
-    delayed = cold["startup_delayed"]
-    lines += [
-        "",
-        "### Instances and cold starts",
-        "",
-        f"{inst['seen']} instance(s) answered; {inst['started_during_run']} started during the "
-        f"run. Cold starts (first request of a new instance, waiting for its start-up): "
-        f"{cold['count']}"
-        + (
-            f" ({ready} first request(s) found their instance already ready)"
-            if (ready := cold.get("first_requests_on_ready_instances"))
-            else ""
-        )
-        + ". Requests "
-        f"delayed by a start-up (excess > {delayed['threshold_ms']:g} ms among an instance's "
-        f"first {delayed['window']}): {delayed['count']}, of which "
-        f"{delayed['of_which_cold_starts']} cold start(s).",
-    ]
-    if inst["without_instance_header"]:
-        lines += [
-            "",
-            f"{inst['without_instance_header']} answered request(s) had no "
-            "X-Instance-Id header: cold starts cannot be counted for them.",
-        ]
-    if cold["events"]:
-        header = ["instance", "at (s)", "status", "latency ms", "server ms", "outside app ms"]
-        rows = [
-            [
-                e["instance_id"][:12],
-                e["sent_s"],
-                e["status"],
-                e["latency_ms"],
-                e["server_total_ms"],
-                e["overhead_ms"],
-            ]
-            for e in cold["events"][:20]
-        ]
-        lines += ["", *_table(header, rows)]
-        if len(cold["events"]) > 20:
-            lines.append(f"… and {len(cold['events']) - 20} more in report.json")
-    lag = report["schedule_lag_ms"]
-    if run.get("rps") is not None and lag["count"]:
-        lines += [
-            "",
-            f"Send-time lag behind schedule: p99 {_fmt(lag['p99'])} ms, max "
-            f"{_fmt(lag['max'])} ms (large values: the load generator itself could not keep up).",
-        ]
-    return "\n".join(lines) + "\n"
 
 
 def write_report(out_dir: Path, report: Mapping) -> Path:

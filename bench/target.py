@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import requests
 
+from qaclient.urls import is_local, route_url
+from service import routes
 from service.cpu_platform import parse_cpuinfo, this_cpu
-
-LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "0.0.0.0")  # noqa: S104 - names, not a bind
 
 
 def cpu_description(cpuinfo: str) -> str:
@@ -28,14 +27,9 @@ def local_cpu() -> str:
     return this_cpu().summary()
 
 
-def is_local(url: str) -> bool:
-    return (urlsplit(url).hostname or "") in LOCAL_HOSTS
-
-
 def describe(url: str, headers: dict[str, str] | None = None, timeout_s: float = 5.0) -> dict[str, str]:
     """{'runtime', 'precision', 'model', 'cpu'} of the service at `url` (any path on it)."""
-    parts = urlsplit(url)
-    ready_url = f"{parts.scheme}://{parts.netloc}/ready"
+    ready_url = route_url(url, routes.READY)
     info: dict[str, str] = {"runtime": "unknown", "precision": "unknown", "model": "unknown"}
     try:
         body = requests.get(ready_url, headers=headers or {}, timeout=timeout_s).json()

@@ -29,7 +29,6 @@ MEMORY_RANGE_MIB = {
     6: (4 * 1024, 24 * 1024),
     8: (4 * 1024, 32 * 1024),
 }
-MEMORY_MAX_MIB = 32 * 1024
 # Below 1 vCPU: more than 512 MiB needs ≥ 0.5 vCPU, more than 1 GiB needs ≥ 1 vCPU.
 FRACTIONAL_MEMORY_MAX_MIB = (512, 1024)  # (below 0.5 vCPU, 0.5 to 1 vCPU)
 
@@ -41,6 +40,10 @@ CONCURRENCY_WHY = (
     if CONCURRENCY_MAX < CLOUD_RUN_CONCURRENCY_MAX
     else ""
 )
+# A CPU-bound model gains no throughput from more requests at once than it can overlap (one
+# tokenizing while another runs, or a batch filling): more only queue inside the instance instead
+# of starting another. The policy pack advises at most this on a CPU-only service.
+CPU_BOUND_CONCURRENCY_MAX = 4
 MAX_CONTEXT_CHARS = (
     max(100, service_bounds.MAX_CONTEXT_CHARS[0]),
     min(1_000_000, service_bounds.MAX_CONTEXT_CHARS[1]),
@@ -49,7 +52,6 @@ LOG_LEVELS = service_bounds.LOG_LEVELS
 MODEL_LABEL_MAX_CHARS = service_bounds.LABEL_MAX_CHARS  # modelId, modelRevision (rendered as env)
 TIMEOUT_MAX_SECONDS = 3600
 STARTUP_PROBE_BUDGET_MAX_SECONDS = 240  # failure_threshold × period_seconds, services
-PROBE_PERIOD_MAX_SECONDS = 240
 MAX_INSTANCES_CEILING = 1000  # per-service cap in the console; real ceiling is regional quota
 
 # --- Cloud Monitoring --------------------------------------------------------------------------

@@ -41,8 +41,14 @@ TORCH_INDEX_ARGS = ("TORCH_INDEX", "BUILD_TORCH_INDEX")
 ENGINES = ("auto", "docker", "buildah")
 # pip settings whose values are local paths (or file:// URLs) the build must be able to read.
 _PATH_KEYS = {
-    "cert", "client-cert", "find-links", "constraint", "requirement", "index-url", "extra-index-url",
-}  # fmt: skip
+    "cert",
+    "client-cert",
+    "find-links",
+    "constraint",
+    "requirement",
+    "index-url",
+    "extra-index-url",
+}
 _PROBE_TIMEOUT_S = 5
 
 
@@ -157,17 +163,28 @@ def stand_in_base(real: str) -> str | None:
     Images built on it inherit the label, so the stand-in is the candidate with fewest layers."""
     wanted = real.split("@", 1)[0]
     names = subprocess.run(
-        ["podman", "images", "--noheading", "--filter", f"label={STAND_IN_LABEL}={wanted}",
-         "--format", "{{.Repository}}:{{.Tag}}"],
-        capture_output=True, text=True, check=False,
-    ).stdout.split()  # fmt: skip
+        [
+            "podman",
+            "images",
+            "--noheading",
+            "--filter",
+            f"label={STAND_IN_LABEL}={wanted}",
+            "--format",
+            "{{.Repository}}:{{.Tag}}",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.split()
     names = [name for name in names if not name.startswith("<none>")]
     if not names:
         return None
     inspected = subprocess.run(
         ["podman", "image", "inspect", "--format", "{{len .RootFS.Layers}}", *names],
-        capture_output=True, text=True, check=False,
-    ).stdout.split()  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.split()
     if len(inspected) != len(names):
         return names[0]
     return min(zip(names, map(int, inspected), strict=True), key=lambda pair: pair[1])[0]
@@ -223,9 +240,19 @@ def build_command(plan: BuildPlan) -> list[str]:
         return ["docker", "build", "-f", dockerfile, "-t", plan.image, *args, str(plan.context)]
     volumes = [f"--volume={host}:{inside}:ro" for host, inside in plan.mounts]
     return [
-        "buildah", "bud", "--isolation", "chroot", "--layers", "-f", dockerfile, "-t", plan.image,
-        *args, *volumes, str(plan.context),
-    ]  # fmt: skip
+        "buildah",
+        "bud",
+        "--isolation",
+        "chroot",
+        "--layers",
+        "-f",
+        dockerfile,
+        "-t",
+        plan.image,
+        *args,
+        *volumes,
+        str(plan.context),
+    ]
 
 
 def stack_build_args(stack: str, overrides: Mapping[str, str]) -> dict[str, str]:

@@ -17,12 +17,13 @@ from infra.components.cloud_run import CloudRunModelServiceArgs
 from infra.components.gke import GkeClusterArgs
 from infra.components.identity import RuntimeIdentityArgs
 from infra.components.image import ModelImageArgs
-from infra.components.knative import INGRESSES, KnativeInstallArgs, KnativeModelServiceArgs
+from infra.components.knative import KnativeInstallArgs, KnativeModelServiceArgs
 from infra.components.knative.manifests import config_autoscaler, config_defaults, config_features
 from infra.components.monitoring.budget import BUDGET_API
 from infra.components.monitoring.probes import scrape_ingress_rule
 from infra.components.project_services import ProjectServicesArgs
 from infra.components.registry import ArtifactRepositoryArgs
+from infra.ingresses import KNATIVE_INGRESSES
 from infra.limits import GPU_TYPES
 from infra.plan_monitoring import monitoring_args  # noqa: F401 (part of the map, kept apart for size)
 from infra.plan_regions import FRONT_DOOR_INGRESS, front_door_apis
@@ -201,7 +202,7 @@ def rollout_args(settings: Settings, region: str = "") -> RolloutArgs:
     )
 
 
-def cluster_args(settings: Settings, gpus_per_node: int = 1) -> GkeClusterArgs:
+def cluster_args(settings: Settings) -> GkeClusterArgs:
     """The cluster a knative stack asks for."""
     gke = settings.gke
     return GkeClusterArgs(
@@ -218,7 +219,6 @@ def cluster_args(settings: Settings, gpus_per_node: int = 1) -> GkeClusterArgs:
         gpu_machine_type=gke.gpu_machine_type,
         gpu_max_nodes=gke.gpu_max_nodes if settings.service.gpu else 0,
         gpu_type=settings.service.gpu or GPU_TYPES[0],
-        gpus_per_node=gpus_per_node,
         deletion_protection=settings.deletion_protection,
         labels=settings.labels,
         monitoring_components=("SYSTEM_COMPONENTS", *(["POD"] if settings.monitoring.enabled else [])),
@@ -259,9 +259,8 @@ def knative_service_args(
     return KnativeModelServiceArgs(
         spec=spec,
         provider=provider,
-        project=settings.project,
         namespace=settings.knative.namespace,
-        gateway_namespace=INGRESSES[settings.knative.ingress][2][0],
+        gateway_namespace=KNATIVE_INGRESSES[settings.knative.ingress].gateway_namespace,
         service_account_email=identity_email,
         service_account_name=identity_name,
         workload_pool=workload_pool,

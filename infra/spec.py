@@ -11,11 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra import limits
+from service import routes
 
 CONTAINER_PORT = 8080
 CONTAINER_NAME = "model"  # the model container on both platforms (alerts select it by name)
-READY_PATH = "/ready"  # 503 until the model is loaded and warmed: gates traffic
-HEALTH_PATH = "/health"  # 200 while the process lives: restarts a wedged container
 # service/Dockerfile's TORCH_INDEX: where the torch runtime's wheel comes from. The CPU index
 # keeps several GB of CUDA out of CPU images; a GPU stack needs a CUDA build of the same torch.
 TORCH_INDEX_CPU = "https://download.pytorch.org/whl/cpu"
@@ -34,10 +33,6 @@ class Probe:
     timeout_seconds: int
     failure_threshold: int
     initial_delay_seconds: int = 0
-
-    @property
-    def budget_seconds(self) -> int:
-        return self.initial_delay_seconds + self.period_seconds * self.failure_threshold
 
 
 @dataclass(frozen=True)
@@ -106,7 +101,7 @@ def service_env(
 def startup_probe(model_load_seconds: int) -> Probe:
     threshold, _ = limits.startup_probe_budget(model_load_seconds, STARTUP_PROBE_PERIOD_SECONDS)
     return Probe(
-        path=READY_PATH,
+        path=routes.READY,
         period_seconds=STARTUP_PROBE_PERIOD_SECONDS,
         timeout_seconds=1,
         failure_threshold=threshold,
@@ -116,7 +111,7 @@ def startup_probe(model_load_seconds: int) -> Probe:
 def liveness_probe() -> Probe:
     # A long inference holds the single worker thread busy; /health is served on its own thread,
     # and three misses 10 s apart still tolerate a stalled scheduler without killing real work.
-    return Probe(path=HEALTH_PATH, period_seconds=10, timeout_seconds=5, failure_threshold=3)
+    return Probe(path=routes.HEALTH, period_seconds=10, timeout_seconds=5, failure_threshold=3)
 
 
 def readiness_probe() -> Probe:
@@ -124,7 +119,7 @@ def readiness_probe() -> Probe:
     # default is a bare TCP check, which would let requests in while the model still loads); a
     # miss never restarts. Cloud Run's service health counts a region healthy from it.
     return Probe(
-        path=READY_PATH,
+        path=routes.READY,
         period_seconds=STARTUP_PROBE_PERIOD_SECONDS,
         timeout_seconds=1,
         failure_threshold=3,
@@ -140,4 +135,5 @@ EXAMPLE_REQUEST = (
 def curl_example(url: str, public: bool) -> str:
     """A ready-to-paste request; a private service needs the caller's identity token."""
     auth = "" if public else ' -H "Authorization: Bearer $(gcloud auth print-identity-token)"'
-    return f"curl -sS -X POST {url}/predict -H 'Content-Type: application/json'{auth} -d '{EXAMPLE_REQUEST}'"
+    headers = f"-H 'Content-Type: application/json'{auth}"
+    return f"curl -sS -X POST {url}{routes.PREDICT} {headers} -d '{EXAMPLE_REQUEST}'"

@@ -12,14 +12,14 @@ import socket
 import sys
 from pathlib import Path
 
-from service import lifecycle, startup
+from service import lifecycle, routes, startup
 
 CONFIG = Path(__file__).with_name("gunicorn.conf.py")
-USAGE = """usage: python -m service
+USAGE = f"""usage: python -m service
 
 Serve the extractive-QA model in $MODEL_DIR over HTTP with gunicorn, as the container image does:
-POST /predict, GET /health, /ready and /openapi.json. It takes no arguments; settings come
-from the environment, e.g.
+POST {routes.PREDICT}, GET {routes.HEALTH}, {routes.READY} and {routes.OPENAPI}. It takes no arguments;
+settings come from the environment, e.g.
 
   MODEL_DIR   a directory written by `python -m service.bake` (required)
   PORT        port to listen on (default 8080)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from flask import Flask, Response, g, jsonify, request
 
-from service import lifecycle, metric_names, startup
+from service import lifecycle, routes, startup
 from service.admission import Admission
 from service.batching import Batcher, BatchInfo
 from service.cpu_platform import this_cpu
@@ -37,7 +37,7 @@ from service.validation import check_content_type, parse_predict
 log = logging.getLogger("service.requests")
 
 # Not counted as requests (an instance's first request is its cold start) and logged at debug.
-PROBES = frozenset({"/health", "/ready", metric_names.PATH})
+PROBES = frozenset({routes.HEALTH, routes.READY, routes.METRICS})
 
 
 @dataclass
@@ -135,7 +135,7 @@ def _register_hooks(app: Flask, ext: QAExtension) -> None:
         response.headers["Cache-Control"] = "no-store"
         extra = g.get("log", {})
         _log_request(response, timings, {"instance_id": state.instance_id, **extra})
-        if request.path != metric_names.PATH:
+        if request.path != routes.METRICS:
             route = request.url_rule.rule if request.url_rule is not None else "unmatched"
             service_metrics.observe(route, response.status_code, timings, extra.get("windows"))
         return response
@@ -159,11 +159,11 @@ def _register_probes(app: Flask, ext: QAExtension) -> None:
         max_windows=settings.max_windows,
     )
 
-    @app.get("/health")
+    @app.get(routes.HEALTH)
     def health() -> Response:
         return jsonify(status="ok", phase=state.phase)
 
-    @app.get("/ready")
+    @app.get(routes.READY)
     def ready() -> Response:
         if state.phase != READY:
             detail = f": {state.load_error}" if state.load_error else ""
@@ -186,11 +186,11 @@ def _register_probes(app: Flask, ext: QAExtension) -> None:
             **state.startup_fields(),  # where this instance's start went (service/startup.py)
         )
 
-    @app.get("/openapi.json")
+    @app.get(routes.OPENAPI)
     def openapi_json() -> Response:
         return jsonify(openapi)
 
-    @app.get(metric_names.PATH)
+    @app.get(routes.METRICS)
     def prometheus_metrics() -> Response:
         body, content_type = ext.metrics.exposition()
         return Response(body, content_type=content_type)
@@ -199,7 +199,7 @@ def _register_probes(app: Flask, ext: QAExtension) -> None:
 def _register_predict(app: Flask, ext: QAExtension) -> None:
     state, settings, admission, runner = ext.state, ext.settings, ext.admission, ext.runner
 
-    @app.post("/predict")
+    @app.post(routes.PREDICT)
     def predict() -> Response:
         check_content_type(request.mimetype, request.mimetype_params.get("charset"))
         raw = request.get_data(cache=False)  # declared length over the limit -> 413

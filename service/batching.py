@@ -176,6 +176,11 @@ class Batcher:
     def queued(self) -> int:
         return len(self._queue)
 
+    @property
+    def closed(self) -> bool:
+        """`close` has begun: new requests are refused."""
+        return self._closed
+
     # --- dispatch side (inference thread) ---------------------------------------------------
     def _dispatch_loop(self) -> None:
         try:

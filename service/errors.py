@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from gunicorn.http.errors import NoMoreData, ParseException
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
 
+from service import routes
 from service.qa.model import InputTooLongError, NoContextTokensError, TooManyWindowsError
 
 
@@ -77,7 +78,7 @@ ROUTES: dict[type[BaseException], ErrorRoute] = {
 }
 INTERNAL = ErrorRoute(500, "internal")
 
-ENDPOINTS = "POST /predict, GET /health, GET /ready, GET /openapi.json"
+ENDPOINTS = f"POST {routes.PREDICT}, GET {routes.HEALTH}, GET {routes.READY}, GET {routes.OPENAPI}"
 
 
 def route_for(exc: BaseException) -> ErrorRoute:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 import traceback
 from datetime import UTC, datetime
 
@@ -33,21 +32,3 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             payload["stack_trace"] = "".join(traceback.format_exception(*record.exc_info))
         return json.dumps(payload, default=str, ensure_ascii=False)
-
-
-def json_handler(stream=None) -> logging.Handler:
-    handler = logging.StreamHandler(stream or sys.stdout)
-    handler.setFormatter(JsonFormatter())
-    return handler
-
-
-def configure_logging(level: int | str = "INFO") -> None:
-    """Route the root logger to one JSON handler on stdout (idempotent)."""
-    root = logging.getLogger()
-    for handler in list(root.handlers):
-        if getattr(handler, "_qa_json", False):
-            root.removeHandler(handler)
-    handler = json_handler()
-    handler._qa_json = True  # type: ignore[attr-defined]
-    root.addHandler(handler)
-    root.setLevel(level)

@@ -1,7 +1,6 @@
 """Names of the service's Prometheus metrics: declared once, imported by service/metrics.py and
 by the infra side (PodMonitoring, PromQL alerts, dashboard), which must not import the model."""
 
-PATH = "/metrics"
 PREFIX = "qa"
 REQUEST_SECONDS = f"{PREFIX}_request_duration_seconds"
 INFERENCE_SECONDS = f"{PREFIX}_inference_duration_seconds"

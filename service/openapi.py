@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from service import routes
 from service.validation import MAX_ANSWER_LEN, MAX_TOP_K, TEXT_PATTERN
 
 OFFSETS = (
@@ -71,7 +72,7 @@ def build_openapi(
             "description": f"Model {model_id} at revision {model_revision}.",
         },
         "paths": {
-            "/predict": {
+            routes.PREDICT: {
                 "post": {
                     "summary": "Answer a question from a context (a span of the context)",
                     "requestBody": {
@@ -104,13 +105,13 @@ def build_openapi(
                     },
                 }
             },
-            "/health": {
+            routes.HEALTH: {
                 "get": {
                     "summary": "Liveness: 200 while the process runs",
                     "responses": {"200": {"description": "alive"}},
                 }
             },
-            "/ready": {
+            routes.READY: {
                 "get": {
                     "summary": "Readiness: 200 once the model is loaded and warmed up",
                     "responses": {
@@ -124,10 +125,10 @@ def build_openapi(
                     },
                 }
             },
-            "/openapi.json": {
+            routes.OPENAPI: {
                 "get": {"summary": "This document", "responses": {"200": {"description": "ok"}}}
             },
-            "/metrics": {
+            routes.METRICS: {
                 "get": {
                     "summary": "Prometheus metrics of this instance (text exposition format)",
                     "responses": {"200": {"description": "ok", "content": {"text/plain": {}}}},

@@ -7,7 +7,6 @@ A bad value stops the process with one line that names the variable and what is 
 from __future__ import annotations
 
 import json
-import logging
 import os
 import time
 from collections.abc import Mapping
@@ -137,10 +136,6 @@ class Settings:
             ),
             openvino_cache_dir=_cache_dir(env),
         )
-
-    @property
-    def log_level_number(self) -> int:
-        return logging.getLevelNamesMapping()[self.log_level]
 
 
 def _raw(env: Mapping[str, str], name: str) -> str | None:

@@ -6,6 +6,7 @@ random-weight extractive-QA checkpoint with a real fast tokenizer in well under 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -65,6 +66,22 @@ def baked_model_factory(tiny_model_factory, tmp_path_factory) -> Callable[..., P
         return cache[key]
 
     return make
+
+
+@pytest.fixture(scope="session")
+def wait_until() -> Callable[..., None]:
+    """`wait_until(condition, what, timeout_s=30)`: poll until `condition()` is true, else fail
+    naming `what`. Tests order events by the state they wait for, never by a sleep's length: a
+    loaded machine only makes the wait longer."""
+
+    def wait(condition: Callable[[], object], what: str, timeout_s: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while not condition():
+            if time.monotonic() > deadline:
+                pytest.fail(f"not within {timeout_s:g} s: {what}")
+            time.sleep(0.005)
+
+    return wait
 
 
 @pytest.fixture(scope="session")

@@ -30,8 +30,8 @@ from pathlib import Path
 from bench.gpu_measure import burst
 from bench.local_service import ROOT, LocalService
 from bench.models import ensure_model
-from bench.stats import percentile
 from bench.studies.common import Client, build_payloads, cpu_description
+from qaclient.stats import percentile
 from service.qa.tokenization import stack_windows
 
 DEFAULT_OUT = ROOT / "bench" / "out" / "batching"

@@ -7,6 +7,7 @@ bench/studies/serving.py (torch: HTTP vs the raw forward pass) and bench/studies
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -21,7 +22,9 @@ from pathlib import Path
 from bench.coldstart import time_start
 from bench.headers import parse_server_timing
 from bench.local_service import LocalService, ServiceStartError
-from bench.stats import percentile
+from bench.models import ROOT
+from qaclient.stats import percentile
+from service import routes
 
 QUESTION = "Who lived near the river in the old city?"
 PARAGRAPH = (
@@ -32,6 +35,47 @@ PARAGRAPH = (
     "countries and wrote a history of the city and its church, its tower and its museum. "
 )
 TARGETS = {"small": 25, "medium": 380, "large": 2800}
+
+
+def samples_per_payload(text: str) -> list[int]:
+    """`--samples 100,30,10`: requests per payload, small,medium,large (as TARGETS orders them)."""
+    try:
+        counts = [int(part) for part in text.split(",")]
+    except ValueError:
+        counts = []
+    if len(counts) != len(TARGETS) or min(counts) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected {len(TARGETS)} counts above 0, e.g. 100,30,10")
+    return counts
+
+
+def study_parser(
+    prog: str, doc: str, *, samples: list[int], starts: int, out: Path
+) -> argparse.ArgumentParser:
+    """The options every study takes (requests per payload size, fresh starts, threads, the gap
+    between measurements, where results go); a study adds its own."""
+    parser = argparse.ArgumentParser(prog=prog, description=doc.split("\n\n", maxsplit=1)[0])
+    default = ",".join(map(str, samples))
+    parser.add_argument(
+        "--samples",
+        type=samples_per_payload,
+        default=samples,
+        help=f"requests per payload and configuration: small,medium,large (default {default})",
+    )
+    parser.add_argument("--starts", type=int, default=starts, help=f"fresh-process starts (default {starts})")
+    parser.add_argument("--threads", type=int, help="model threads on every side (default: available vCPUs)")
+    parser.add_argument("--gap-ms", type=float, default=100.0, help="idle gap between measurements")
+    parser.add_argument("--out", type=Path, default=out)
+    return parser
+
+
+def pinned(package: str, constraints: Path = ROOT / "constraints.txt") -> str:
+    """`package==VERSION` as the repository's full pin set has it (`make lock` writes it): the
+    studies' throwaway venvs install what the tests and the image run."""
+    for line in constraints.read_text(encoding="utf-8").splitlines():
+        name, sep, version = line.partition("==")
+        if sep and name.strip().lower() == package.lower():
+            return f"{name.strip()}=={version.strip()}"
+    raise LookupError(f"{constraints} pins no {package}")
 
 
 @dataclass
@@ -134,7 +178,7 @@ class Client:
         return int(lines[0].split()[1]), headers, rest[:length], elapsed
 
     def predict(self, body: bytes) -> tuple[float, dict[str, float], dict]:
-        status, headers, data, elapsed = self.request("POST", "/predict", body)
+        status, headers, data, elapsed = self.request("POST", routes.PREDICT, body)
         if status != 200:
             raise RuntimeError(f"HTTP {status}: {data[:200]!r}")
         return elapsed, parse_server_timing(headers.get("server-timing")), json.loads(data)
@@ -239,12 +283,14 @@ def measure_starts(model_dir: Path, env: dict[str, str], runs: int, out: Path) -
     for i in range(runs):
         log = out / f"coldstart-{i}.log"
         timing = time_start(model_dir, {**env, "LOG_LEVEL": "INFO"}, log_path=log)
-        starts.append({
-            "first_answer_s": round(timing.first_answer_s, 3),
-            "peak_rss_mb": round(timing.peak_rss_mb or 0, 1),
-            "imports_and_load_ms": _log_value(log, "model loaded", "load_ms"),
-            "warmup_ms": _log_value(log, "model ready", "warmup_ms"),
-            "decide_ms": _log_value(log, "openvino precision decided", "decide_ms"),  # precision auto
-        })  # fmt: skip
+        starts.append(
+            {
+                "first_answer_s": round(timing.first_answer_s, 3),
+                "peak_rss_mb": round(timing.peak_rss_mb or 0, 1),
+                "imports_and_load_ms": _log_value(log, "model loaded", "load_ms"),
+                "warmup_ms": _log_value(log, "model ready", "warmup_ms"),
+                "decide_ms": _log_value(log, "openvino precision decided", "decide_ms"),  # precision auto
+            }
+        )
         print(f"start {i + 1}/{runs}: {timing.first_answer_s:.2f} s", file=sys.stderr)
     return starts

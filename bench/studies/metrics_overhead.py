@@ -15,12 +15,19 @@ import statistics
 import timeit
 
 from bench.studies.common import cpu_description
+from service import routes
 from service.admission import Admission
 from service.lifecycle import ServiceState
 from service.metrics import ServiceMetrics
 
 TIMINGS_MS = {"queue": 0.02, "tokenize": 0.7, "inference": 30.0, "decode": 0.5, "total": 32.0}
-ROUTES = (("/predict", 200), ("/predict", 422), ("/predict", 503), ("/health", 200), ("/ready", 200))
+ROUTES = (
+    (routes.PREDICT, 200),
+    (routes.PREDICT, 422),
+    (routes.PREDICT, 503),
+    (routes.HEALTH, 200),
+    (routes.READY, 200),
+)
 
 
 def measure(number: int, repeat: int, rounds: int = 5) -> dict[str, float]:
@@ -28,12 +35,14 @@ def measure(number: int, repeat: int, rounds: int = 5) -> dict[str, float]:
         ServiceState("model", "rev"), Admission(2, 4, 1.0), runtime="onnx", precision="fp32"
     )
     for route, code in ROUTES:
-        metrics.observe(route, code, TIMINGS_MS, 1 if route == "/predict" else None)
+        metrics.observe(route, code, TIMINGS_MS, 1 if route == routes.PREDICT else None)
 
     def best(fn, n: int) -> float:
         return min(timeit.repeat(fn, number=n, repeat=repeat)) / n
 
-    observe = [best(lambda: metrics.observe("/predict", 200, TIMINGS_MS, 2), number) for _ in range(rounds)]
+    observe = [
+        best(lambda: metrics.observe(routes.PREDICT, 200, TIMINGS_MS, 2), number) for _ in range(rounds)
+    ]
     scrape = [best(metrics.exposition, max(number // 50, 1)) for _ in range(rounds)]
     return {
         "observe_us": round(statistics.median(observe) * 1e6, 2),

@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import Protocol
 
 from bench.models import ROOT, ensure_model
+from bench.studies.common import pinned
 
 OUT = ROOT / "bench" / "out" / "peers"
 VENVS = ROOT / "bench" / "out" / "venvs"
 WORKER = Path(__file__).with_name("peer_worker.py")
 PEER_LOG = OUT / "peers-stderr.log"  # what the peer processes print
-TORCH = "torch==2.13.0"
+TORCH = pinned("torch")  # the repository's own pin (constraints.txt)
 # Peer installs: each venv gets CPU torch first, then the peer's own resolution.
 PEER_PACKAGES = {
     "ort": ["optimum-onnx==0.1.0", "optimum[onnxruntime]", "onnxruntime", "psutil"],
@@ -51,16 +52,20 @@ def ensure_venv(name: str) -> dict:
         pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
         local = subprocess.run([*pip, "--no-deps", "--no-index", TORCH], check=False)
         if local.returncode != 0:
-            subprocess.run([*pip, "--no-deps", "--index-url", "https://download.pytorch.org/whl/cpu", TORCH],
-                           check=True)  # fmt: skip
+            subprocess.run(
+                [*pip, "--no-deps", "--index-url", "https://download.pytorch.org/whl/cpu", TORCH], check=True
+            )
         subprocess.run([*pip, TORCH, *PEER_PACKAGES[name]], check=True)
         # optimum-intel pulls PyPI's torchvision, whose ops do not load against the CPU torch
         # wheel, and transformers then fails to import AutoProcessor; nothing here needs it.
         subprocess.run([str(python), "-m", "pip", "uninstall", "-y", "-q", "torchvision"], check=False)
     freeze = subprocess.run([str(python), "-m", "pip", "freeze"], check=True, capture_output=True, text=True)
     wanted = ("optimum", "onnxruntime", "openvino", "nncf", "transformers", "torch", "tokenizers", "numpy")
-    return {line.split("==")[0]: line.split("==")[-1] for line in freeze.stdout.split()
-            if line.split("==")[0].lower() in wanted or line.lower().startswith("optimum")}  # fmt: skip
+    return {
+        line.split("==")[0]: line.split("==")[-1]
+        for line in freeze.stdout.split()
+        if line.split("==")[0].lower() in wanted or line.lower().startswith("optimum")
+    }
 
 
 def ensure_peer_models(venvs: list[str] | tuple[str, ...] = tuple(KIND_OF_VENV)) -> None:
@@ -71,8 +76,17 @@ def ensure_peer_models(venvs: list[str] | tuple[str, ...] = tuple(KIND_OF_VENV))
         marker = models / f"{kind}-prepared.json"  # written once the export is complete
         if not marker.is_file():
             print(f"exporting the checkpoint for {venv} ...", file=sys.stderr)
-            command = [str(venv_python(venv)), str(WORKER), "prepare", "--kind", kind,
-                       "--checkpoint", str(checkpoint), "--out", str(models)]  # fmt: skip
+            command = [
+                str(venv_python(venv)),
+                str(WORKER),
+                "prepare",
+                "--kind",
+                kind,
+                "--checkpoint",
+                str(checkpoint),
+                "--out",
+                str(models),
+            ]
             done = subprocess.run(command, check=True, cwd=ROOT, capture_output=True, text=True)
             marker.write_text(done.stdout.strip().splitlines()[-1] + "\n", encoding="utf-8")
 
@@ -81,14 +95,31 @@ class PeerProcess:
     """A peer in its venv: answers one JSON request per line, timing itself."""
 
     def __init__(self, config: PeerConfig, threads: int, mode: str = "serve") -> None:
-        command = [str(venv_python(config.venv)), str(WORKER), mode, "--kind", config.kind,
-                   "--model", str(config.model), "--threads", str(threads),
-                   "--ov-config", json.dumps(config.ov_config)]  # fmt: skip
+        command = [
+            str(venv_python(config.venv)),
+            str(WORKER),
+            mode,
+            "--kind",
+            config.kind,
+            "--model",
+            str(config.model),
+            "--threads",
+            str(threads),
+            "--ov-config",
+            json.dumps(config.ov_config),
+        ]
         env = {**os.environ, "TOKENIZERS_PARALLELISM": "false", "OMP_NUM_THREADS": str(threads)}
         env.pop("PYTHONPATH", None)
         self.t0 = time.perf_counter()
-        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                        stderr=PEER_LOG.open("a"), text=True, cwd=ROOT, env=env)  # fmt: skip
+        self.process = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=PEER_LOG.open("a"),
+            text=True,
+            cwd=ROOT,
+            env=env,
+        )
 
     def ask(self, question: str, context: str) -> dict:
         self.process.stdin.write(json.dumps({"question": question, "context": context}) + "\n")

@@ -126,9 +126,16 @@ class Peer:
 
         t0 = time.perf_counter()
         enc = self.tokenizer(
-            question, context, truncation="only_second", max_length=MAX_LENGTH, stride=STRIDE,
-            return_overflowing_tokens=True, return_offsets_mapping=True, padding=True, return_tensors="pt",
-        )  # fmt: skip
+            question,
+            context,
+            truncation="only_second",
+            max_length=MAX_LENGTH,
+            stride=STRIDE,
+            return_overflowing_tokens=True,
+            return_offsets_mapping=True,
+            padding=True,
+            return_tensors="pt",
+        )
         inputs = {k: enc[k] for k in ("input_ids", "attention_mask")}
         output = self.model(**inputs)
         starts, ends = output.start_logits.numpy(), output.end_logits.numpy()

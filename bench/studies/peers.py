@@ -62,6 +62,7 @@ from bench.studies.peer_venvs import (
 )
 from bench.studies.peers_report import check_targets, render_markdown, result_stem, summarise
 from bench.studies.runtimes import _du_mb, site_packages_mb
+from service import routes
 from service.cpu_platform import this_cpu
 
 
@@ -201,7 +202,7 @@ def measure(args: argparse.Namespace, all_configs: list[Config], threads: int) -
 
 def _ready(port: int) -> dict:
     """What the service says it runs: precision, how `auto` chose, on which CPU."""
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=10) as response:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{routes.READY}", timeout=10) as response:
         body = json.loads(response.read())
     keys = ("precision", "execution_precision", "precision_choice", "cpu")
     return {key: body[key] for key in keys if key in body}
@@ -223,8 +224,9 @@ def agreement() -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         counts = {pair: [0, 0] for pair in pairs}
         for entry in golden["models"]:
-            source = make_fake_qa_model(Path(tmp) / entry["arch"], preset=entry["preset"], arch=entry["arch"],
-                                        seed=entry["seed"])  # fmt: skip
+            source = make_fake_qa_model(
+                Path(tmp) / entry["arch"], preset=entry["preset"], arch=entry["arch"], seed=entry["seed"]
+            )
             for (runtime, precision), base in pairs.items():
                 want = QAModel.load(bake_for(source, base, "fp32"), num_threads=1, max_question_tokens=200)
                 got = QAModel.load(

@@ -44,13 +44,15 @@ def decision_costs(runs: int, threads: int) -> dict:
         choice = openvino_precision.decide(
             core, lambda hint: compile_config(threads, hint, None), has_bf16=True
         )
-        records.append({
-            "wall_ms": round((time.perf_counter() - wall) * 1000, 1),
-            "cpu_ms": round((time.process_time() - cpu) * 1000, 1),
-            "chosen": choice.chosen,
-            "probe_ms": choice.probe_ms,
-            "rounds": choice.rounds,
-        })  # fmt: skip
+        records.append(
+            {
+                "wall_ms": round((time.perf_counter() - wall) * 1000, 1),
+                "cpu_ms": round((time.process_time() - cpu) * 1000, 1),
+                "chosen": choice.chosen,
+                "probe_ms": choice.probe_ms,
+                "rounds": choice.rounds,
+            }
+        )
     first, rest = records[0], records[1:]
     ratios = [r["probe_ms"]["bf16"] / r["probe_ms"]["fp32"] for r in rest]
     return {

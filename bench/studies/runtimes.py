@@ -48,11 +48,14 @@ from bench.studies.common import (
     build_payloads,
     cpu_description,
     measure_starts,
+    pinned,
     raw_forward,
     start_server,
+    study_parser,
     summarise,
 )
 from bench.studies.runtimes_report import check_targets, render_markdown
+from service import routes
 
 DEFAULT_OUT = ROOT / "bench" / "out" / "runtimes"
 SERVICE = ROOT / "service"
@@ -76,8 +79,11 @@ class Config:
 
 def configs_for(study: str) -> list[Config]:
     if study == "runtimes":
-        return [Config("torch fp32", "torch", "fp32"), Config("onnx fp32", "onnx", "fp32"),
-                Config("onnx int8", "onnx", "int8")]  # fmt: skip
+        return [
+            Config("torch fp32", "torch", "fp32"),
+            Config("onnx fp32", "onnx", "fp32"),
+            Config("onnx int8", "onnx", "int8"),
+        ]
     if study == "spinning":
         return [
             Config("int8 spin on", "onnx", "int8", {"INTRA_OP_SPINNING": "1"}),
@@ -153,8 +159,10 @@ def measure(args: argparse.Namespace, configs: list[Config], threads: int) -> di
             servers[c.label] = start_server(c.model_dir, {**base_env, **c.env}, log)
         clients = {label: Client(port) for label, (_, port) in servers.items()}
         health_ms: dict[str, list[float]] = {c.label: [] for c in configs}
-        bodies = {p.name: json.dumps({"question": p.question, "context": p.context}).encode()
-                  for p in configs[0].payloads}  # fmt: skip
+        bodies = {
+            p.name: json.dumps({"question": p.question, "context": p.context}).encode()
+            for p in configs[0].payloads
+        }
         arrays = {p.name: tokenizer.windows(p.question, p.context, names).arrays for p in configs[0].payloads}
         for c in configs:  # warm every side on every shape
             for p in c.payloads:
@@ -182,7 +190,7 @@ def measure(args: argparse.Namespace, configs: list[Config], threads: int) -> di
                             p.raw_batched_ms.append(raw_ms(c, arrays[p.name]))
                 if name == "small":  # the HTTP hop alone: an idle GET /health on the same connection
                     time.sleep(args.gap_ms / 1000)
-                    health_ms[c.label].append(_get_ms(clients[c.label], "/health"))
+                    health_ms[c.label].append(_get_ms(clients[c.label], routes.HEALTH))
             if round_no % 5 == 4:
                 print(f"round {round_no + 1}/{rounds}", file=sys.stderr)
         rss = {label: peak_rss_mb(process.pid) for label, (process, _) in servers.items()}
@@ -243,7 +251,7 @@ def site_packages_mb(runtime: str, work: Path) -> dict:
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
     constraints = ["-c", str(SERVICE / "constraints.txt")]
     if runtime == "torch":  # as the Dockerfile: torch first (CPU wheel), then the rest
-        subprocess.run([*pip, "torch==2.13.0"], check=True)
+        subprocess.run([*pip, pinned("torch")], check=True)
     subprocess.run([*pip, "-r", str(SERVICE / f"requirements-{runtime}.txt"), *constraints], check=True)
     site = next((venv / "lib").glob("python3*/site-packages"))
     if runtime == "openvino":  # what the image's deps-openvino stage deletes
@@ -259,8 +267,9 @@ def site_packages_mb(runtime: str, work: Path) -> dict:
         for p in site.iterdir()
         if p.name.split("-")[0] in ("pip", "setuptools", "_distutils_hack", "distutils-precedence.pth")
     )
-    freeze = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "freeze"], check=True,
-                            capture_output=True, text=True).stdout.split()  # fmt: skip
+    freeze = subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pip", "freeze"], check=True, capture_output=True, text=True
+    ).stdout.split()
     biggest = sorted(((_du_mb(p), p.name) for p in site.iterdir()), reverse=True)[:6]
     return {
         "site_packages_mb": total,
@@ -279,21 +288,11 @@ def main(argv: list[str] | None = None) -> int:
     from service.cpus import available_cpus  # noqa: PLC0415
 
     argv = sys.argv[1:] if argv is None else argv
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.studies.runtimes", description=__doc__.split("\n\n")[0]
+    parser = study_parser(
+        "python -m bench.studies.runtimes", __doc__, samples=[100, 30, 10], starts=5, out=DEFAULT_OUT
     )
     parser.add_argument("--study", choices=("runtimes", "spinning", "batching"), default="runtimes")
-    parser.add_argument(
-        "--samples",
-        type=lambda s: [int(x) for x in s.split(",")],
-        default=[100, 30, 10],
-        help="requests per payload and configuration: small,medium,large (default 100,30,10)",
-    )
-    parser.add_argument("--starts", type=int, default=5, help="fresh-process starts per configuration")
-    parser.add_argument("--threads", type=int, help="threads on every side (default: available vCPUs)")
-    parser.add_argument("--gap-ms", type=float, default=100.0, help="idle gap between measurements")
     parser.add_argument("--site-packages", action="store_true", help="also measure the images' packages")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
     if len(args.samples) != len(TARGETS):
         parser.error("--samples takes three numbers: small,medium,large")

@@ -5,6 +5,7 @@ markdown report service/README.md quotes (`python -m bench.studies.runtimes` wri
 from __future__ import annotations
 
 from bench.studies.common import TARGETS
+from service import routes
 
 # The ONNX runtime's targets, relative to torch fp32 measured in the same run.
 INT8_P50_RATIO = 0.5  # at ~380 and ~2,800 tokens
@@ -67,8 +68,12 @@ def render_markdown(result: dict) -> str:
                 f"| {p['overhead_ms']:+.1f} ms | {server.get('tokenize', 0):.2f} / "
                 f"{server.get('inference', 0):.1f} / {server.get('decode', 0):.2f} ms |"
             )
-    lines += ["", "| configuration | start -> first answer (median, runs) | worker peak RSS | model file "
-              "| MAX_BATCH_WINDOWS | GET /health round trip p50 |", "|---|---|---|---|---|---|"]  # fmt: skip
+    lines += [
+        "",
+        "| configuration | start -> first answer (median, runs) | worker peak RSS | model file "
+        f"| MAX_BATCH_WINDOWS | GET {routes.HEALTH} round trip p50 |",
+        "|---|---|---|---|---|---|",
+    ]
     for label, r in result["configs"].items():
         runs = ", ".join(f"{s['first_answer_s']:.2f}" for s in r["starts"])
         lines.append(
@@ -79,8 +84,10 @@ def render_markdown(result: dict) -> str:
         lines += ["", "| runtime image | site-packages | without pip/setuptools | largest |"]
         lines += ["|---|---|---|---|"]
         for runtime, s in result["site_packages"].items():
-            lines.append(f"| {runtime} | {s['site_packages_mb']} MB | {s['without_pip_mb']} MB "
-                         f"| {', '.join(s['largest'][:4])} |")  # fmt: skip
+            lines.append(
+                f"| {runtime} | {s['site_packages_mb']} MB | {s['without_pip_mb']} MB "
+                f"| {', '.join(s['largest'][:4])} |"
+            )
     if result.get("targets"):
         lines += ["", "| target | measured | limit | met | detail |", "|---|---|---|---|---|"]
         for name, t in result["targets"].items():

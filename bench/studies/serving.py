@@ -39,6 +39,7 @@ from bench.studies.common import (
     measure_starts,
     raw_forward,
     start_server,
+    study_parser,
     summarise,
 )
 
@@ -170,23 +171,13 @@ def render_markdown(result: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.studies.serving", description=__doc__.split("\n\n")[0]
+    parser = study_parser(
+        "python -m bench.studies.serving", __doc__, samples=[200, 60, 20], starts=3, out=DEFAULT_OUT
     )
     parser.add_argument("--model-dir", type=Path, help="default: generated models/distilbert-base")
     parser.add_argument(
-        "--samples",
-        type=lambda s: [int(x) for x in s.split(",")],
-        default=[200, 60, 20],
-        help="requests per payload: small,medium,large (default 200,60,20)",
-    )
-    parser.add_argument("--starts", type=int, default=3, help="fresh-process start timings (default 3)")
-    parser.add_argument("--threads", type=int, help="torch threads on both sides (default: available vCPUs)")
-    parser.add_argument(
         "--batch-windows", type=int, default=2, help="MAX_BATCH_WINDOWS of the service and the baseline"
     )
-    parser.add_argument("--gap-ms", type=float, default=100.0, help="idle gap between measurements")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
     args.argv = argv
     if len(args.samples) != len(TARGETS):

@@ -12,7 +12,7 @@ import pulumi_gcp as gcp
 
 from infra import limits, scaling
 from infra.components import child_options, type_token
-from infra.components.rollout import content_revision, rollout_phase
+from infra.components.rollout import content_revision, rollout_phase, service_outputs
 from infra.rollout.traffic import CANDIDATE_TAG, RolloutArgs, cloud_run_traffic, tag_url
 from infra.spec import CONTAINER_NAME, ModelServiceSpec, Probe
 
@@ -196,16 +196,4 @@ class CloudRunModelService(pulumi.ComponentResource):
         self.candidate_percent = phase.apply(lambda p: p.candidate_percent)
         self.previous_revision = phase.apply(lambda p: p.previous)
         self.candidate_url = self.service.traffic_statuses.apply(lambda s: tag_url(s, CANDIDATE_TAG))
-        self.register_outputs(
-            {
-                "url": self.url,
-                "service_name": self.service_name,
-                "latest_revision": self.latest_revision,
-                "new_revision": self.new_revision,
-                "serving_revision": self.serving_revision,
-                "candidate_revision": self.candidate_revision,
-                "candidate_percent": self.candidate_percent,
-                "previous_revision": self.previous_revision,
-                "candidate_url": self.candidate_url,
-            }
-        )
+        self.register_outputs(service_outputs(self))

@@ -25,3 +25,23 @@ def content_revision(spec: ModelServiceSpec, **template_inputs: pulumi.Input[Any
 
 def rollout_phase(rollout: RolloutArgs, revision: pulumi.Output[str]) -> pulumi.Output[Phase]:
     return revision.apply(rollout.phase)
+
+
+# What either service component outputs (the program exports them and the rollout reads them):
+# one list, so the two platforms cannot come to differ.
+SERVICE_OUTPUTS = (
+    "url",
+    "service_name",
+    "latest_revision",
+    "new_revision",
+    "serving_revision",
+    "candidate_revision",
+    "candidate_percent",
+    "previous_revision",
+    "candidate_url",
+)
+
+
+def service_outputs(component: pulumi.ComponentResource) -> dict[str, Any]:
+    """The component's SERVICE_OUTPUTS, for its `register_outputs`."""
+    return {name: getattr(component, name) for name in SERVICE_OUTPUTS}

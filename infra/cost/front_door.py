@@ -49,12 +49,16 @@ def front_door_cost(settings: Any, rps: float) -> FrontDoorCost | None:
     if front_door.enabled:
         rules = len(security_rules(front_door.rate_limit_per_minute))
         items += [
-            LineItem("Global forwarding rules (443, 80)", len(FRONT_DOOR_PORTS) * hours, "rule-hour",
-                     FORWARDING_RULE_HOUR),
+            LineItem(
+                "Global forwarding rules (443, 80)",
+                len(FRONT_DOOR_PORTS) * hours,
+                "rule-hour",
+                FORWARDING_RULE_HOUR,
+            ),
             LineItem("Cloud Armor policy", 1, "policy-month", ARMOR_POLICY_MONTH),
             LineItem("Cloud Armor rules", rules, "rule-month", ARMOR_RULE_MONTH),
             LineItem("Cloud Armor requests", rps * seconds, "request", ARMOR_PER_MILLION_REQUESTS / 1e6),
-        ]  # fmt: skip
+        ]
     service = settings.service
     warm = service.min_instances
     for region in others if warm else ():

@@ -144,8 +144,7 @@ def instances_needed(rps: float, latency_s: float, concurrency: int) -> int:
     return max(1, math.ceil(rps * latency_s / concurrency - 1e-9))
 
 
-def busy_instances(rps: float, work_s: float, hold_s: float, instances: int,
-                   concurrency: int) -> float:  # fmt: skip
+def busy_instances(rps: float, work_s: float, hold_s: float, instances: int, concurrency: int) -> float:
     """Mean instances billed: each request works `work_s` and keeps its instance `hold_s`.
 
     n · (1 − e^(−rps·hold/n)) is the chance-weighted count of instances holding at least one
@@ -198,12 +197,12 @@ class _Pricing:
         seconds, tier = self.seconds, self.tier
         items = [
             LineItem("CPU", alive * inputs.cpu * seconds, "vCPU-s", tier.instance_cpu_vcpu_s),
-            LineItem("Memory", alive * inputs.memory_gib * seconds, "GiB-s",
-                     tier.instance_memory_gib_s),
-        ]  # fmt: skip
+            LineItem("Memory", alive * inputs.memory_gib * seconds, "GiB-s", tier.instance_memory_gib_s),
+        ]
         if inputs.gpus:
-            items.append(LineItem(f"GPU {inputs.gpu}", alive * inputs.gpus * seconds, "GPU-s",
-                                  self.gpu_price()))  # fmt: skip
+            items.append(
+                LineItem(f"GPU {inputs.gpu}", alive * inputs.gpus * seconds, "GPU-s", self.gpu_price())
+            )
         frozen = tuple(items)
         return Estimate(billing, frozen, alive, self.discount(frozen, p.FREE_TIER_INSTANCE_BASED))
 
@@ -212,34 +211,48 @@ class _Pricing:
         seconds, tier = self.seconds, self.tier
         idle = max(0.0, inputs.min_instances - busy)
         items = (
-            LineItem("CPU, handling requests", busy * inputs.cpu * seconds, "vCPU-s",
-                     tier.request_cpu_vcpu_s),
-            LineItem("Memory, handling requests", busy * inputs.memory_gib * seconds, "GiB-s",
-                     tier.request_memory_gib_s),
-            LineItem("CPU, idle min instances", idle * inputs.cpu * seconds, "vCPU-s",
-                     tier.idle_cpu_vcpu_s),
-            LineItem("Memory, idle min instances", idle * inputs.memory_gib * seconds, "GiB-s",
-                     tier.idle_memory_gib_s),
-        )  # fmt: skip
+            LineItem(
+                "CPU, handling requests", busy * inputs.cpu * seconds, "vCPU-s", tier.request_cpu_vcpu_s
+            ),
+            LineItem(
+                "Memory, handling requests",
+                busy * inputs.memory_gib * seconds,
+                "GiB-s",
+                tier.request_memory_gib_s,
+            ),
+            LineItem("CPU, idle min instances", idle * inputs.cpu * seconds, "vCPU-s", tier.idle_cpu_vcpu_s),
+            LineItem(
+                "Memory, idle min instances",
+                idle * inputs.memory_gib * seconds,
+                "GiB-s",
+                tier.idle_memory_gib_s,
+            ),
+        )
         return Estimate("request-based", items, busy + idle)
 
     def serverless(self, inputs: CostInputs, rps: float, latency_s: float, n: int) -> Estimate:
         """The stack's own billing mode at this traffic."""
         if inputs.cpu_always_allocated or inputs.gpus:
             alive = busy_instances(rps, latency_s, latency_s + IDLE_KEEP_S, n, inputs.concurrency)
-            return self.instance_based(inputs, max(float(inputs.min_instances), alive),
-                                       "instance-based")  # fmt: skip
+            return self.instance_based(inputs, max(float(inputs.min_instances), alive), "instance-based")
         billed = billed_seconds(latency_s)
         busy = busy_instances(rps, billed, billed, n, inputs.concurrency)
         base = self.request_based(inputs, busy)
-        items = (*base.items, LineItem("Requests", rps * self.seconds, "requests",
-                                       self.tier.per_million_requests / 1e6))  # fmt: skip
-        return Estimate(base.billing, items, base.instances,
-                        self.discount(items, p.FREE_TIER_REQUEST_BASED))  # fmt: skip
+        items = (
+            *base.items,
+            LineItem("Requests", rps * self.seconds, "requests", self.tier.per_million_requests / 1e6),
+        )
+        return Estimate(base.billing, items, base.instances, self.discount(items, p.FREE_TIER_REQUEST_BASED))
 
 
-def estimate(inputs: CostInputs, rps: float, latency_ms: float = DEFAULT_LATENCY_MS, *,
-             free_tier: bool = False, hours: float = p.HOURS_PER_MONTH) -> CostReport:  # fmt: skip
+def estimate(
+    inputs: CostInputs,
+    rps: float,
+    latency_ms: float = DEFAULT_LATENCY_MS,
+    *,
+    free_tier: bool = False,
+    hours: float = p.HOURS_PER_MONTH,
+) -> CostReport:
     """Monthly cost of `inputs` at a steady `rps` with `latency_ms` per request."""
     if rps < 0 or latency_ms <= 0 or hours <= 0:
         raise ValueError("need rps ≥ 0, latency > 0 and hours > 0")
@@ -249,26 +262,38 @@ def estimate(inputs: CostInputs, rps: float, latency_ms: float = DEFAULT_LATENCY
     needed = instances_needed(rps, latency_s, inputs.concurrency)
     n = min(needed, inputs.max_instances)
     if needed > inputs.max_instances:
-        notes.append(f"{rps:g} req/s × {latency_ms:g} ms needs {needed} instances at concurrency "
-                     f"{inputs.concurrency}, above max instances {inputs.max_instances}: requests "
-                     "would queue and fail with 429; the estimate uses the cap.")  # fmt: skip
+        notes.append(
+            f"{rps:g} req/s × {latency_ms:g} ms needs {needed} instances at concurrency "
+            f"{inputs.concurrency}, above max instances {inputs.max_instances}: requests "
+            "would queue and fail with 429; the estimate uses the cap."
+        )
     if inputs.gpus and not inputs.cpu_always_allocated:
         notes.append("GPUs need instance-based billing (CPU always allocated): priced that way.")
     if inputs.platform != "cloudrun":
-        notes.append(f"Platform is {inputs.platform}: these are Cloud Run prices for the same "
-                     "instance size, not the cost of a GKE cluster.")  # fmt: skip
+        notes.append(
+            f"Platform is {inputs.platform}: these are Cloud Run prices for the same "
+            "instance size, not the cost of a GKE cluster."
+        )
     serverless = pricing.serverless(inputs, rps, latency_s, n)
     always_on = pricing.instance_based(inputs, float(max(n, inputs.min_instances, 1)), "always-on")
     return CostReport(
-        inputs=inputs, rps=rps, latency_ms=latency_ms, hours=hours,
-        in_flight=rps * latency_s, instances_needed=needed, serverless=serverless,
-        always_on=always_on, break_even_rps=break_even_rps(inputs, latency_ms, free_tier, hours),
-        notes=tuple(dict.fromkeys(notes)), free_tier=free_tier,
-    )  # fmt: skip
+        inputs=inputs,
+        rps=rps,
+        latency_ms=latency_ms,
+        hours=hours,
+        in_flight=rps * latency_s,
+        instances_needed=needed,
+        serverless=serverless,
+        always_on=always_on,
+        break_even_rps=break_even_rps(inputs, latency_ms, free_tier, hours),
+        notes=tuple(dict.fromkeys(notes)),
+        free_tier=free_tier,
+    )
 
 
-def break_even_rps(inputs: CostInputs, latency_ms: float, free_tier: bool = False,
-                   hours: float = p.HOURS_PER_MONTH) -> float | None:  # fmt: skip
+def break_even_rps(
+    inputs: CostInputs, latency_ms: float, free_tier: bool = False, hours: float = p.HOURS_PER_MONTH
+) -> float | None:
     """Request rate above which request-based billing costs more than one always-on instance.
 
     Searched up to one instance's capacity (concurrency / latency); None if request-based

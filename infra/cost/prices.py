@@ -80,6 +80,7 @@ FREE_TIER_REQUEST_BASED = FreeTier(vcpu_s=180_000, gib_s=360_000, requests=2_000
 FREE_TIER_INSTANCE_BASED = FreeTier(vcpu_s=240_000, gib_s=450_000, requests=0)
 
 # Regions billed at Tier 1 (cloud.google.com/run/docs/locations); every other region is Tier 2.
+# Laid out by hand (fmt: skip): a table of names reads better in rows than one per line.
 TIER_1_REGIONS = frozenset({
     "asia-east1", "asia-northeast1", "asia-northeast2", "europe-north1", "europe-southwest1",
     "europe-west1", "europe-west4", "europe-west8", "europe-west9", "me-west1", "us-central1",

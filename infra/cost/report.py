@@ -32,15 +32,18 @@ def render_markdown(report: CostReport, title: str | None = None) -> str:
     )
     gpu = f", 1 × {i.gpu}" if i.gpu else ""
     lines = [
-        f"## {name}", "",
+        f"## {name}",
+        "",
         f"Cloud Run, {i.region} (Tier {report.tier}). Instance {i.cpu:g} vCPU, "
         f"{i.memory_gib:g} GiB{gpu}; concurrency {i.concurrency}; min {i.min_instances} / max "
         f"{i.max_instances} instances; {billing}.",
         f"Traffic: a steady {report.rps:g} req/s at {report.latency_ms:g} ms each → "
         f"{report.in_flight:.2f} requests in flight on average, {report.instances_needed} "
-        f"instance(s) needed; {s.instances:.3f} instance(s) billed on average.", "",
-        "| item | quantity | unit price | per month |", "|---|---:|---:|---:|",
-    ]  # fmt: skip
+        f"instance(s) needed; {s.instances:.3f} instance(s) billed on average.",
+        "",
+        "| item | quantity | unit price | per month |",
+        "|---|---:|---:|---:|",
+    ]
     for item in s.items:
         if item.quantity:
             lines.append(
@@ -64,10 +67,13 @@ def render_markdown(report: CostReport, title: str | None = None) -> str:
     if report.notes:
         lines += ["", *(f"- {note}" for note in report.notes)]
     free = "applied (it is shared by the whole billing account)" if report.free_tier else "not applied"
-    lines += ["", f"Prices: {p.CURRENCY} list prices from {p.SOURCE_URL}, transcribed "
-                  f"{p.PRICES_AS_OF} (infra/cost/prices.py). Free tier {free}. Not included: start-up "
-                  "time of new instances, egress, image storage, logging, builds, committed-use "
-                  "discounts, taxes."]  # fmt: skip
+    lines += [
+        "",
+        f"Prices: {p.CURRENCY} list prices from {p.SOURCE_URL}, transcribed "
+        f"{p.PRICES_AS_OF} (infra/cost/prices.py). Free tier {free}. Not included: start-up "
+        "time of new instances, egress, image storage, logging, builds, committed-use "
+        "discounts, taxes.",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -84,11 +90,19 @@ def as_dict(report: CostReport) -> dict:
         return {
             "billing": e.billing,
             "instances": e.instances,
-            "items": [{"item": i.item, "quantity": i.quantity, "unit": i.unit,
-                       "unit_price": i.unit_price, "cost": i.cost} for i in e.items],
+            "items": [
+                {
+                    "item": i.item,
+                    "quantity": i.quantity,
+                    "unit": i.unit,
+                    "unit_price": i.unit_price,
+                    "cost": i.cost,
+                }
+                for i in e.items
+            ],
             "free_tier_discount": e.free_tier_discount,
             "total": e.total,
-        }  # fmt: skip
+        }
 
     return {
         "inputs": report.inputs.__dict__,

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import math
 import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from bench.auth import resolve_token
-from bench.payloads import PayloadError, load_payloads
 from infra.rollout import keys
 from infra.rollout.canary import canary_step
 from infra.rollout.driver import PulumiDriver
-from infra.rollout.gate import GateConfig, Verdict, run_gate
+from infra.rollout.gate import LATENCY_BUDGET, GateConfig, Verdict, run_gate
 from infra.rollout.metrics import CloudMonitoringSource, MetricsSource, ProbeSource, access_token
 from infra.rollout.orchestrate import Outcome, StackError, rollback, rollout
 from infra.rollout.traffic import MAX_CANDIDATE_PERCENT
+from qaclient.auth import TOKEN_ENV, resolve_token
+from qaclient.payloads import PayloadError, load_payloads
 
 COMMANDS = ("rollout", "rollback")
 METRICS = ("auto", "monitoring", "probes")
@@ -51,16 +52,32 @@ def parse_steps(text: str) -> tuple[int, ...]:
     return steps
 
 
+def parse_budget(text: str) -> float:
+    """`1.5` → 1.5: a factor over the serving revision's p50, above 0 (`inf` never holds on latency)."""
+    try:
+        budget = float(text)
+    except ValueError:
+        budget = math.nan
+    if not budget > 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a factor above 0, e.g. {LATENCY_BUDGET:g}")
+    return budget
+
+
 def add_commands(commands: argparse._SubParsersAction) -> None:
     out = commands.add_parser("rollout", help="deploy a candidate revision, gate it, promote or hold it")
     out.add_argument("stack")
     out.add_argument("--steps", type=parse_steps, default=(), help="canary shares after the gate, e.g. 10,50")
     out.add_argument("--soak", type=parse_duration, default=300.0, help="time at each step (default 5m)")
     out.add_argument("--golden", type=Path, help="JSON/JSON Lines of {context, question, start, end}")
-    out.add_argument("--latency-budget", type=float, default=1.5, help="candidate p50 ≤ this × serving p50")
+    out.add_argument(
+        "--latency-budget",
+        type=parse_budget,
+        default=LATENCY_BUDGET,
+        help=f"candidate p50 ≤ this × serving p50 (default {LATENCY_BUDGET:g}; inf: latency does not decide)",
+    )
     out.add_argument("--max-error-ratio", type=float, default=0.01, help="5xx share allowed at each step")
     out.add_argument("--metrics", choices=METRICS, default="auto", help="where canary error counts come from")
-    out.add_argument("--token", help="identity token for a private service (else as `bench load` finds one)")
+    out.add_argument("--token", help=f"identity token for a private service (else ${TOKEN_ENV}, else gcloud)")
     back = commands.add_parser("rollback", help="put traffic back on the previous (or serving) revision")
     back.add_argument("stack")
     for parser in (out, back):

@@ -5,8 +5,9 @@ ready (and the expected model revision), golden answers, bad inputs → 4xx, lat
 serving revision (interleaved, so both see the same machine noise), and no 5xx anywhere. The
 canary steps (`canary`) then add the error ratio from a `metrics` source after each soak.
 
-Requests go through the bench client's pieces: `bench.auth` for identity tokens on private
-services, `bench.load.predict_url`, `bench.stats` percentiles.
+Requests go through the service's client (qaclient): identity tokens on private services, the
+predict URL, percentiles. The latency decision is `judge_latency`, a function of the two revisions'
+samples alone.
 """
 
 from __future__ import annotations
@@ -19,16 +20,15 @@ from typing import Any
 
 import requests
 
-from bench.auth import auth_headers, resolve_token
-from bench.load import predict_url
-from bench.stats import median
+from qaclient.auth import auth_headers, resolve_token
+from qaclient.payloads import DEFAULT_PAYLOAD
+from qaclient.stats import median
+from qaclient.urls import predict_url
+from service import routes
 
-READY_PATH = "/ready"
+LATENCY_BUDGET = 1.5  # candidate p50 ≤ budget × serving p50, unless the rollout says otherwise
 GOLDEN_PAYLOADS: tuple[dict[str, str], ...] = (
-    {
-        "context": "Roses are red, violets are blue, sugar is sweet, and so are you.",
-        "question": "What is sugar?",
-    },
+    DEFAULT_PAYLOAD,
     {
         "context": "The Eiffel Tower was completed in 1889 for the World's Fair in Paris. "
         "It is 330 metres tall.",
@@ -40,14 +40,14 @@ GOLDEN_PAYLOADS: tuple[dict[str, str], ...] = (
         "question": "What can both do when no requests arrive?",
     },
 )
-# (what it is, method, path, body, content type): each must get a 4xx, never a 5xx.
-BAD_REQUESTS: tuple[tuple[str, str, str, str, str], ...] = (
-    ("malformed JSON", "POST", "/predict", "{not json", "application/json"),
-    ("missing question", "POST", "/predict", json.dumps({"context": "a b c"}), "application/json"),
-    ("wrong types", "POST", "/predict", json.dumps({"context": 3, "question": []}), "application/json"),
-    ("empty context", "POST", "/predict", json.dumps({"context": "", "question": "q?"}), "application/json"),
-    ("not JSON", "POST", "/predict", "context=a", "text/plain"),
-    ("wrong method", "GET", "/predict", "", ""),
+# (what it is, method, body, content type) sent to the predict route: each must get a 4xx, never a 5xx.
+BAD_REQUESTS: tuple[tuple[str, str, str, str], ...] = (
+    ("malformed JSON", "POST", "{not json", "application/json"),
+    ("missing question", "POST", json.dumps({"context": "a b c"}), "application/json"),
+    ("wrong types", "POST", json.dumps({"context": 3, "question": []}), "application/json"),
+    ("empty context", "POST", json.dumps({"context": "", "question": "q?"}), "application/json"),
+    ("not JSON", "POST", "context=a", "text/plain"),
+    ("wrong method", "GET", "", ""),
 )
 
 
@@ -58,12 +58,12 @@ class GateConfig:
     # when the model itself changes on purpose.
     golden: Sequence[Mapping[str, Any]] | None = None
     payloads: Sequence[Mapping[str, str]] = GOLDEN_PAYLOADS
-    latency_budget: float = 1.5  # candidate p50 ≤ budget × serving p50
+    latency_budget: float = LATENCY_BUDGET
     latency_rounds: int = 10  # interleaved rounds over the payloads
     max_error_ratio: float = 0.01
     ready_timeout_s: float = 120.0
     request_timeout_s: float = 30.0
-    token: str | None = None  # identity token; else as `bench load` finds one
+    token: str | None = None  # identity token; else as qaclient.auth finds one
 
 
 @dataclass(frozen=True)
@@ -133,7 +133,7 @@ def check_ready(candidate: Endpoint, config: GateConfig, sleep: Callable[[float]
     while True:
         try:
             response = candidate.session.get(
-                candidate.url + READY_PATH, headers=candidate.headers, timeout=config.request_timeout_s
+                candidate.url + routes.READY, headers=candidate.headers, timeout=config.request_timeout_s
             )
             if response.status_code == 200:
                 break
@@ -141,13 +141,13 @@ def check_ready(candidate: Endpoint, config: GateConfig, sleep: Callable[[float]
         except requests.RequestException as exc:
             last = type(exc).__name__
         if time.monotonic() >= deadline:
-            raise GateError(f"not ready: GET /ready answered {last} for {config.ready_timeout_s:g} s")
+            raise GateError(f"not ready: GET {routes.READY} answered {last} for {config.ready_timeout_s:g} s")
         sleep(min(1.0, config.ready_timeout_s / 10))
     body = response.json()
     revision = body.get("model_revision")
     if revision != config.expected_model_revision:
         expected = config.expected_model_revision
-        raise GateError(f"wrong model: /ready reports revision {revision!r}, expected {expected!r}")
+        raise GateError(f"wrong model: {routes.READY} reports revision {revision!r}, expected {expected!r}")
     return body
 
 
@@ -193,8 +193,8 @@ def check_golden(candidate: Endpoint, expected: Sequence[Expectation]) -> None:
 
 
 def check_bad_inputs(candidate: Endpoint) -> None:
-    for what, method, path, body, content_type in BAD_REQUESTS:
-        status = candidate.call(method, path, body, content_type).status_code
+    for what, method, body, content_type in BAD_REQUESTS:
+        status = candidate.call(method, routes.PREDICT, body, content_type).status_code
         if status < 400:  # a 5xx is recorded by the endpoint and reported as such
             raise GateError(f"bad input ({what}) answered {status}, expected a 4xx")
 
@@ -205,8 +205,10 @@ def _timed(endpoint: Endpoint, payload: Mapping[str, Any]) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def measure_latency(serving: Endpoint, candidate: Endpoint, config: GateConfig) -> tuple[float, float]:
-    """p50 ms of each, requests alternating A B / B A so drift hits both alike."""
+def measure_latency(
+    serving: Endpoint, candidate: Endpoint, config: GateConfig
+) -> tuple[list[float], list[float]]:
+    """ms of every timed request to each, alternating A B / B A so drift hits both alike."""
     times: dict[str, list[float]] = {"serving": [], "candidate": []}
     for payload in config.payloads:  # warm both (connection, caches) outside the measurement
         _timed(serving, payload), _timed(candidate, payload)
@@ -215,17 +217,27 @@ def measure_latency(serving: Endpoint, candidate: Endpoint, config: GateConfig) 
             pair = [("serving", serving), ("candidate", candidate)]
             for key, endpoint in pair if round_ % 2 == 0 else reversed(pair):
                 times[key].append(_timed(endpoint, payload))
-    return median(times["serving"]) or 0.0, median(times["candidate"]) or 0.0
+    return times["serving"], times["candidate"]
+
+
+def judge_latency(
+    serving_ms: Sequence[float], candidate_ms: Sequence[float], budget: float
+) -> dict[str, float]:
+    """The latency check on the two revisions' samples: the candidate's median may be at most
+    `budget` × the serving revision's (medians: one stalled request does not decide)."""
+    serving_p50, candidate_p50 = median(serving_ms), median(candidate_ms)
+    if serving_p50 is None or candidate_p50 is None:
+        raise GateError("no latency samples: the gate has no requests to time (no payloads?)")
+    if candidate_p50 > budget * serving_p50:
+        raise GateError(
+            f"too slow: candidate p50 {candidate_p50:.1f} ms vs serving {serving_p50:.1f} ms "
+            f"(budget {budget:g}×)"
+        )
+    return {"serving_p50_ms": serving_p50, "candidate_p50_ms": candidate_p50}
 
 
 def check_latency(serving: Endpoint, candidate: Endpoint, config: GateConfig) -> dict[str, float]:
-    serving_p50, candidate_p50 = measure_latency(serving, candidate, config)
-    if candidate_p50 > config.latency_budget * serving_p50:
-        raise GateError(
-            f"too slow: candidate p50 {candidate_p50:.1f} ms vs serving {serving_p50:.1f} ms "
-            f"(budget {config.latency_budget:g}×)"
-        )
-    return {"serving_p50_ms": serving_p50, "candidate_p50_ms": candidate_p50}
+    return judge_latency(*measure_latency(serving, candidate, config), config.latency_budget)
 
 
 def _no_server_errors(candidate: Endpoint) -> None:

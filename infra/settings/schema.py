@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import pulumi
 
+from infra.ingresses import KNATIVE_INGRESSES
 from infra.limits import BUILDERS, GKE_RELEASE_CHANNELS, LOG_LEVELS, Cpu
 from infra.rollout import keys as rollout_keys
 from infra.settings.autoscaling import KNATIVE_KNOBS, AutoscalingSettings
@@ -32,7 +33,6 @@ INGRESS = {
 }
 EXECUTION_ENVIRONMENTS = ("gen1", "gen2")
 RELEASE_CHANNELS = GKE_RELEASE_CHANNELS
-KNATIVE_INGRESSES = {"kourier": "kourier.ingress.networking.knative.dev"}  # setting → ingress class
 # Domains that resolve any IP embedded in the name: the stack puts the ingress IP in front.
 MAGIC_DNS_DOMAINS = ("sslip.io", "nip.io")
 KNATIVE_MIN_MINOR = 20  # oldest release line the rendered Service is checked against
@@ -154,7 +154,7 @@ class KnativeSettings:
 
     @property
     def ingress_class(self) -> str:
-        return KNATIVE_INGRESSES[self.ingress]
+        return KNATIVE_INGRESSES[self.ingress].ingress_class
 
 
 @dataclass(frozen=True)

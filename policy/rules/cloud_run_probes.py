@@ -9,6 +9,7 @@ from policy import tokens
 from policy.rule import Level, Rule
 from policy.rules.cloud_run_template import serving_container
 from policy.values import as_number, get, is_unknown
+from service import routes
 
 SERVICE = frozenset({tokens.CLOUD_RUN_SERVICE})
 
@@ -65,7 +66,8 @@ RULES = [
             "A model takes seconds to load; without a probe on its readiness Cloud Run sends "
             "traffic as soon as the port opens, and cold-start requests fail or hang."
         ),
-        fix="add a startupProbe on the readiness endpoint (GET /ready) sized to the model's load time",
+        fix=f"add a startupProbe on the readiness endpoint (GET {routes.READY}) sized to the model's "
+        "load time",
         types=SERVICE,
         check=_present,
     ),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from infra.limits import GPU_RESOURCE
+from infra.limits import CPU_BOUND_CONCURRENCY_MAX, GPU_RESOURCE
 from policy import tokens
 from policy.rule import Level, Rule
 from policy.rules.cloud_run_template import containers, label
@@ -13,11 +13,6 @@ from policy.values import UNKNOWN, as_number, duration_seconds, get, is_unknown
 
 SERVICE = frozenset({tokens.CLOUD_RUN_SERVICE})
 
-# A CPU-bound model gains no throughput from more simultaneous requests than it has cores to run
-# them on: extra requests only queue inside the instance (latency × N) instead of making Cloud
-# Run start another instance. A few allow overlapping tokenization and I/O; 80 (the default)
-# is sized for I/O-bound web apps.
-MAX_CPU_BOUND_CONCURRENCY = 4
 # Cloud Run's own default. A question-answering request that runs longer is stuck, and Cloud Run
 # keeps executing it (billed) after the client has already received a 504.
 MAX_TIMEOUT_SECONDS = 300
@@ -65,9 +60,9 @@ def _concurrency(_type: str, inputs: Mapping[str, Any]) -> Iterator[str]:
         yield "maxInstanceRequestConcurrency is unset (Cloud Run's default is 80)"
         return
     number = as_number(value)
-    if number is not None and number > MAX_CPU_BOUND_CONCURRENCY:
+    if number is not None and number > CPU_BOUND_CONCURRENCY_MAX:
         yield (
-            f"maxInstanceRequestConcurrency is {number:g}, above {MAX_CPU_BOUND_CONCURRENCY} "
+            f"maxInstanceRequestConcurrency is {number:g}, above {CPU_BOUND_CONCURRENCY_MAX} "
             "for a CPU-bound model"
         )
 
@@ -128,7 +123,7 @@ RULES = [
         name="cloudrun-concurrency-cpu-bound",
         level=Level.ADVISORY,
         what=(
-            f"Cloud Run request concurrency is set, at most {MAX_CPU_BOUND_CONCURRENCY} per "
+            f"Cloud Run request concurrency is set, at most {CPU_BOUND_CONCURRENCY_MAX} per "
             "instance for a CPU-bound model (services with a GPU are exempt)."
         ),
         why=(
@@ -136,7 +131,7 @@ RULES = [
             "another instance; the default of 80 suits I/O-bound apps, not inference."
         ),
         fix=(
-            f"set the `concurrency` stack setting to 1..{MAX_CPU_BOUND_CONCURRENCY} (1 suits one model "
+            f"set the `concurrency` stack setting to 1..{CPU_BOUND_CONCURRENCY_MAX} (1 suits one model "
             f"worker)"
         ),
         types=SERVICE,

@@ -10,6 +10,7 @@ from policy import tokens
 from policy.rule import Level, Resource, StackRule
 from policy.rules.cloud_run_template import serving_container
 from policy.values import as_number, get, is_true, is_unknown, objects
+from service import routes
 
 RATE_ACTIONS = ("throttle", "rate_based_ban")
 # Ingress that admits a load balancer and nothing from the internet.
@@ -153,7 +154,8 @@ RULES = [
             "Cloud Run service health fails a region over from its instances' readiness probes and "
             "needs at least one instance per region to judge it; without them an outage still reaches users."
         ),
-        fix="set `minInstances` to 1 or more (the readiness probe on /ready is declared by the stack)",
+        fix=f"set `minInstances` to 1 or more (the readiness probe on {routes.READY} is declared by "
+        "the stack)",
         types=frozenset({tokens.CLOUD_RUN_SERVICE}),
         check_stack=_failover_ready,
     ),

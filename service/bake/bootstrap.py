@@ -1,6 +1,6 @@
 """Build-time model baking: fetch a pinned checkpoint, export it for a runtime, prove it serves.
 
-    python -m service.bake --source distilbert-base-cased-distilled-squad \\
+    python -m service.bake --source distilbert/distilbert-base-cased-distilled-squad \\
         --revision <commit> --out /model [--runtime onnx|openvino|torch] [--precision fp32|bf16|auto|int8]
     python -m service.bake --source ./my-checkpoint --out models/qa     # local directory
     python -m service.bake --verify /model                              # load + answer once
@@ -293,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--source", help="Hugging Face Hub model id or a local checkpoint directory")
     parser.add_argument("--revision", help="Hub commit sha (pin it), tag or branch")
     parser.add_argument("--out", type=Path, help="directory to write the servable model to")
-    parser.add_argument("--model-id", help="label reported by /ready (default: the source)")
+    parser.add_argument("--model-id", help="label the service reports as model_id (default: the source)")
     # No argparse `choices`: a bad pair is refused by bake() in one line naming the valid pairs.
     parser.add_argument("--runtime", default="onnx", help=f"{' or '.join(RUNTIMES)} (default onnx)")
     parser.add_argument("--precision", default="fp32", help="fp32 (default), int8, bf16 or auto (openvino)")

@@ -158,8 +158,15 @@ def _optimize(src: Path, dst: Path, config: dict) -> dict | None:
         optimized.save_model_to_file(str(dst))
     counts: dict[str, int] = {}
     for node in optimized.model.graph.node:
-        if node.op_type in ("Attention", "SkipLayerNormalization", "BiasGelu", "FastGelu", "Gelu",
-                            "EmbedLayerNormalization", "LayerNormalization"):  # fmt: skip
+        if node.op_type in (
+            "Attention",
+            "SkipLayerNormalization",
+            "BiasGelu",
+            "FastGelu",
+            "Gelu",
+            "EmbedLayerNormalization",
+            "LayerNormalization",
+        ):
             counts[node.op_type] = counts.get(node.op_type, 0) + 1
     return counts
 

@@ -8,7 +8,7 @@ of the inputs an exported graph may take, and of the files bootstrap writes.
       "format": 1,
       "runtime": "onnx",                  # which backend serves it: "onnx", "openvino" or "torch"
       "precision": "int8",                # "fp32", "int8" (onnx, openvino), "auto" or "bf16" (openvino)
-      "model_id": "distilbert-base-cased-distilled-squad",
+      "model_id": "distilbert/distilbert-base-cased-distilled-squad",
       "revision": "564e9b58...",          # Hub commit, or sha256:<weights> for a local source
       "max_seq_len": 384,                 # window length the service tokenizes to
       "input_names": ["input_ids", "attention_mask"],

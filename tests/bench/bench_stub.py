@@ -80,12 +80,15 @@ class StubServer:
                     stub.in_flight += 1
                     stub.max_in_flight = max(stub.max_in_flight, stub.in_flight)
                 try:
-                    self._answer(body, instance, count)
+                    status, data, delay_ms = self._answer(body, count)
                 finally:
+                    # Done before the answer is written: a client may send its next request the
+                    # moment it has read this one, and that must not count as two at once.
                     with stub.lock:
                         stub.in_flight -= 1
+                self._send(status, data, delay_ms, instance, count)
 
-            def _answer(self, body: dict, instance: str, count: int) -> None:
+            def _answer(self, body: dict, count: int) -> tuple[int, bytes, float]:
                 if count == 1 and stub.cold_delay_ms:
                     time.sleep(stub.cold_delay_ms / 1000)
                 delay_ms = float(body.get("delay_ms", stub.default_delay_ms))
@@ -96,7 +99,9 @@ class StubServer:
                     if status == 200
                     else {"error": f"stub status {status}"}
                 )
-                data = json.dumps(payload).encode()
+                return status, json.dumps(payload).encode(), delay_ms
+
+            def _send(self, status: int, data: bytes, delay_ms: float, instance: str, count: int) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))

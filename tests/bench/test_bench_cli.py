@@ -39,12 +39,12 @@ ERROR_CASES = [
     (["cost", "dev"], "required: --rps"),
     (["report", "/nonexistent-dir"], "requests.csv not found"),
     (["frobnicate"], "invalid choice"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("argv", "fragment"), ERROR_CASES)
 def test_argument_errors_are_one_line(capsys, monkeypatch, argv, fragment):
-    from bench import auth
+    from qaclient import auth
 
     # Bad arguments fail before anything slow or external: no identity token is fetched.
     monkeypatch.setattr(auth, "resolve_token", lambda *a, **k: pytest.fail("token fetched before validation"))
@@ -61,9 +61,19 @@ def test_load_writes_csv_report_and_plots_then_report_rebuilds_them(capsys, tmp_
     stub = stub_server(instances=2, cold_delay_ms=300, default_delay_ms=5)
     out = tmp_path / "run"
     code, stdout, err = run_cli(
-        capsys, "load", stub.url, "--concurrency", "1", "--duration", "30", "--max-requests", "8",
-        "--out", str(out), "--quiet",
-    )  # fmt: skip
+        capsys,
+        "load",
+        stub.url,
+        "--concurrency",
+        "1",
+        "--duration",
+        "30",
+        "--max-requests",
+        "8",
+        "--out",
+        str(out),
+        "--quiet",
+    )
     assert code == 0, err
     assert (
         "## Load test:" in stdout
@@ -94,10 +104,24 @@ def test_load_writes_csv_report_and_plots_then_report_rebuilds_them(capsys, tmp_
 def test_extra_headers_and_token_are_sent(capsys, tmp_path, stub_server):
     stub = stub_server()
     code, _, err = run_cli(
-        capsys, "load", stub.url, "--concurrency", "1", "--duration", "10", "--max-requests", "1",
-        "--header", "Host: qa.default.example.com", "--token", "abc", "--out", str(tmp_path),
-        "--quiet", "--no-plots",
-    )  # fmt: skip
+        capsys,
+        "load",
+        stub.url,
+        "--concurrency",
+        "1",
+        "--duration",
+        "10",
+        "--max-requests",
+        "1",
+        "--header",
+        "Host: qa.default.example.com",
+        "--token",
+        "abc",
+        "--out",
+        str(tmp_path),
+        "--quiet",
+        "--no-plots",
+    )
     assert code == 0, err
     assert "identity token from --token" in err
     assert stub.received[0]["_auth"] == "Bearer abc"
@@ -106,9 +130,18 @@ def test_extra_headers_and_token_are_sent(capsys, tmp_path, stub_server):
 
 def test_nothing_answered_exits_1_with_a_hint(capsys, tmp_path, unused_port):
     code, _, err = run_cli(
-        capsys, "load", f"http://127.0.0.1:{unused_port}", "--rps", "5", "--duration", "0.3",
-        "--out", str(tmp_path), "--quiet", "--no-plots",
-    )  # fmt: skip
+        capsys,
+        "load",
+        f"http://127.0.0.1:{unused_port}",
+        "--rps",
+        "5",
+        "--duration",
+        "0.3",
+        "--out",
+        str(tmp_path),
+        "--quiet",
+        "--no-plots",
+    )
     assert code == 1
     assert "no request got an HTTP answer" in err
 
@@ -117,8 +150,19 @@ def test_cost_cli_markdown_and_json(capsys):
     code, out, _ = run_cli(capsys, "cost", "dev", "--rps", "1")
     assert code == 0
     assert out.startswith("## Monthly cost estimate: stack dev")
-    code, out, _ = run_cli(capsys, "cost", "dev", "--rps", "1", "--latency-ms", "250",
-                           "--set", "minInstances=1", "--format", "json")  # fmt: skip
+    code, out, _ = run_cli(
+        capsys,
+        "cost",
+        "dev",
+        "--rps",
+        "1",
+        "--latency-ms",
+        "250",
+        "--set",
+        "minInstances=1",
+        "--format",
+        "json",
+    )
     data = json.loads(out)
     assert data["latency_ms"] == 250 and data["inputs"]["min_instances"] == 1
     assert data["prices"]["source"] == "https://cloud.google.com/run/pricing"
@@ -127,15 +171,17 @@ def test_cost_cli_markdown_and_json(capsys):
 def test_cost_takes_latency_from_a_report(capsys, tmp_path):
     report = tmp_path / "report.json"
     report.write_text(json.dumps({"server_total_ms": {"mean": 42.0}, "latency_ms": {"mean": 60}}))
-    code, out, _ = run_cli(capsys, "cost", "dev", "--rps", "2", "--from-report", str(report),
-                           "--format", "json")  # fmt: skip
+    code, out, _ = run_cli(
+        capsys, "cost", "dev", "--rps", "2", "--from-report", str(report), "--format", "json"
+    )
     assert code == 0 and json.loads(out)["latency_ms"] == 42.0
 
 
 @pytest.mark.slow
 def test_module_entry_point_runs():
-    done = subprocess.run([sys.executable, "-m", "bench", "--help"], capture_output=True,
-                          text=True, check=False, timeout=60)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--help"], capture_output=True, text=True, check=False, timeout=60
+    )
     assert done.returncode == 0
     for command in ("load", "report", "cost"):
         assert command in done.stdout
@@ -144,8 +190,19 @@ def test_module_entry_point_runs():
 @pytest.mark.slow
 def test_demo_against_a_running_url(capsys, tmp_path, stub_server):
     stub = stub_server(default_delay_ms=5)
-    code, out, err = run_cli(capsys, "demo", "--url", stub.url, "--rps", "20", "--duration", "0.5",
-                             "--out", str(tmp_path), "--quiet")  # fmt: skip
+    code, out, err = run_cli(
+        capsys,
+        "demo",
+        "--url",
+        stub.url,
+        "--rps",
+        "20",
+        "--duration",
+        "0.5",
+        "--out",
+        str(tmp_path),
+        "--quiet",
+    )
     assert code == 0, err
     assert "open loop, 20 req/s" in out
     assert len(rec.read_csv(tmp_path / "requests.csv")) == 10

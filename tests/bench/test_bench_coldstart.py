@@ -36,14 +36,32 @@ def test_coldstart_reports_the_distribution(capsys, tmp_path, fake_timer):
     model.mkdir()
     (model / "config.json").write_text("{}")
     out = tmp_path / "out"
-    code = main(["coldstart", "--model-dir", str(model), "--runs", "4", "--env", "OMP_NUM_THREADS=2",
-                 "--out", str(out)])  # fmt: skip
+    code = main(
+        [
+            "coldstart",
+            "--model-dir",
+            str(model),
+            "--runs",
+            "4",
+            "--env",
+            "OMP_NUM_THREADS=2",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     assert fake_timer == [(model, 4, {"OMP_NUM_THREADS": "2"})]
     result = json.loads((out / "coldstart.json").read_text())
     # sorted: 1.2, 1.4, 1.5, 2.0 → nearest rank p50 = 2nd = 1.4, p90 = 4th = 2.0
-    assert result["seconds"] == {"count": 4, "mean": 1.525, "min": 1.2, "p50": 1.4, "p90": 2.0,
-                                 "p99": 2.0, "max": 2.0}  # fmt: skip
+    assert result["seconds"] == {
+        "count": 4,
+        "mean": 1.525,
+        "min": 1.2,
+        "p50": 1.4,
+        "p90": 2.0,
+        "p99": 2.0,
+        "max": 2.0,
+    }
     assert (out / "coldstart.png").read_bytes().startswith(b"\x89PNG")
     printed = capsys.readouterr().out
     assert "| 4 | 1.20 s | 1.40 s | 2.00 s | 2.00 s | 1.52 s |" in printed

@@ -31,22 +31,36 @@ def test_without_cuda_it_stops_at_once_with_one_line(capsys, tmp_path):
 
 def _report(off_vs_raw=1.1, thr1=100.0, thr16=450.0, p99_16=30.0, share=0.97):
     latency = {
-        name: {"tokens": t, "windows": w, "off_vs_raw_p50": off_vs_raw,
-               **{f"{s}_ms": {"p50": 5.0, "p99": 12.0, "n": 10} for s in ("raw", "off", "on")}}
+        name: {
+            "tokens": t,
+            "windows": w,
+            "off_vs_raw_p50": off_vs_raw,
+            **{f"{s}_ms": {"p50": 5.0, "p99": 12.0, "n": 10} for s in ("raw", "off", "on")},
+        }
         for name, t, w in (("small", 25, 1), ("medium", 380, 1), ("large", 2800, 11))
-    }  # fmt: skip
+    }
     throughput = {
-        f"{mode}_c{c}": {"requests_per_s": thr1 * (c if mode == "off" else 1), "p50": 4.0, "p99": 20.0,
-                         "n": 50, "mean_batch_size": 1.0}
-        for mode in ("on", "off") for c in gpu_measure.CONCURRENCY
-    }  # fmt: skip
+        f"{mode}_c{c}": {
+            "requests_per_s": thr1 * (c if mode == "off" else 1),
+            "p50": 4.0,
+            "p99": 20.0,
+            "n": 50,
+            "mean_batch_size": 1.0,
+        }
+        for mode in ("on", "off")
+        for c in gpu_measure.CONCURRENCY
+    }
     throughput["on_c16"] |= {"requests_per_s": thr16, "p99": p99_16, "mean_batch_size": 9.5}
     report = {
-        "command": "python -m bench gpu", "device": "NVIDIA L4", "torch": "2.13.0",
-        "start_to_first_answer_s": [9.1], "memory_mb": {"off": 1200.0},
-        "latency": latency, "throughput": throughput,
+        "command": "python -m bench gpu",
+        "device": "NVIDIA L4",
+        "torch": "2.13.0",
+        "start_to_first_answer_s": [9.1],
+        "memory_mb": {"off": 1200.0},
+        "latency": latency,
+        "throughput": throughput,
         "fp16_agreement": {"cases": 78, "agree": round(share * 78), "share": share, "mismatches": []},
-    }  # fmt: skip
+    }
     report["targets"] = gpu_report.check_targets(report)
     return report
 
@@ -72,10 +86,25 @@ def test_the_table_names_the_device_and_every_measurement():
 def test_the_gpu_check_runs_end_to_end_on_cpu(tmp_path):
     out = tmp_path / "gpu"
     done = subprocess.run(
-        [sys.executable, "-m", "bench", "gpu", "--device", "cpu", "--quick", "--out", str(out),
-         "--work", str(tmp_path / "work")],
-        check=False, cwd=ROOT, capture_output=True, text=True, timeout=900,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "gpu",
+            "--device",
+            "cpu",
+            "--quick",
+            "--out",
+            str(out),
+            "--work",
+            str(tmp_path / "work"),
+        ],
+        check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads((out / "gpu.json").read_text())
     assert set(report["latency"]) == {"small", "medium", "large"}

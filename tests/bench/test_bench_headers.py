@@ -20,14 +20,30 @@ def test_parse_server_timing(value, expected):
 
 
 def test_instance_fields_from_headers():
-    fields = instance_fields({"X-Instance-Id": "ab12", "X-Instance-Request-Count": "3",
-                              "X-Instance-Ready-Age-Ms": "1520.5",
-                              "Server-Timing": "inference;dur=9, queue;dur=1.5, total;dur=11.5"})  # fmt: skip
-    assert fields == {"instance_id": "ab12", "instance_request_count": 3, "instance_ready_age_ms": 1520.5,
-                      "server_total_ms": 11.5, "server_inference_ms": 9.0, "server_queue_ms": 1.5}  # fmt: skip
-    assert instance_fields({}) == {"instance_id": "", "instance_request_count": None,
-                                   "instance_ready_age_ms": None, "server_total_ms": None,
-                                   "server_inference_ms": None, "server_queue_ms": None}  # fmt: skip
+    fields = instance_fields(
+        {
+            "X-Instance-Id": "ab12",
+            "X-Instance-Request-Count": "3",
+            "X-Instance-Ready-Age-Ms": "1520.5",
+            "Server-Timing": "inference;dur=9, queue;dur=1.5, total;dur=11.5",
+        }
+    )
+    assert fields == {
+        "instance_id": "ab12",
+        "instance_request_count": 3,
+        "instance_ready_age_ms": 1520.5,
+        "server_total_ms": 11.5,
+        "server_inference_ms": 9.0,
+        "server_queue_ms": 1.5,
+    }
+    assert instance_fields({}) == {
+        "instance_id": "",
+        "instance_request_count": None,
+        "instance_ready_age_ms": None,
+        "server_total_ms": None,
+        "server_inference_ms": None,
+        "server_queue_ms": None,
+    }
     assert instance_fields({"X-Instance-Ready-Age-Ms": "soon"})["instance_ready_age_ms"] is None
 
 

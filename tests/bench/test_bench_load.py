@@ -10,7 +10,7 @@ from collections import Counter
 import pytest
 
 from bench import records as rec
-from bench.load import LoadConfig, arrival_offsets, predict_url, run_load
+from bench.load import LoadConfig, arrival_offsets, run_load
 from bench.report import build_report
 
 Q = {"context": "Roses are red.", "question": "What is red?"}
@@ -39,8 +39,15 @@ def test_closed_loop_counts_statuses_and_server_percentiles_exactly(stub_server)
     assert report["requests"]["http_error"] == 2 + 2
     # Server totals of the ok requests: 10,10,20,20,…,50,50. Nearest rank over 10 values:
     # p50 → rank 5 → 30; p90 → rank 9 → 50; p99 → rank 10 → 50.
-    assert report["server_total_ms"] == {"count": 10, "mean": 30.0, "min": 10.0, "p50": 30.0,
-                                         "p90": 50.0, "p99": 50.0, "max": 50.0}  # fmt: skip
+    assert report["server_total_ms"] == {
+        "count": 10,
+        "mean": 30.0,
+        "min": 10.0,
+        "p50": 30.0,
+        "p90": 50.0,
+        "p99": 50.0,
+        "max": 50.0,
+    }
     assert report["server_inference_ms"]["p50"] == 24.0  # the stub reports 80 % of total
     for r in result.records:
         assert r.latency_ms >= (r.server_total_ms or 0)  # client time includes the server's
@@ -117,10 +124,11 @@ def test_timeout_and_connection_error_are_recorded(stub_server, unused_port):
 def test_headers_such_as_the_identity_token_are_sent(stub_server):
     stub = stub_server()
     run_load(
-        LoadConfig(url=stub.url, duration_s=5, concurrency=1, max_requests=2,
-                   headers={"Authorization": "Bearer abc"}),
+        LoadConfig(
+            url=stub.url, duration_s=5, concurrency=1, max_requests=2, headers={"Authorization": "Bearer abc"}
+        ),
         progress=False,
-    )  # fmt: skip
+    )
     assert [r["_auth"] for r in stub.received] == ["Bearer abc", "Bearer abc"]
 
 
@@ -132,18 +140,6 @@ def test_poisson_arrivals_are_reproducible_and_bounded():
     assert 20 < len(a) < 80  # 50 expected; far outside this means the rate is wrong
     assert arrival_offsets(4, 1) == [0.0, 0.25, 0.5, 0.75]
     assert arrival_offsets(4, 10, limit=3) == [0.0, 0.25, 0.5]
-
-
-@pytest.mark.parametrize(
-    ("url", "expected"),
-    [
-        ("https://qa-abc.a.run.app", "https://qa-abc.a.run.app/predict"),
-        ("http://127.0.0.1:8080/", "http://127.0.0.1:8080/predict"),
-        ("http://h:1/v1/answer?x=1", "http://h:1/v1/answer?x=1"),
-    ],
-)
-def test_predict_url(url, expected):
-    assert predict_url(url) == expected
 
 
 @pytest.mark.parametrize(

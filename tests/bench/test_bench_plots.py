@@ -15,11 +15,20 @@ def run_records(n=60, instances=("a", "b"), failures=True):
         inst = instances[i % len(instances)] if instances else ""
         count = i // len(instances) + 1 if instances else None
         status = 503 if failures and i % 17 == 5 else 200
-        rows.append(rec.RequestRecord(
-            seq=i, scheduled_s=i * 0.1, sent_s=i * 0.1, latency_ms=20 + (i % 7) * 3 + (800 if count == 1 else 0),
-            status=status, outcome=rec.OK if status == 200 else rec.HTTP_ERROR, instance_id=inst,
-            instance_request_count=count, server_total_ms=15.0, server_inference_ms=12.0,
-        ))  # fmt: skip
+        rows.append(
+            rec.RequestRecord(
+                seq=i,
+                scheduled_s=i * 0.1,
+                sent_s=i * 0.1,
+                latency_ms=20 + (i % 7) * 3 + (800 if count == 1 else 0),
+                status=status,
+                outcome=rec.OK if status == 200 else rec.HTTP_ERROR,
+                instance_id=inst,
+                instance_request_count=count,
+                server_total_ms=15.0,
+                server_inference_ms=12.0,
+            )
+        )
     return rows
 
 
@@ -47,8 +56,16 @@ def test_plots_are_valid_pngs(tmp_path, rows):
 
 
 def test_instance_counts_per_bucket():
-    late = rec.RequestRecord(seq=99, scheduled_s=1.2, sent_s=1.2, outcome=rec.OK, status=200,
-                             latency_ms=5, instance_id="b", instance_request_count=1)  # fmt: skip
+    late = rec.RequestRecord(
+        seq=99,
+        scheduled_s=1.2,
+        sent_s=1.2,
+        outcome=rec.OK,
+        status=200,
+        latency_ms=5,
+        instance_id="b",
+        instance_request_count=1,
+    )
     rows = [*run_records(n=20, instances=("a",)), late]
     starts, seen, active = plots.instance_counts(rows, width_s=0.5, span_s=2.0)
     assert starts == [0.0, 0.5, 1.0, 1.5]

@@ -1,7 +1,6 @@
 """Separate endpoints behind the local front-end proxy: instances, cold starts, limits."""
 
 import threading
-import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
@@ -55,8 +54,9 @@ def test_backend_concurrency_is_never_exceeded(stub_server):
     stub = stub_server(default_delay_ms=200)
     with FrontEndProxy(backend_concurrency=1) as proxy, ThreadPoolExecutor(3) as pool:
         proxy.add(stub.url)
-        answers = list(pool.map(lambda _: requests.post(proxy.url + "/predict", json={}, timeout=10),
-                                range(3)))  # fmt: skip
+        answers = list(
+            pool.map(lambda _: requests.post(proxy.url + "/predict", json={}, timeout=10), range(3))
+        )
     assert [a.status_code for a in answers] == [200, 200, 200]
     assert stub.max_in_flight == 1
 
@@ -80,17 +80,21 @@ def test_proxy_passes_status_headers_and_errors(stub_server, unused_port):
 
 
 @pytest.mark.slow
-def test_waiting_requests_are_served_first_come_first_served(stub_server):
+def test_waiting_requests_are_served_first_come_first_served(stub_server, wait_until):
     stub = stub_server(default_delay_ms=300)
     with FrontEndProxy(backend_concurrency=1) as proxy:
         proxy.add(stub.url)
         threads = []
         for tag in range(4):
-            thread = threading.Thread(target=requests.post, args=(proxy.url + "/predict",),
-                                      kwargs={"json": {"tag": tag}, "timeout": 10})  # fmt: skip
+            thread = threading.Thread(
+                target=requests.post,
+                args=(proxy.url + "/predict",),
+                kwargs={"json": {"tag": tag}, "timeout": 10},
+            )
             thread.start()
             threads.append(thread)
-            time.sleep(0.05)  # arrive in order, well inside the 300 ms the first one takes
+            # Each in line before the next is sent: the order they arrive in is the order asked.
+            wait_until(lambda n=tag + 1: proxy.arrived == n, f"request {tag} in the proxy's line")
         for thread in threads:
             thread.join()
     assert [r["tag"] for r in stub.received] == [0, 1, 2, 3]

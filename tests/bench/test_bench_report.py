@@ -3,17 +3,25 @@
 import json
 
 from bench import records as rec
-from bench.report import ColdStartRule, build_report, render_markdown, write_report
+from bench.report import ColdStartRule, build_report, write_report
+from bench.report_markdown import render_markdown
 
 
 def ok(seq, sent, latency, *at):
     """A 2xx record; `at` = (instance id, its request count, server total, inference)."""
     instance, count, total, inference = at or ("", None, None, None)
     return rec.RequestRecord(
-        seq=seq, scheduled_s=sent, sent_s=sent, outcome=rec.OK, status=200, latency_ms=latency,
-        instance_id=instance, instance_request_count=count, server_total_ms=total,
+        seq=seq,
+        scheduled_s=sent,
+        sent_s=sent,
+        outcome=rec.OK,
+        status=200,
+        latency_ms=latency,
+        instance_id=instance,
+        instance_request_count=count,
+        server_total_ms=total,
         server_inference_ms=inference,
-    )  # fmt: skip
+    )
 
 
 def scenario():
@@ -27,12 +35,12 @@ def scenario():
         ok(31, 5.1, 700, "C", 2, 15, 12),  # queued behind the start-up
         ok(32, 5.2, 30, "C", 3, 400, 12),  # slow inside the app: server total 400
         ok(33, 5.3, 20, "C", 4, 15, 12),
-        rec.RequestRecord(seq=34, scheduled_s=5.4, sent_s=5.4, outcome=rec.HTTP_ERROR,
-                          status=429, latency_ms=3),
+        rec.RequestRecord(
+            seq=34, scheduled_s=5.4, sent_s=5.4, outcome=rec.HTTP_ERROR, status=429, latency_ms=3
+        ),
         rec.RequestRecord(seq=35, scheduled_s=5.5, outcome=rec.OVERFLOW),
-        rec.RequestRecord(seq=36, scheduled_s=5.6, sent_s=5.6, outcome=rec.TIMEOUT,
-                          latency_ms=30000),
-    ]  # fmt: skip
+        rec.RequestRecord(seq=36, scheduled_s=5.6, sent_s=5.6, outcome=rec.TIMEOUT, latency_ms=30000),
+    ]
     return rows
 
 
@@ -41,8 +49,9 @@ def test_cold_starts_and_start_up_delays():
     cold = report["cold_starts"]
     assert cold["count"] == 2
     assert [(e["instance_id"], e["seq"], e["latency_ms"]) for e in cold["events"]] == [
-        ("A", 0, 900.0), ("C", 30, 1500.0),
-    ]  # fmt: skip
+        ("A", 0, 900.0),
+        ("C", 30, 1500.0),
+    ]
     assert cold["latency_ms"]["max"] == 1500.0
     delayed = cold["startup_delayed"]
     # Warm medians (requests past each instance's first 10): overhead 5 ms, server total 15 ms.
@@ -50,8 +59,11 @@ def test_cold_starts_and_start_up_delays():
     assert delayed["warm_median_server_total_ms"] == 15.0
     # A#1 (885 − 5), C#1 (1485 − 5), C#2 (685 − 5) by overhead; C#3 by server time (400 − 15).
     assert [(e["seq"], e["excess_ms"]) for e in delayed["events"]] == [
-        (0, 880.0), (30, 1480.0), (31, 680.0), (32, 385.0),
-    ]  # fmt: skip
+        (0, 880.0),
+        (30, 1480.0),
+        (31, 680.0),
+        (32, 385.0),
+    ]
     assert delayed["of_which_cold_starts"] == 2
 
 
@@ -91,8 +103,12 @@ def test_queue_time_in_the_app_is_not_app_overhead():
     rows[0].server_queue_ms, rows[1].server_queue_ms = 30.0, 10.0
     report = build_report(rows)
     # means: latency 80, inference 20, queue 20, app 50 − 20 − 20 = 10, outside 30
-    assert report["split"]["mean_ms"] == {"inference": 20.0, "queue": 20.0, "app_overhead": 10.0,
-                                          "outside_app": 30.0}  # fmt: skip
+    assert report["split"]["mean_ms"] == {
+        "inference": 20.0,
+        "queue": 20.0,
+        "app_overhead": 10.0,
+        "outside_app": 30.0,
+    }
     assert report["server_queue_ms"]["max"] == 30.0
     assert "waiting for a model slot in the app 20.0 ms (25.0 %)" in render_markdown(report)
 

@@ -7,9 +7,9 @@ import pytest
 
 from bench.load import LoadConfig, run_load
 from bench.local_service import LocalService
-from bench.payloads import DEFAULT_PAYLOAD
 from bench.proxy import FrontEndProxy
 from bench.report import build_report
+from qaclient.payloads import DEFAULT_PAYLOAD
 
 pytestmark = pytest.mark.slow  # real service processes
 
@@ -34,10 +34,15 @@ def test_two_service_processes_taking_turns(two_services):
         for service in two_services:
             proxy.add(service.url)
         result = run_load(
-            LoadConfig(url=proxy.url, duration_s=60, concurrency=1, max_requests=8,
-                       payloads=[DEFAULT_PAYLOAD, DEFAULT_PAYLOAD, missing_context, DEFAULT_PAYLOAD]),
+            LoadConfig(
+                url=proxy.url,
+                duration_s=60,
+                concurrency=1,
+                max_requests=8,
+                payloads=[DEFAULT_PAYLOAD, DEFAULT_PAYLOAD, missing_context, DEFAULT_PAYLOAD],
+            ),
             progress=False,
-        )  # fmt: skip
+        )
     rows = result.records
     # Dealt in turn: instance ids alternate, each process counts its own requests.
     ids = [r.instance_id for r in rows]
@@ -71,8 +76,23 @@ def test_demo_from_zero_shows_the_start_up_as_a_cold_start(tiny_model_dir, tmp_p
 
     out = tmp_path / "demo"
     # A generous grace: on a busy machine the process may take longer to start than the run.
-    code = main(["demo", "--model-dir", str(tiny_model_dir), "--from-zero", "--rps", "4",
-                 "--duration", "2", "--grace", "120", "--out", str(out), "--quiet"])  # fmt: skip
+    code = main(
+        [
+            "demo",
+            "--model-dir",
+            str(tiny_model_dir),
+            "--from-zero",
+            "--rps",
+            "4",
+            "--duration",
+            "2",
+            "--grace",
+            "120",
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     report = json.loads((out / "report.json").read_text())
     assert report["requests"]["scheduled"] == 8

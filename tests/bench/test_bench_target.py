@@ -28,8 +28,15 @@ def test_cpu_description_names_the_model_and_the_inference_flags():
 def ready_server():
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
-            body = json.dumps({"status": "ready", "model_id": "m", "model_revision": "sha256:0123456789abcdef0",
-                               "backend": "onnx", "precision": "int8"}).encode()  # fmt: skip
+            body = json.dumps(
+                {
+                    "status": "ready",
+                    "model_id": "m",
+                    "model_revision": "sha256:0123456789abcdef0",
+                    "backend": "onnx",
+                    "precision": "int8",
+                }
+            ).encode()
             self.send_response(200 if self.path == "/ready" else 404)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -51,7 +58,6 @@ def test_describe_asks_the_service_and_reads_the_local_cpu(ready_server):
 
 
 def test_a_remote_cpu_is_unknown_and_an_unreachable_service_too():
-    assert not target.is_local("https://qa-dev-123.us-central1.run.app")
     info = target.describe("http://127.0.0.1:9/predict", timeout_s=0.5)  # discard port: refused
     assert info["runtime"] == info["precision"] == "unknown"
 

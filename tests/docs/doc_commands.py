@@ -159,14 +159,14 @@ NOT_RUN: dict[str, str] = {
     "make image BUILD_ARGS='PYTHON_IMAGE=... TORCH_INDEX=...'": CONTAINER,
     "make image-test": CONTAINER,
     "bench/image_bench.sh 5": CONTAINER,
-    "docker build service/ -t qa \\\n  --build-arg MODEL_ID=distilbert-base-cased-distilled-squad \\\n"
+    "docker build service/ -t qa \\\n  --build-arg MODEL_ID=distilbert/distilbert-base-cased-distilled-squad \\\n"
     "  --build-arg MODEL_REVISION=564e9b582944a57a3e586bbb98fd6f0a4118db7f \\\n"
     "  --build-arg RUNTIME=onnx --build-arg PRECISION=int8": CONTAINER,
     "docker run -p 8080:8080 -e PORT=8080 qa": CONTAINER,
     # service/README.md
     "python3 -m venv /tmp/tf4 && /tmp/tf4/bin/pip install torch==2.13.0 'transformers<5'": NETWORK,
     "/tmp/tf4/bin/python tests/service/qa/make_golden.py --project-python .venv/bin/python": NETWORK,
-    ".venv/bin/python -m service.bake --source distilbert-base-cased-distilled-squad \\\n"
+    ".venv/bin/python -m service.bake --source distilbert/distilbert-base-cased-distilled-squad \\\n"
     "    --revision 564e9b582944a57a3e586bbb98fd6f0a4118db7f --out models/qa": NETWORK,
     ".venv/bin/python -m service.bake --source ./my-checkpoint --out models/qa --precision int8": USER,
     ".venv/bin/python -m service.bake --source ./my-checkpoint --out models/qa --precision int8 --accuracy-data builtin": USER,

@@ -16,8 +16,9 @@ pytestmark = pytest.mark.slow  # runs make and a whole render
 
 
 def test_make_help_is_aligned_and_in_plain_words():
-    lines = subprocess.run(["make", "-s", "help"], cwd=ROOT, capture_output=True, text=True, check=True,
-                           timeout=60).stdout.splitlines()  # fmt: skip
+    lines = subprocess.run(
+        ["make", "-s", "help"], cwd=ROOT, capture_output=True, text=True, check=True, timeout=60
+    ).stdout.splitlines()
     assert len(lines) >= 10
     columns = {re.match(r"  make \S+\s+", line).end() for line in lines}
     assert len(columns) == 1, lines  # every description starts in the same column
@@ -28,8 +29,14 @@ def test_make_help_is_aligned_and_in_plain_words():
 
 
 def test_bench_readme_knative_host_is_the_rendered_service():
-    rendered = subprocess.run([sys.executable, "-m", "infra", "render", "gke", "--format", "yaml"], cwd=ROOT,
-                              capture_output=True, text=True, check=True, timeout=300).stdout  # fmt: skip
+    rendered = subprocess.run(
+        [sys.executable, "-m", "infra", "render", "gke", "--format", "yaml"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    ).stdout
     services = [
         d for d in yaml.safe_load_all(rendered) if d and d.get("apiVersion") == "serving.knative.dev/v1"
     ]

@@ -12,7 +12,7 @@ import pytest
 from docs_helpers import ROOT, fresh_copy, shell, user_env
 
 from bench.models import image_pair
-from bench.payloads import DEFAULT_PAYLOAD
+from qaclient.payloads import DEFAULT_PAYLOAD
 from service.bake.manifest import AUTO_PRECISION, SUPPORTED
 
 

@@ -95,8 +95,11 @@ def test_config_doc_update_replaces_only_the_table(tmp_path):
     ],
 )
 def test_each_table_lives_in_one_place(marker, home):
-    homes = [name for name, text in {**PAGES, "policy/README.md": (ROOT / "policy/README.md").read_text()}.items()
-             if marker in text]  # fmt: skip
+    homes = [
+        name
+        for name, text in {**PAGES, "policy/README.md": (ROOT / "policy/README.md").read_text()}.items()
+        if marker in text
+    ]
     assert homes == [home]
 
 
@@ -167,13 +170,21 @@ def test_readme_links_the_table_homes():
         assert f"]({home})" in README, home
 
 
-SOURCES = [p for pattern in ("**/*.py", "**/*.yaml", "**/Makefile", "**/Dockerfile", "**/*.toml")
-           for p in ROOT.glob(pattern) if not {".venv", "models", ".pulumi-state"} & set(p.relative_to(ROOT).parts)]  # fmt: skip
+SOURCES = [
+    p
+    for pattern in ("**/*.py", "**/*.yaml", "**/Makefile", "**/Dockerfile", "**/*.toml")
+    for p in ROOT.glob(pattern)
+    if not {".venv", "models", ".pulumi-state"} & set(p.relative_to(ROOT).parts)
+]
 
 
 def test_no_issue_numbers_in_code_config_or_comments():
     # Tracker numbers go stale and mean nothing to a reader; the README and docs say what and why.
     pattern = re.compile(r"[Ii]ssues? #?\d+|(?<![\w&/\"'])#\d+\b(?![0-9a-fA-F])")
-    found = [f"{p.relative_to(ROOT)}:{n}: {line.strip()}" for p in SOURCES
-             for n, line in enumerate(p.read_text(errors="replace").splitlines(), 1) if pattern.search(line)]  # fmt: skip
+    found = [
+        f"{p.relative_to(ROOT)}:{n}: {line.strip()}"
+        for p in SOURCES
+        for n, line in enumerate(p.read_text(errors="replace").splitlines(), 1)
+        if pattern.search(line)
+    ]
     assert not found, "\n".join(found)

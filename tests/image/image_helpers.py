@@ -24,13 +24,29 @@ def build_image(checkpoint: Path, runtime: str, precision: str, log: Path) -> st
     for _attempt in range(2):
         with log.open("w") as stderr:
             result = subprocess.run(
-                [sys.executable, "-m", "infra", "image", "--model-source", str(checkpoint),
-                 "--runtime", runtime, "--precision", precision,
-                 # no network for SQuAD: int8's accuracy gate scores the project's sample
-                 "--build-arg", "ACCURACY_DATA=builtin",
-                 "--image", f"{IMAGE_NAME}:{runtime}-{precision}"],
-                cwd=ROOT, stdout=subprocess.PIPE, stderr=stderr, text=True, check=False,
-            )  # fmt: skip
+                [
+                    sys.executable,
+                    "-m",
+                    "infra",
+                    "image",
+                    "--model-source",
+                    str(checkpoint),
+                    "--runtime",
+                    runtime,
+                    "--precision",
+                    precision,
+                    # no network for SQuAD: int8's accuracy gate scores the project's sample
+                    "--build-arg",
+                    "ACCURACY_DATA=builtin",
+                    "--image",
+                    f"{IMAGE_NAME}:{runtime}-{precision}",
+                ],
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                text=True,
+                check=False,
+            )
         # runc's chroot isolation sometimes fails a RUN step with this, under load; a rerun of the
         # same (layer-cached) build passes. Any other failure is the build's own.
         if result.returncode == 0 or TRANSIENT_ENGINE_ERROR not in log.read_text(errors="replace"):
@@ -46,8 +62,10 @@ def build_derived(base: str, tag: str, steps: str) -> str:
         (Path(tmp) / "Containerfile").write_text(f"FROM {base}\n{steps}\n", encoding="utf-8")
         result = subprocess.run(
             ["buildah", "bud", "--isolation", "chroot", "-q", "-t", tag, tmp],
-            capture_output=True, text=True, check=False,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            check=False,
+        )
     assert result.returncode == 0, result.stderr[-500:]
     return tag
 

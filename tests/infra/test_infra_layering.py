@@ -35,21 +35,30 @@ def test_the_scan_sees_imports():
     assert "infra.settings" in imports and "infra.components.cloud_run" in imports
 
 
-# The rollout gate is a client of the running service, like the bench harness, and reuses its
-# client (identity tokens, the /predict URL, percentiles, payload files) rather than a copy.
-BENCH_CLIENTS = {"infra/rollout/gate.py", "infra/rollout/cli.py"}
-
-
 def test_infra_imports_nothing_from_bench():
+    """The product does not depend on its benchmarks: the rollout gate, like the bench harness, is
+    a client of the running service and shares its client (qaclient), not the harness."""
     offenders = {
         _rel(p): sorted(i for i in _imports(p) if i == "bench" or i.startswith("bench."))
-        for p in _modules(INFRA)
-        if _rel(p) not in BENCH_CLIENTS
+        for p in [*_modules(INFRA), ROOT / "__main__.py"]
     }
     assert {k: v for k, v in offenders.items() if v} == {}
-    # Nothing the Pulumi program imports reaches them.
+    # Nothing the Pulumi program imports reaches the rollout's HTTP client.
     program = _imports(ROOT / "__main__.py") | _imports(INFRA / "plan.py")
     assert not {i for i in program if i.startswith(("infra.rollout.gate", "infra.rollout.cli"))}
+
+
+def test_the_client_is_owned_by_neither_infra_nor_bench():
+    """qaclient is what both import; importing either back would make the cycle again."""
+    offenders = {
+        _rel(p): sorted(i for i in _imports(p) if i.split(".")[0] in ("infra", "bench", "policy"))
+        for p in _modules(ROOT / "qaclient")
+    }
+    assert offenders and {k: v for k, v in offenders.items() if v} == {}
+    # From the service it takes the route table alone (no Flask, no model).
+    service = {i for p in _modules(ROOT / "qaclient") for i in _imports(p) if i.split(".")[0] == "service"}
+    assert service <= {"service", "service.routes"}
+    assert {"qaclient.auth", "qaclient.urls"} <= _imports(INFRA / "rollout" / "gate.py")
 
 
 def test_no_component_imports_settings():

@@ -95,27 +95,61 @@ def test_bad_build_arg_and_bad_setting_fail_in_one_line():
         local_image.parse_build_args(["novalue"])
     result = subprocess.run(
         [".venv/bin/python", "-m", "infra", "image", "--precision", "int4", "--engine", "docker"],
-        cwd=ROOT, capture_output=True, text=True, check=False, timeout=120,
-    )  # fmt: skip
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1 and "int4" in result.stderr
 
 
 def test_make_image_passes_its_variables_through():
     dry = subprocess.run(
-        ["make", "-n", "-o", ".venv/.installed", "image", "RUNTIME=torch", "PRECISION=fp32",
-         "MODEL_SOURCE=/m", "MODEL_REVISION=r1", "IMAGE=qa:t", "BUILD_ARGS=A=1 B="],
-        cwd=ROOT, capture_output=True, text=True, check=True, timeout=60,
-    ).stdout  # fmt: skip
-    for part in ('--runtime "torch"', '--precision "fp32"', '--model-source "/m"',
-                 '--model-revision "r1"', '--image "qa:t"', '--build-arg "A=1"', '--build-arg "B="'):  # fmt: skip
+        [
+            "make",
+            "-n",
+            "-o",
+            ".venv/.installed",
+            "image",
+            "RUNTIME=torch",
+            "PRECISION=fp32",
+            "MODEL_SOURCE=/m",
+            "MODEL_REVISION=r1",
+            "IMAGE=qa:t",
+            "BUILD_ARGS=A=1 B=",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    for part in (
+        '--runtime "torch"',
+        '--precision "fp32"',
+        '--model-source "/m"',
+        '--model-revision "r1"',
+        '--image "qa:t"',
+        '--build-arg "A=1"',
+        '--build-arg "B="',
+    ):
         assert part in dry, part
 
 
 def test_containers_run_as_the_platform_runs_them():
     argv = platform_run_argv("podman", "qa:x", port=9123, memory_mib=2048, env={"A": "1"})
-    for flag in ("--user=10001:10001", "--read-only", "--read-only-tmpfs=false", "--cap-drop=all",
-                 "--security-opt=no-new-privileges", "--memory=2048m", "--env=PORT=9123", "--env=A=1"):  # fmt: skip
+    for flag in (
+        "--user=10001:10001",
+        "--read-only",
+        "--read-only-tmpfs=false",
+        "--cap-drop=all",
+        "--security-opt=no-new-privileges",
+        "--memory=2048m",
+        "--env=PORT=9123",
+        "--env=A=1",
+    ):
         assert flag in argv, flag
     assert any(a.startswith("--tmpfs=/tmp:") for a in argv)
     assert argv[-1] == "qa:x"

@@ -120,10 +120,8 @@ class ServiceProcess:
             try:
                 if requests.get(self.url + "/ready", timeout=2).status_code == 200:
                     return
-            # Refused before the port is bound; a read timeout while the worker still boots
-            # (connections wait in the backlog until its loop runs, seconds on a loaded machine).
             except (requests.ConnectionError, requests.Timeout):
-                pass
+                pass  # not listening yet, or too busy loading the model to answer within 2 s
             time.sleep(0.05)
         raise AssertionError(f"service not ready in {timeout_s} s: {self.log()}")
 

@@ -126,7 +126,7 @@ def test_a_request_that_times_out_in_the_queue_leaves_alone():
     pool.shutdown()
 
 
-def test_close_drains_queued_batches_then_refuses_new_requests():
+def test_close_drains_queued_batches_then_refuses_new_requests(wait_until):
     gate = threading.Event()
     forward = EchoForward(gate)
     batcher, pool = make_batcher(forward, max_wait_s=10.0, max_windows=2)
@@ -134,10 +134,9 @@ def test_close_drains_queued_batches_then_refuses_new_requests():
         running = clients.submit(batcher.run, request_arrays(2, 2, 1))
         assert forward.entered.acquire(timeout=10)
         queued = [clients.submit(batcher.run, request_arrays(1, 2, 100 * i)) for i in range(1, 4)]
-        while batcher.queued < 3:
-            time.sleep(0.001)
+        wait_until(lambda: batcher.queued == 3, "three requests queued behind the running batch")
         closing = clients.submit(batcher.close, 30)
-        time.sleep(0.05)
+        wait_until(lambda: batcher.closed, "close() begun")
         with pytest.raises(NotReadyError, match="shutting down"):
             batcher.run(request_arrays(1, 2, 9))
         gate.set()

@@ -6,13 +6,15 @@ import io
 import json
 import logging
 
-from service.logs import JsonFormatter, json_handler
+from service.logs import JsonFormatter
 
 
 def capture(level, message, *args, **kwargs) -> dict:
     stream = io.StringIO()
     logger = logging.getLogger("test.service.logs")
-    logger.handlers[:] = [json_handler(stream)]
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())  # as service/gunicorn.conf.py's logconfig_dict sets it up
+    logger.handlers[:] = [handler]
     logger.propagate = False
     logger.setLevel(logging.DEBUG)
     logger.log(level, message, *args, **kwargs)

@@ -22,7 +22,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 from service_helpers import ROOT, SLOW_SITE, ServiceProcess, free_port
+
+from service import metric_names
 
 pytestmark = pytest.mark.slow  # real gunicorn servers
 
@@ -95,24 +98,41 @@ def test_overload_is_answered_at_once_not_queued_unseen(slow_server):
     assert refused.headers["Retry-After"] == "1"
 
 
-def test_logs_are_one_json_object_per_line_without_bodies(slow_server):
+def _logged(server: ServiceProcess, status: int, error_code: str | None = None) -> bool:
+    return any(
+        r.get("logger") == "service.requests"
+        and r["httpRequest"]["status"] == status
+        and (error_code is None or r.get("error_code") == error_code)
+        and (status != 200 or r["windows"] == 1)
+        for r in server.log_records()  # raises if any line is not JSON
+    )
+
+
+def test_logs_are_one_json_object_per_line_without_bodies(slow_server, wait_until):
     requests.post(slow_server.url + "/predict", json={**SEED, "context": f"{SECRET} is here."}, timeout=30)
     requests.post(slow_server.url + "/predict", data=f"not json {SECRET}", timeout=30)
-    time.sleep(0.2)  # let the log lines land
+    # A line is written after its response is sent: wait for both lines, not for a time.
+    wait_until(lambda: _logged(slow_server, 200), "the 200's log line")
+    wait_until(lambda: _logged(slow_server, 415, "unsupported_media_type"), "the 415's log line")
     text = slow_server.log()
     assert SECRET not in text
-    records = slow_server.log_records()  # raises if any line is not JSON
+    records = slow_server.log_records()
     assert all({"severity", "message"} <= set(r) for r in records)
-    requests_logged = [r for r in records if r.get("logger") == "service.requests"]
-    assert any(r["httpRequest"]["status"] == 200 and r["windows"] == 1 for r in requests_logged)
-    assert any(
-        r["httpRequest"]["status"] == 415 and r["error_code"] == "unsupported_media_type"
-        for r in requests_logged
-    )
     assert any(r["message"] == "model ready" for r in records)
 
 
-def test_sigterm_finishes_in_flight_requests_and_exits_in_time(served_model_dir, tmp_path):
+def _gauges(session: requests.Session, url: str) -> dict[str, float]:
+    """The service's own gauges, from its /metrics (the state a test waits for)."""
+    text = session.get(url + "/metrics", timeout=10).text
+    return {
+        sample.name: sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name in (metric_names.IN_FLIGHT, metric_names.QUEUE_DEPTH)
+    }
+
+
+def test_sigterm_finishes_in_flight_requests_and_exits_in_time(served_model_dir, tmp_path, wait_until):
     server = ServiceProcess(
         served_model_dir,
         tmp_path / "service.log",
@@ -134,14 +154,21 @@ def test_sigterm_finishes_in_flight_requests_and_exits_in_time(served_model_dir,
         with ThreadPoolExecutor(max_workers=3) as pool:
             futures = [pool.submit(ask) for _ in range(3)]
             started.wait(10)
-            time.sleep(0.5)  # the three are accepted: one in the model, two queued
+            accepted = {metric_names.IN_FLIGHT: 1, metric_names.QUEUE_DEPTH: 2}
+            wait_until(
+                lambda: _gauges(keepalive, server.url) == accepted, "one request in the model, two queued"
+            )
             t0 = time.monotonic()
             server.terminate()
-            time.sleep(0.3)
             # A kept-alive connection still reaches the app while it drains: not ready.
-            drained = keepalive.get(server.url + "/ready", timeout=10)
-            assert drained.status_code == 503
-            assert "draining" in drained.json()["error"]
+            last: dict[str, requests.Response] = {}
+
+            def not_ready() -> bool:
+                last["ready"] = keepalive.get(server.url + "/ready", timeout=10)
+                return last["ready"].status_code == 503
+
+            wait_until(not_ready, "/ready turning 503 after SIGTERM")
+            assert "draining" in last["ready"].json()["error"]
             assert [f.result().status_code for f in futures] == [200, 200, 200]
         assert server.wait_exit(15) == 0
         assert time.monotonic() - t0 < 9.0
@@ -173,8 +200,13 @@ def test_a_client_that_sends_the_whole_body_first_reads_the_413(slow_server, chu
     try:
         if chunked:
             chunks = (body[i : i + 65536] for i in range(0, len(body), 65536))
-            conn.request("POST", "/predict", body=chunks, encode_chunked=True,
-                         headers={"Content-Type": "application/json"})  # fmt: skip
+            conn.request(
+                "POST",
+                "/predict",
+                body=chunks,
+                encode_chunked=True,
+                headers={"Content-Type": "application/json"},
+            )
         else:
             conn.request("POST", "/predict", body=body, headers={"Content-Type": "application/json"})
         response = conn.getresponse()
@@ -186,8 +218,15 @@ def test_a_client_that_sends_the_whole_body_first_reads_the_413(slow_server, chu
 
 
 def _run_service(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "service", *args], cwd=ROOT, env={**os.environ, **env},
-                          capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "service", *args],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def test_help_prints_usage_and_starts_nothing():

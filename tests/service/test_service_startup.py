@@ -12,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bench.coldstart import time_start
 from bench.startup_phases import AFTER, BEFORE, COLUMNS, split
-from service import metric_names, startup
+from service import metric_names, routes, startup
 from service.app import create_app
 from service.settings import Settings, SettingsError
 from service.startup import PHASES, StartupClock
@@ -70,7 +70,7 @@ def test_ready_log_line_and_gauge_show_the_same_phases(settings, qa_model, caplo
     (line,) = [r for r in caplog.records if r.getMessage() == "model ready"]
     assert line.startup_phases_s == ready["startup_phases_s"] and line.startup_s == ready["startup_s"]
 
-    text = client.get(metric_names.PATH).get_data(as_text=True)
+    text = client.get(routes.METRICS).get_data(as_text=True)
     gauge = {
         s.labels["phase"]: s.value
         for family in text_string_to_metric_families(text)

@@ -56,12 +56,18 @@ class GkeClusterArgs:
     gpu_machine_type: str = ""
     gpu_max_nodes: int = 0  # 0: no GPU pool
     gpu_type: str = limits.GPU_TYPES[0]
-    gpus_per_node: int = 1
     deletion_protection: bool = True
     labels: dict[str, str] = field(default_factory=dict)
     # What Cloud Monitoring collects from the cluster; "POD" adds kube-state-metrics' pod metrics
     # (restarts, termination reasons, phases), which the Knative alert policies query.
     monitoring_components: Sequence[str] = ("SYSTEM_COMPONENTS",)
+
+    @property
+    def gpus_per_node(self) -> int:
+        """Every GPU a gpu_machine_type node has: a G2 machine comes with a fixed number of L4s,
+        and the settings checks count pods per node from the same machine type."""
+        machine = limits.parse_machine_type(self.gpu_machine_type)
+        return machine.l4_gpus if machine else 0
 
 
 def kubeconfig(cluster_name: str, endpoint: str, ca_certificate: str) -> str:

@@ -17,12 +17,12 @@ import pulumi_kubernetes as k8s
 from infra import components
 from infra.components import child_options, type_token
 from infra.components.knative.manifests import (
-    INGRESSES,
     SERVING_NAMESPACE,
     config_domain,
     config_network,
     release_manifests,
 )
+from infra.ingresses import KNATIVE_INGRESSES
 
 # Generous: the first revision pulls a multi-GB image onto a node the autoscaler may still be adding.
 INSTALL_TIMEOUTS = pulumi.CustomTimeouts(create="20m", update="20m", delete="10m")
@@ -34,7 +34,7 @@ class KnativeInstallArgs:
     project: str
     region: str
     version: str
-    ingress: str  # a key of INGRESSES
+    ingress: str  # a key of KNATIVE_INGRESSES
     ingress_class: str
     domain: str
     magic_dns: bool
@@ -117,10 +117,10 @@ class KnativeInstall(pulumi.ComponentResource):
             for config, data in configs.items()
             if data
         ]
-        gateway_namespace, gateway = INGRESSES[args.ingress][2]
+        layer = KNATIVE_INGRESSES[args.ingress]
         gateway_ip = k8s.core.v1.ServicePatch(
             f"{name}-{args.ingress}-address",
-            metadata={"name": gateway, "namespace": gateway_namespace},
+            metadata={"name": layer.gateway_service, "namespace": layer.gateway_namespace},
             spec={"loadBalancerIP": self.address.address},
             opts=kube(self.networking),
         )

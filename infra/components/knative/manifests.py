@@ -9,19 +9,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from infra import limits, scaling
-from infra.spec import CONTAINER_NAME, EXAMPLE_REQUEST, SCRATCH_DIR, SCRATCH_SIZE_MIB, ModelServiceSpec, Probe
+from infra.ingresses import KNATIVE_INGRESSES
+from infra.spec import CONTAINER_NAME, SCRATCH_DIR, SCRATCH_SIZE_MIB, ModelServiceSpec, Probe, curl_example
 
 API_VERSION = "serving.knative.dev/v1"
 SERVING_NAMESPACE = "knative-serving"
 SERVING_RELEASES = "https://github.com/knative/serving/releases/download"
-# Networking layers: release base URL, manifest, and the namespace/Service of its gateway.
-INGRESSES = {
-    "kourier": (
-        "https://github.com/knative-extensions/net-kourier/releases/download",
-        "kourier.yaml",
-        ("kourier-system", "kourier"),
-    ),
-}
 VISIBILITY_LABEL = "networking.knative.dev/visibility"
 WORKLOAD_IDENTITY_ANNOTATION = "iam.gke.io/gcp-service-account"
 GPU_NODE_LABEL = "cloud.google.com/gke-accelerator"
@@ -42,11 +35,11 @@ WAIT_FOR_READY = {"pulumi.com/waitFor": "condition=Ready"}
 
 def release_manifests(version: str, ingress: str) -> dict[str, str]:
     """Release manifest URLs in install order: CRDs, core, networking layer."""
-    base, manifest, _ = INGRESSES[ingress]
+    layer = KNATIVE_INGRESSES[ingress]
     return {
         "crds": f"{SERVING_RELEASES}/{version}/serving-crds.yaml",
         "core": f"{SERVING_RELEASES}/{version}/serving-core.yaml",
-        ingress: f"{base}/{version}/{manifest}",
+        ingress: f"{layer.release_base}/{version}/{layer.manifest}",
     }
 
 
@@ -225,7 +218,7 @@ def network_policy_spec(
 
 def knative_curl_example(url: str, public: bool, namespace: str) -> str:
     """A public service answers through the ingress; a cluster-local one only from inside."""
-    request = f"curl -sS -X POST {url}/predict -H 'Content-Type: application/json' -d '{EXAMPLE_REQUEST}'"
+    request = curl_example(url, public=True)  # the gateway asks for no identity token
     if public:
         return request
     return (

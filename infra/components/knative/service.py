@@ -20,7 +20,7 @@ from infra.components.knative.manifests import (
     network_policy_spec,
 )
 from infra.components.knative.resource import KnativeServiceResource
-from infra.components.rollout import content_revision, rollout_phase
+from infra.components.rollout import content_revision, rollout_phase, service_outputs
 from infra.rollout.traffic import CANDIDATE_TAG, RolloutArgs, knative_traffic, tag_url
 from infra.spec import ModelServiceSpec
 
@@ -31,7 +31,6 @@ SERVICE_TIMEOUTS = pulumi.CustomTimeouts(create="30m", update="30m", delete="10m
 class KnativeModelServiceArgs:
     spec: ModelServiceSpec
     provider: k8s.Provider
-    project: str
     namespace: str
     gateway_namespace: str
     service_account_email: pulumi.Input[str]  # the runtime GCP service account
@@ -141,16 +140,4 @@ class KnativeModelService(pulumi.ComponentResource):
         self.candidate_percent = phase.apply(lambda p: p.candidate_percent)
         self.previous_revision = phase.apply(lambda p: p.previous)
         self.candidate_url = status.apply(lambda s: tag_url((s or {}).get("traffic"), CANDIDATE_TAG, "url"))
-        self.register_outputs(
-            {
-                "url": self.url,
-                "service_name": self.service_name,
-                "latest_revision": self.latest_revision,
-                "new_revision": self.new_revision,
-                "serving_revision": self.serving_revision,
-                "candidate_revision": self.candidate_revision,
-                "candidate_percent": self.candidate_percent,
-                "previous_revision": self.previous_revision,
-                "candidate_url": self.candidate_url,
-            }
-        )
+        self.register_outputs(service_outputs(self))

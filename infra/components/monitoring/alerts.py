@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra.components.monitoring import catalog
+from service import routes
 
 # Shares, not measurements: where an alert starts to matter.
 OVERLOAD_SHARE = 0.05  # 429/503 among all requests
@@ -199,9 +200,9 @@ def uptime_alert(service_name: str) -> AlertSpec:
     """The policy on the uptime check; its condition needs the check's id (uptime_conditions)."""
     return AlertSpec(
         "uptime",
-        f"{service_name}: /health failing",
+        f"{service_name}: {routes.HEALTH} failing",
         "CRITICAL",
-        "GET /health failed from more than one checker region for 5 min: the service is down or "
+        f"GET {routes.HEALTH} failed from more than one checker region for 5 min: the service is down or "
         "unreachable.\n\nCheck first: the latest revision's status and crash lines in its log "
         "('model failed to load'); a changed ingress or IAM (private Cloud Run services: the "
         "Monitoring service agent needs roles/run.invoker); on Knative, the ingress IP and the pods.",

@@ -44,13 +44,15 @@ STARTUP_LATENCIES = _cloud_run("container/startup_latencies", "time to start a n
 MEMORY_UTILIZATIONS = _cloud_run("container/memory/utilizations", "memory used / limit, distribution")
 CPU_UTILIZATIONS = _cloud_run("container/cpu/utilizations", "CPU used / allocated, distribution")
 LB_REQUEST_COUNT = Metric(
-    "loadbalancing.googleapis.com/https/request_count", LOAD_BALANCING_DOC,
+    "loadbalancing.googleapis.com/https/request_count",
+    LOAD_BALANCING_DOC,
     "requests the front door served, by response_code_class",
-)  # fmt: skip
+)
 LB_TOTAL_LATENCIES = Metric(
-    "loadbalancing.googleapis.com/https/total_latencies", LOAD_BALANCING_DOC,
+    "loadbalancing.googleapis.com/https/total_latencies",
+    LOAD_BALANCING_DOC,
     "client-to-last-byte latency at the front door (ms)",
-)  # fmt: skip
+)
 UPTIME_CHECK_PASSED = Metric(
     "monitoring.googleapis.com/uptime_check/check_passed", UPTIME_DOC, "one uptime probe passed"
 )

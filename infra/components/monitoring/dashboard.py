@@ -13,6 +13,7 @@ from typing import Any
 
 from infra.components.monitoring import catalog
 from infra.components.monitoring.alerts import cloud_run_filter
+from service import routes
 
 COLUMNS, TILE_WIDTH, TILE_HEIGHT = 12, 6, 4
 PERCENTILES = (50, 95, 99)
@@ -130,7 +131,7 @@ def knative_widgets(namespace: str) -> list[dict[str, Any]]:
             for p in PERCENTILES
         ]
 
-    predict = f'{ns},route="/predict"'
+    predict = f'{ns},route="{routes.PREDICT}"'
     return [
         _chart(
             "Requests/s by status class",
@@ -142,7 +143,7 @@ def knative_widgets(namespace: str) -> list[dict[str, Any]]:
             ],
             "req/s",
         ),
-        _chart("Latency p50 / p95 / p99 (/predict)", quantiles(latency, predict), "ms"),
+        _chart(f"Latency p50 / p95 / p99 ({routes.PREDICT})", quantiles(latency, predict), "ms"),
         _chart("Pods serving", [_promql(f"count(count by (pod) ({requests}{{{ns}}}))")]),
         _chart(
             "Container restarts",

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra.components.monitoring import catalog
+from service import routes
 
 REQUEST_LOGGER = "service.requests"  # service/app.py's logger name
 # JSON keys Cloud Logging lifts out of jsonPayload onto the LogEntry itself.
@@ -51,7 +52,7 @@ def resource_clauses(service_name: str) -> tuple[Clause, ...]:
 COLD_START_CLAUSES = (Clause("jsonPayload.logger", REQUEST_LOGGER), Clause("jsonPayload.request_number", 1))
 QUEUE_TIME_CLAUSES = (
     Clause("jsonPayload.logger", REQUEST_LOGGER),
-    Clause("httpRequest.requestUrl", "/predict"),
+    Clause("httpRequest.requestUrl", routes.PREDICT),
     Clause("httpRequest.status", 200),
 )
 
@@ -85,7 +86,7 @@ def cold_start_metric_args(service_name: str) -> dict[str, Any]:
 def queue_time_metric_args(service_name: str) -> dict[str, Any]:
     return {
         "name": catalog.QUEUE_TIME_METRIC_ID,
-        "description": "Time a /predict request waited for a model slot (Server-Timing queue)",
+        "description": f"Time a {routes.PREDICT} request waited for a model slot (Server-Timing queue)",
         "filter": log_filter(service_name, QUEUE_TIME_CLAUSES),
         "metric_descriptor": {"metric_kind": "DELTA", "value_type": "DISTRIBUTION", "unit": "ms"},
         "value_extractor": f"EXTRACT({QUEUE_FIELD})",

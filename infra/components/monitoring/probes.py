@@ -12,9 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from infra.components.monitoring import catalog
-from service import metric_names
+from service import routes
 
-HEALTH_PATH = "/health"
 UPTIME_PERIOD = "60s"
 # GKE managed Prometheus: its collectors run in this namespace.
 GMP_NAMESPACE = "gmp-system"
@@ -46,7 +45,7 @@ def uptime_check_args(
     display_name: str, resource: dict[str, Any], *, authenticated: bool, https: bool = True
 ) -> dict[str, Any]:
     http_check: dict[str, Any] = {
-        "path": HEALTH_PATH,
+        "path": routes.HEALTH,
         "port": 443 if https else 80,
         "use_ssl": https,
         "validate_ssl": https,
@@ -56,7 +55,7 @@ def uptime_check_args(
     if authenticated:
         http_check["service_agent_authentication"] = {"type": "OIDC_TOKEN"}
     return {
-        "display_name": f"{display_name} {HEALTH_PATH}",
+        "display_name": f"{display_name} {routes.HEALTH}",
         "period": UPTIME_PERIOD,
         "timeout": "10s",
         "http_check": http_check,
@@ -76,8 +75,7 @@ def pod_monitoring_manifest(
         "spec": {
             "selector": {"matchLabels": {KNATIVE_SERVICE_LABEL: service_name}},
             "endpoints": [
-                {"port": p, "path": metric_names.PATH, "interval": SCRAPE_INTERVAL}
-                for p in scrape_ports(port)
+                {"port": p, "path": routes.METRICS, "interval": SCRAPE_INTERVAL} for p in scrape_ports(port)
             ],
         },
     }

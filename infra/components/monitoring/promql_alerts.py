@@ -15,6 +15,7 @@ from infra.components.monitoring import catalog
 from infra.components.monitoring.alerts import WINDOW, AlertSpec
 from infra.components.monitoring.slo import BURN_RATE_WINDOWS
 from infra.spec import CONTAINER_NAME
+from service import routes
 
 
 def _promql(name: str, query: str, duration: str = WINDOW) -> dict[str, Any]:
@@ -102,7 +103,7 @@ def knative_alerts(service_name: str, namespace: str, *, container: str = CONTAI
 def knative_burn_rate_query(namespace: str, objective: float, burn_rate: float, window: str) -> str:
     """Share of 5xx among the service's requests over `window`, above burn_rate × budget."""
     requests = catalog.SERVICE_REQUESTS.name
-    scope = f'namespace="{namespace}",route="/predict"'
+    scope = f'namespace="{namespace}",route="{routes.PREDICT}"'
     return (
         f'sum(rate({requests}{{{scope},code=~"5.."}}[{window}])) '
         f"/ sum(rate({requests}{{{scope}}}[{window}])) "

@@ -45,10 +45,18 @@ def alert_rows() -> list[tuple[str, alerts.AlertSpec]]:
             )
     rows += [("Cloud Run", s) for s in alerts.cloud_run_alerts("SERVICE", **_EXAMPLE)]
     uptime = alerts.uptime_alert("SERVICE")
-    rows.append(("both (public; private Cloud Run with OIDC)", alerts.AlertSpec(
-        uptime.key, "", uptime.severity, uptime.documentation,
-        tuple(alerts.uptime_conditions("CHECK", "…")),
-    )))  # fmt: skip
+    rows.append(
+        (
+            "both (public; private Cloud Run with OIDC)",
+            alerts.AlertSpec(
+                uptime.key,
+                "",
+                uptime.severity,
+                uptime.documentation,
+                tuple(alerts.uptime_conditions("CHECK", "…")),
+            ),
+        )
+    )
     knative = [
         *promql_alerts.knative_burn_rate_alerts("SERVICE", "NAMESPACE", 0.995, 30),
         *promql_alerts.knative_alerts("SERVICE", "NAMESPACE"),

@@ -14,8 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from infra.components.monitoring import catalog
-
 HOUR_S = 3600
 
 
@@ -113,8 +111,3 @@ def burn_rate_documentation(spec: SloSpec, window: BurnRateWindow, service_name:
         "instance count (at maxInstances?); then the service's error log lines "
         '(`jsonPayload.logger="service.requests" AND severity>=WARNING`).'
     )
-
-
-def slo_metric_types() -> tuple[str, ...]:
-    """The metrics a CLOUD_RUN basic SLI is computed from (for the catalogue test)."""
-    return (catalog.REQUEST_COUNT.name, catalog.REQUEST_LATENCIES.name)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
+
+import pytest
+
 from bench.studies import common, runtimes, runtimes_report, serving
 from service.qa.tokenization import QATokenizer
 
@@ -37,13 +41,24 @@ def test_report_marks_unmet_targets():
 
 def _config_result(p50s: dict[str, float], start_s: float, rss_mb: float, overhead_small: float) -> dict:
     payload = {
-        name: {"tokens": 1, "windows": 1, "http_ms": {"p50": p50, "p99": p50, "n": 3},
-               "raw_batched_ms": {"p50": p50}, "overhead_ms": overhead_small if name == "small" else 0.0,
-               "server_ms": {}}
+        name: {
+            "tokens": 1,
+            "windows": 1,
+            "http_ms": {"p50": p50, "p99": p50, "n": 3},
+            "raw_batched_ms": {"p50": p50},
+            "overhead_ms": overhead_small if name == "small" else 0.0,
+            "server_ms": {},
+        }
         for name, p50 in p50s.items()
-    }  # fmt: skip
-    return {"payloads": payload, "starts": [{"first_answer_s": start_s}], "start_s_median": start_s,
-            "peak_rss_mb": {"worker_mb": rss_mb}, "model_file_mb": 1.0, "max_batch_windows": 4}  # fmt: skip
+    }
+    return {
+        "payloads": payload,
+        "starts": [{"first_answer_s": start_s}],
+        "start_s_median": start_s,
+        "peak_rss_mb": {"worker_mb": rss_mb},
+        "model_file_mb": 1.0,
+        "max_batch_windows": 4,
+    }
 
 
 def test_runtime_comparison_checks_each_target_against_torch():
@@ -57,15 +72,27 @@ def test_runtime_comparison_checks_each_target_against_torch():
     }
     sizes = {"onnx": {"without_pip_mb": 150}, "torch": {"without_pip_mb": 1000}}
     targets = runtimes_report.check_targets(results, sizes)
-    assert targets["int8_p50_medium_vs_torch"] == {"measured": 0.475, "target": 0.5, "met": True,
-                                                   "detail": "190.0 / 400.0 ms"}  # fmt: skip
+    assert targets["int8_p50_medium_vs_torch"] == {
+        "measured": 0.475,
+        "target": 0.5,
+        "met": True,
+        "detail": "190.0 / 400.0 ms",
+    }
     assert targets["int8_p50_large_vs_torch"]["met"] is False  # 0.55
     assert targets["onnx_fp32_p50_large_vs_torch"]["met"] is False  # slower than torch
     assert targets["int8_start_vs_torch"]["measured"] == 0.09
     assert targets["int8_peak_rss_vs_torch"]["met"] is True
     assert targets["site_packages_onnx_vs_torch"]["measured"] == 0.15
-    text = runtimes_report.render_markdown({"command": "x", "threads": 2, "cpu": {}, "configs": results,
-                                     "site_packages": None, "targets": targets})  # fmt: skip
+    text = runtimes_report.render_markdown(
+        {
+            "command": "x",
+            "threads": 2,
+            "cpu": {},
+            "configs": results,
+            "site_packages": None,
+            "targets": targets,
+        }
+    )
     assert "| int8_p50_large_vs_torch | 0.55 | 0.5 | **no** |" in text
 
 
@@ -120,3 +147,10 @@ def test_metrics_overhead_study_reports_both_costs(capsys):
     result = json.loads(capsys.readouterr().out)
     assert result["observe_us"] > 0 and result["scrape_ms"] > 0
     assert result["scrape_bytes"] > 1000  # every family, with the recorded routes
+
+
+def test_samples_are_one_count_per_payload_size():
+    assert common.samples_per_payload("100,30,10") == [100, 30, 10]
+    for bad in ("100,30", "1,2,3,4", "a,b,c", "0,1,1", ""):
+        with pytest.raises(argparse.ArgumentTypeError, match=r"expected 3 counts above 0, e\.g\. 100,30,10"):
+            common.samples_per_payload(bad)

@@ -13,8 +13,10 @@ from infra.components import type_token
 from infra.components.cloud_run import CloudRunModelService, CloudRunModelServiceArgs, invoker_resource_name
 from infra.components.identity import IdentityError, RuntimeIdentity, RuntimeIdentityArgs
 from infra.components.image import ModelImage, ModelImageArgs, source_fingerprint, token_registry
+from infra.components.knative import KnativeModelService
 from infra.components.project_services import ProjectServices, ProjectServicesArgs
 from infra.components.registry import ArtifactRepository, ArtifactRepositoryArgs
+from infra.components.rollout import SERVICE_OUTPUTS
 from infra.offline.stand_ins import OFFLINE_ACCESS_TOKEN
 from infra.plan import model_service_spec
 
@@ -217,6 +219,12 @@ def test_cloud_run_service_carries_the_spec():
     assert declared.outputs["url"].startswith("https://qa-") and declared.outputs["url"].endswith(".run.app")
 
 
+@pytest.mark.parametrize("component", [CloudRunModelService, KnativeModelService])
+def test_both_service_components_declare_the_outputs_the_program_exports(component):
+    declared = set(component.__annotations__)
+    assert set(SERVICE_OUTPUTS) <= declared, set(SERVICE_OUTPUTS) - declared
+
+
 def test_cloud_run_cpu_always_allocated_turns_cpu_idle_off():
     declared = _cloud_run(make_settings(cpuAlwaysAllocated="true"))
     assert declared["qa-service"].inputs["template"]["containers"][0]["resources"]["cpuIdle"] is False
@@ -237,9 +245,18 @@ def test_cloud_run_invokers_get_run_invoker_on_the_service_only():
     assert sorted(g.inputs["member"] for g in grants) == sorted(members)
     for grant in grants:
         assert grant.inputs["role"] == "roles/run.invoker"
-        assert grant.inputs["name"] == "qa"
+        assert (grant.inputs["name"], grant.inputs["location"], grant.inputs["project"]) == (
+            "qa",
+            "europe-west1",
+            "proj",
+        )
         assert grant.parent == "qa"
         assert grant.name == invoker_resource_name("qa", grant.inputs["member"])
+    # Only: no other resource grants anything (no project- or account-wide run.invoker, no policy
+    # or binding that would replace who may call it).
+    iam = [r for r in declared.registrations if "iam" in r.type.lower() or "role" in r.inputs]
+    assert sorted(r.name for r in iam) == sorted(g.name for g in grants)
+    assert _cloud_run(make_settings()).of_type("gcp:cloudrunv2/serviceIamMember:ServiceIamMember") == []
 
 
 def test_invoker_names_are_stable_and_distinct():

@@ -10,6 +10,7 @@ from infra_helpers import declare, make_settings, rendered
 from infra.components.gke import NODE_ROLES, GkeCluster, kubeconfig
 from infra.offline import render as rendering
 from infra.plan import cluster_args
+from infra.settings import SettingsError
 
 CLUSTER = "gcp:container/cluster:Cluster"
 NODE_POOL = "gcp:container/nodePool:NodePool"
@@ -126,6 +127,30 @@ def test_gpu_pool_scales_from_zero_with_l4s_behind_a_taint(gke_gpu):
         {"type": "nvidia-l4", "count": 1, "gpuDriverInstallationConfig": {"gpuDriverVersion": "LATEST"}}
     ]
     assert config["taints"] == [{"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"}]
+
+
+@pytest.mark.slow
+def test_a_gpu_pool_attaches_every_gpu_its_machine_type_has_and_the_check_counts_them():
+    # g2-standard-24 carries two L4s: two pods per node, so maxInstances 4 fits 2 nodes.
+    overrides = {
+        "gpu": "nvidia-l4",
+        "runtime": "torch",
+        "cpu": "4",
+        "memory": "16Gi",
+        "gkeGpuMachineType": "g2-standard-24",
+        "gkeGpuMaxNodes": "2",
+    }
+    pool = next(
+        r
+        for r in rendered("gke", {**overrides, "maxInstances": "4"}).resources
+        if r["name"] == "gke-gpu-nodes"
+    )
+    [accelerator] = pool["inputs"]["nodeConfig"]["guestAccelerators"]
+    assert (accelerator["type"], accelerator["count"]) == ("nvidia-l4", 2)
+    with pytest.raises(
+        SettingsError, match=r"maxInstances: 5 is not valid — at most 4 on knative: 2 pod\(s\) per"
+    ):
+        make_settings(platform="knative", **{**overrides, "maxInstances": "5"})
 
 
 @pytest.mark.slow

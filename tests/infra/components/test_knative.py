@@ -240,7 +240,6 @@ def _model_service(settings, workload_pool="proj.svc.id.goog"):
             KnativeModelServiceArgs(
                 spec=model_service_spec(settings, DIGEST_REF),
                 provider=provider,
-                project="proj",
                 namespace=settings.knative.namespace,
                 gateway_namespace="kourier-system",
                 service_account_email="qa-runtime@proj.iam.gserviceaccount.com",

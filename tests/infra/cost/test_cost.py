@@ -72,8 +72,9 @@ def test_idle_min_instances_at_the_idle_rate():
 
 
 def test_instance_based_gpu_tier1():
-    inputs = CostInputs(cpu=4, memory_gib=16, gpu="nvidia-l4", cpu_always_allocated=True,
-                        region="europe-west4")  # fmt: skip
+    inputs = CostInputs(
+        cpu=4, memory_gib=16, gpu="nvidia-l4", cpu_always_allocated=True, region="europe-west4"
+    )
     r = estimate(inputs, rps=1, latency_ms=100)
     # Traffic every second keeps the instance alive: 1 − e^(−1 × 900.1) = 1.
     assert r.serverless.billing == "instance-based"
@@ -99,8 +100,9 @@ def test_tier2_region_prices_and_gpu_fallback_note():
     r = estimate(CostInputs(cpu=1, memory_gib=1, concurrency=1, region="europe-west2"), 1, 100)
     assert r.tier == 2
     assert items(r.serverless)["CPU, handling requests"].unit_price == 0.0000336
-    gpu = CostInputs(cpu=4, memory_gib=16, gpu="nvidia-l4", cpu_always_allocated=True,
-                     region="asia-southeast1")  # fmt: skip
+    gpu = CostInputs(
+        cpu=4, memory_gib=16, gpu="nvidia-l4", cpu_always_allocated=True, region="asia-southeast1"
+    )
     r = estimate(gpu, 1, 100)
     assert items(r.serverless)["GPU nvidia-l4"].unit_price == prices.TIER_1.gpu_l4_s
     assert any("Tier 1 rate" in n for n in r.notes)

@@ -1,9 +1,14 @@
 """The gate against two real service processes: one stands for the serving revision, one for the
 candidate. Faults a real process does not produce on demand (5xx, slowness) come from
-`rollout_faults.FaultProxy` in front of the candidate: a stand-in, the service behind it is real."""
+`rollout_faults.FaultProxy` in front of the candidate: a stand-in, the service behind it is real.
+
+Latency does not decide these tests (budget inf): two identical processes on a shared machine can
+differ by more than any budget a user would set. The decision is tested on fixed samples at the
+shipped budget in test_rollout_latency.py; one test here shows the measurement reaching it."""
 
 from __future__ import annotations
 
+import math
 import time
 from contextlib import ExitStack
 
@@ -13,26 +18,24 @@ from rollout_faults import MODEL_REVISION, FaultProxy
 
 from bench.local_service import LocalService
 from infra.rollout.canary import canary_step
-from infra.rollout.gate import GOLDEN_PAYLOADS, GateConfig, run_gate
+from infra.rollout.gate import GOLDEN_PAYLOADS, LATENCY_BUDGET, GateConfig, run_gate
 
 pytestmark = pytest.mark.slow
 
 
 def config(**overrides) -> GateConfig:
-    # A wider latency budget than the default 1.5×: this machine is shared and noisy, and the
-    # slow case is 3×, so 2× still tells the two apart.
     return GateConfig(
         **{
             "expected_model_revision": MODEL_REVISION,
             "ready_timeout_s": 5,
-            "latency_rounds": 8,
-            "latency_budget": 2.0,
+            "latency_rounds": 2,
+            "latency_budget": math.inf,
             **overrides,
         }
     )
 
 
-def gate(services, candidate: str, budget: float = 2.0, **faults):
+def gate(services, candidate: str, budget: float = math.inf, **faults):
     """Both behind a proxy, so both pay the same extra hop; faults only on the candidate's."""
     with ExitStack() as stack:
         serving = stack.enter_context(FaultProxy(services["serving"].url))
@@ -41,9 +44,7 @@ def gate(services, candidate: str, budget: float = 2.0, **faults):
 
 
 def test_a_good_candidate_passes(services):
-    # Two identical services: on a loaded 2-vCPU machine their medians alone have differed by 2.5×,
-    # so this budget only keeps latency from deciding what the other checks are tested for here.
-    verdict = gate(services, "good", budget=5.0)
+    verdict = gate(services, "good")
     assert verdict.passed, verdict.reason
     assert verdict.reason.startswith("gate passed:") and "no 5xx" in verdict.reason
     assert verdict.details["ready"]["model_revision"] == MODEL_REVISION
@@ -62,18 +63,20 @@ def test_a_candidate_answering_5xx_is_held(services):
     assert verdict.reason.startswith("5xx: ") and "500 on POST /predict: injected fault" in verdict.reason
 
 
-def test_a_three_times_slower_candidate_is_held(services):
-    # At least 3× the serving revision's latency, as the client sees it through the same proxy hop:
-    # twice the slowest of a dozen answers, since this shared machine's latency drifts a lot.
+def test_a_slow_candidate_is_held_at_the_shipped_budget(services):
+    """The wiring: measured samples reach the decision. The candidate's proxy holds each answer
+    back by 4m, m the slowest of a dozen serving answers just before: with serving p50 x and the
+    candidate's own time like it, x + 4m > 1.5x for any x < 8m (and 4m > 1.5x, even were the
+    candidate instant, for x < 2.6m), so only a machine that slows down 2.6-8× mid-test flips it."""
     with FaultProxy(services["serving"].url) as serving, requests.Session() as session:
         times = []
         for payload in GOLDEN_PAYLOADS * 4:
             started = time.perf_counter()
             session.post(serving.url + "/predict", json=payload, timeout=30)
             times.append(time.perf_counter() - started)
-    verdict = gate(services, "good", delay_s=2 * max(times))
+    verdict = gate(services, "good", budget=LATENCY_BUDGET, delay_s=4 * max(times))
     assert not verdict.passed
-    assert verdict.reason.startswith("too slow: candidate p50 ") and "budget 2×" in verdict.reason
+    assert verdict.reason.startswith("too slow: candidate p50 ") and "budget 1.5×" in verdict.reason
 
 
 def test_a_candidate_still_loading_is_held(services, tiny_model_factory, tmp_path):

@@ -34,8 +34,14 @@ def test_round_trip_from_a_local_checkpoint(tiny_model_factory, tmp_path, capsys
     verified = printed["answer"]  # bootstrap loaded the result back and answered
     assert verified["answer"] == bootstrap.VERIFY_CONTEXT[verified["start"] : verified["end"]]
     names = {p.name for p in out.iterdir()}
-    assert {"config.json", WEIGHTS[runtime], "tokenizer.json", "tokenizer_config.json",
-            bootstrap.METADATA_FILE, MANIFEST_FILE} <= names  # fmt: skip
+    assert {
+        "config.json",
+        WEIGHTS[runtime],
+        "tokenizer.json",
+        "tokenizer_config.json",
+        bootstrap.METADATA_FILE,
+        MANIFEST_FILE,
+    } <= names
     assert not list(out.glob("*.bin"))  # safetensors only
     assert not {*WEIGHTS.values()} - {WEIGHTS[runtime]} & names  # only this runtime's weights
     manifest = json.loads((out / MANIFEST_FILE).read_text())

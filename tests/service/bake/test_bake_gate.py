@@ -91,8 +91,18 @@ def test_an_int8_bake_that_loses_accuracy_is_refused_in_one_line(
         return lambda q, c: gold[q, c]
 
     monkeypatch.setattr(accuracy, "load_predictor", load_predictor)
-    argv = ["--source", str(tiny_model_dir), "--out", str(out), "--runtime", "onnx", "--precision", "int8",
-            "--accuracy-data", "builtin"]  # fmt: skip
+    argv = [
+        "--source",
+        str(tiny_model_dir),
+        "--out",
+        str(out),
+        "--runtime",
+        "onnx",
+        "--precision",
+        "int8",
+        "--accuracy-data",
+        "builtin",
+    ]
     assert bootstrap.main(argv) == 1
     assert len(loaded) == 2 and loaded[1] == out
     n = len(order)

@@ -94,10 +94,22 @@ def sha256(path: Path) -> str:
 
 def generate(project_python: str, out: Path, preset: str, arch: str, seed: int) -> None:
     subprocess.run(
-        [project_python, "-m", "bench.fake_model", str(out), "--preset", preset, "--arch", arch,
-         "--seed", str(seed)],
-        cwd=ROOT, check=True, capture_output=True,
-    )  # fmt: skip
+        [
+            project_python,
+            "-m",
+            "bench.fake_model",
+            str(out),
+            "--preset",
+            preset,
+            "--arch",
+            arch,
+            "--seed",
+            str(seed),
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
 
 
 def run_pipeline(model_dir: Path) -> list[dict]:
@@ -113,10 +125,15 @@ def run_pipeline(model_dir: Path) -> list[dict]:
     for case_id, question, context, options in CASES:
         output = qa(question=question, context=context, **options)
         answers = output if isinstance(output, list) else [output]
-        results.append({
-            "id": case_id, "question": question, "context": context, "options": options,
-            "answers": [{k: a[k] for k in ("answer", "score", "start", "end")} for a in answers],
-        })  # fmt: skip
+        results.append(
+            {
+                "id": case_id,
+                "question": question,
+                "context": context,
+                "options": options,
+                "answers": [{k: a[k] for k in ("answer", "score", "start", "end")} for a in answers],
+            }
+        )
     return results
 
 
@@ -145,12 +162,18 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as tmp:
             model_dir = Path(tmp) / arch
             generate(args.project_python, model_dir, args.preset, arch, args.seed)
-            golden["models"].append({
-                "preset": args.preset, "arch": arch, "seed": args.seed,
-                "sha256": {name: sha256(model_dir / name)
-                           for name in ("model.safetensors", "tokenizer.json", "tokenizer_config.json")},
-                "cases": run_pipeline(model_dir),
-            })  # fmt: skip
+            golden["models"].append(
+                {
+                    "preset": args.preset,
+                    "arch": arch,
+                    "seed": args.seed,
+                    "sha256": {
+                        name: sha256(model_dir / name)
+                        for name in ("model.safetensors", "tokenizer.json", "tokenizer_config.json")
+                    },
+                    "cases": run_pipeline(model_dir),
+                }
+            )
         print(f"{arch}: {len(CASES)} cases", file=sys.stderr)
     args.out.write_text(json.dumps(golden, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {args.out}", file=sys.stderr)

@@ -276,8 +276,9 @@ def test_torch_backend_runs_under_inference_mode_and_returns_float32(baked_model
     torch = pytest.importorskip("torch")
     from service.qa.backends.torch import TorchBackend
 
-    backend = TorchBackend(baked_model_factory("torch", "fp32"), num_threads=1, device="auto",
-                           cuda=_FakeCuda(False))  # fmt: skip
+    backend = TorchBackend(
+        baked_model_factory("torch", "fp32"), num_threads=1, device="auto", cuda=_FakeCuda(False)
+    )
     seen = []
     real_forward = backend.model.forward
 

@@ -242,9 +242,14 @@ def test_the_openvino_serving_path_imports_no_torch_transformers_or_optimum(bake
     model_dir = baked_model_factory("openvino", precision)
     env = {"MODEL_DIR": str(model_dir), "NUM_THREADS": "1", "LOG_LEVEL": "WARNING", "PATH": "/usr/bin:/bin"}
     result = subprocess.run(
-        [sys.executable, "-c", _IMPORT_CHECK], check=False, cwd=ROOT, env=env, capture_output=True, text=True,
+        [sys.executable, "-c", _IMPORT_CHECK],
+        check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=120,
-    )  # fmt: skip
+    )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["status"] == 200

@@ -1,6 +1,6 @@
 import pytest
 
-from bench.stats import percentile, summarize
+from qaclient.stats import percentile, summarize
 
 
 @pytest.mark.parametrize(
@@ -33,6 +33,5 @@ def test_out_of_range_percentile(p):
 
 def test_summary_skips_missing_values():
     s = summarize([10.0, None, 30.0, 20.0, None, 40.0])
-    assert s == {"count": 4, "mean": 25.0, "min": 10.0, "p50": 20.0, "p90": 40.0, "p99": 40.0,
-                 "max": 40.0}  # fmt: skip
+    assert s == {"count": 4, "mean": 25.0, "min": 10.0, "p50": 20.0, "p90": 40.0, "p99": 40.0, "max": 40.0}
     assert summarize([])["p50"] is None

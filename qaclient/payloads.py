@@ -1,4 +1,4 @@
-"""Request bodies for the load test: a built-in example or the user's own file."""
+"""Request bodies for a load test or the rollout gate: a built-in example or the user's own file."""
 
 from __future__ import annotations
 

@@ -13,15 +13,10 @@ import os
 import shutil
 import subprocess
 from collections.abc import Callable, Mapping
-from urllib.parse import urlsplit
+
+from qaclient.urls import is_local
 
 TOKEN_ENV = "QA_ID_TOKEN"
-_LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}  # noqa: S104 — compared, not bound
-
-
-def is_local(url: str) -> bool:
-    host = (urlsplit(url).hostname or "").lower()
-    return host in _LOCAL_HOSTS or host.startswith("127.") or host.endswith(".localhost")
 
 
 def gcloud_identity_token(timeout_s: float = 20.0) -> str | None:

@@ -4,8 +4,9 @@ import json
 
 import pytest
 
-from bench.auth import TOKEN_ENV, auth_headers, is_local, resolve_token
-from bench.payloads import DEFAULT_PAYLOAD, PayloadError, load_payloads
+from qaclient.auth import TOKEN_ENV, auth_headers, resolve_token
+from qaclient.payloads import DEFAULT_PAYLOAD, PayloadError, load_payloads
+from qaclient.urls import is_local
 
 
 def test_payload_forms(tmp_path):
