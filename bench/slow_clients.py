@@ -19,6 +19,8 @@ import time
 
 import requests
 
+from service import routes
+
 _BODY = json.dumps({"question": "What am I?", "context": "Roses are red, violets are blue."}).encode()
 REQUEST = (
     b"POST /predict HTTP/1.1\r\nHost: slow\r\nContent-Type: application/json\r\nContent-Length: "
@@ -78,7 +80,7 @@ def probe_latencies(url: str, duration_s: float, every_s: float = 0.2, timeout_s
     while time.monotonic() < end:
         t0 = time.monotonic()
         try:
-            ok = requests.get(url + "/health", timeout=timeout_s, headers={"Connection": "close"}).ok
+            ok = requests.get(url + routes.HEALTH, timeout=timeout_s, headers={"Connection": "close"}).ok
         except requests.RequestException:
             ok = False
         latencies.append(time.monotonic() - t0 if ok else timeout_s)

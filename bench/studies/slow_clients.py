@@ -32,6 +32,7 @@ import requests
 from bench.local_service import ROOT, free_port, stop_process
 from bench.slow_clients import SlowClients, probe_latencies
 from bench.studies.common import cpu_description
+from service import routes
 
 CANDIDATES = {
     "buffered gthread (service/buffered_worker.py)": [],
@@ -55,7 +56,7 @@ def start(model_dir: Path, extra: list[str]) -> tuple[subprocess.Popen, str]:
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         try:
-            if requests.get(url + "/ready", timeout=2).ok:
+            if requests.get(url + routes.READY, timeout=2).ok:
                 return process, url
         except requests.RequestException:
             pass
@@ -67,7 +68,7 @@ def start(model_dir: Path, extra: list[str]) -> tuple[subprocess.Popen, str]:
 def normal_load(url: str, count: int) -> dict[str, float]:
     def one(_: int) -> float:
         t0 = time.perf_counter()
-        requests.post(url + "/predict", json=SEED, timeout=60).raise_for_status()
+        requests.post(url + routes.PREDICT, json=SEED, timeout=60).raise_for_status()
         return (time.perf_counter() - t0) * 1000
 
     t0 = time.perf_counter()
