@@ -1,6 +1,6 @@
 """Offline tools for the Pulumi program.
 
-python -m infra render STACK [--format json|yaml|markdown] [--set key=value ...]
+python -m infra render STACK [--format json|yaml|markdown] [--set key=value ...] [--from-cli]
 python -m infra diff BASE.json HEAD.json [--stack NAME]
 python -m infra config-table [--write docs/configuration.md]
 python -m infra rollout STACK [--steps 10,50] [--soak 5m]   (real Pulumi CLI: docs/rollout.md)
@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 from infra import local_image
+from infra.command_line import parse_command_line
 from infra.components.monitoring import reference
 from infra.offline import diff as diffing
 from infra.offline import docs, runtime_docs
@@ -39,6 +40,12 @@ def main(argv: list[str] | None = None) -> int:
         default=[],
         metavar="KEY=VALUE",
         help="override a config key for this render (repeatable)",
+    )
+    render.add_argument(
+        "--from-cli",
+        action="store_true",
+        help="take the config from the Pulumi CLI (`pulumi config`) instead of reading the stack files, "
+        "and list where the two differ (exit 1 when they do)",
     )
     diff = commands.add_parser("diff", help="markdown summary of what changed between two JSON renders")
     diff.add_argument("base", type=Path, help="render of the base commit (missing: a new stack)")
@@ -62,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     image.add_argument("--build-arg", dest="build_args", action="append", default=[], metavar="KEY=VALUE")
     image.add_argument("--engine", choices=local_image.ENGINES, default="auto")
     rollouts.add_commands(commands)
-    args = parser.parse_args(argv)
+    args = parse_command_line(parser, argv)
 
     commands_run = {"image": _image, **dict.fromkeys(rollouts.COMMANDS, rollouts.run)}
     if args.command in commands_run:
@@ -88,13 +95,25 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: cannot compare {args.base} and {args.head}: {error}", file=sys.stderr)
             return 2
         return 0
+    return _render(args)
+
+
+def _render(args: argparse.Namespace) -> int:
     try:
-        result = rendering.render(args.stack, parse_overrides(args.overrides))
+        overrides = parse_overrides(args.overrides)
+        result = rendering.render(args.stack, overrides, from_cli=args.from_cli)
     except (SettingsError, StackConfigError) as error:
         for line in str(error).splitlines():
             print(f"error: {line}", file=sys.stderr)
         return 2
     sys.stdout.write(rendering.format_rendering(result, args.format))
+    if args.from_cli:
+        from infra.offline.from_cli import disagreements  # noqa: PLC0415 — the Automation API, only here
+
+        differences = disagreements(result.source, overrides)
+        for line in differences:
+            print(f"differs: {line}", file=sys.stderr)
+        return 1 if differences else 0
     return 0
 
 

@@ -84,7 +84,7 @@ GKE_RELEASE_CHANNELS = ("RAPID", "REGULAR", "STABLE", "EXTENDED")
 # --- Knative -----------------------------------------------------------------------------------
 KNATIVE_DEFAULT_MAX_REVISION_TIMEOUT_SECONDS = 600
 
-_QUANTITY = re.compile(r"^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$")
+_QUANTITY = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?\Z")  # ASCII digits only
 _TO_MIB = {
     None: 1 / (1024 * 1024),
     "Ki": 1 / 1024,
@@ -114,6 +114,8 @@ class Cpu:
 def parse_cpu(text: str) -> Cpu | None:
     """'2', '0.5', '500m' → Cpu; anything else → None."""
     raw = text.strip()
+    if not re.fullmatch(r"[0-9.]+m?", raw):  # float() would take "２", "1_0" and "nan"
+        return None
     try:
         vcpu = int(raw[:-1]) / 1000 if raw.endswith("m") else float(raw)
     except ValueError:

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from infra.command_line import parse_command_line
 from policy.catalog import RULES
 from policy.docs import rule_table
 from policy.rule import Level, Resource, evaluate
@@ -85,7 +86,7 @@ def render_stack(stack: str, pairs: Sequence[str]) -> list[Resource]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        args = _parser().parse_args(argv)
+        args = parse_command_line(_parser(), argv)
         if args.command == "rules":
             print(rule_table())
             return EXIT_OK

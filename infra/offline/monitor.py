@@ -11,7 +11,8 @@ import pulumi
 from pulumi.runtime import mocks, rpc
 from pulumi.runtime.settings import set_root_resource
 from pulumi.runtime.stack import run_in_stack
-from pulumi.runtime.sync_await import _sync_await
+
+from infra.pulumi_internals import run_sync
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ def run_with_mocks(
     # set_mocks leaves a finished root stack behind; run in a fresh one, as the CLI's language
     # host does, so `pulumi.export`s are registered as stack outputs.
     set_root_resource(None)
-    _sync_await(run_in_stack(program))
+    run_sync(run_in_stack(program))
     # Collect the SDK's finished futures and their event loop now, while the loop can still be
     # closed cleanly: left to interpreter shutdown, that sometimes prints an 'Exception ignored'
     # traceback (Invalid file descriptor) on stderr after a successful render.

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import runpy
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -19,11 +18,12 @@ from pulumi.runtime import rpc
 from infra.cost import DEFAULT_LATENCY_MS, CostInputs, cost_section, estimate
 from infra.cost.front_door import front_door_markdown
 from infra.cost.model import REVIEW_RPS
+from infra.offline.from_cli import resolve as from_cli_config
 from infra.offline.mocks import OfflineMocks
 from infra.offline.monitor import Registration, run_with_mocks
 from infra.offline.monitoring_review import Spend, review_table
 from infra.offline.stand_ins import STAND_IN_DIGEST, STAND_IN_IP
-from infra.settings import derive_unset, settings_from_stack_files, stack_files
+from infra.settings import derived_values, settings_from_config, stack_files
 
 PROGRAM = stack_files.ROOT / "__main__.py"
 SECRET = stack_files.SECRET_PLACEHOLDER
@@ -36,6 +36,7 @@ class Rendering:
     config: dict[str, str]  # the resolved config the program ran with (secrets masked)
     resources: list[dict[str, Any]]  # {"type", "name", "parent", "inputs", "dependsOn", "provider"}
     outputs: dict[str, Any]
+    source: stack_files.StackConfig  # the resolved config (the stack files', or the Pulumi CLI's)
     overrides: dict[str, str] = field(default_factory=dict)  # the `--set` values it ran with
 
 
@@ -64,12 +65,11 @@ def _resource(reg: Registration) -> dict[str, Any]:
     }
 
 
-def render(stack: str, overrides: dict[str, str] | None = None, program: Path = PROGRAM) -> Rendering:
-    """Run the program for `stack`; raises SettingsError / StackConfigError on bad input."""
-    config = stack_files.resolve(stack, overrides)
-    mock = OfflineMocks(
-        project=config.values["gcp:project"], region=config.values.get("gcp:region", "us-central1")
-    )
+def render(stack: str, overrides: dict[str, str] | None = None, program=PROGRAM, from_cli=False) -> Rendering:
+    """Run the program for `stack` (config: its files, or the Pulumi CLI); bad config raises."""
+    config = (from_cli_config if from_cli else stack_files.resolve)(stack, overrides)
+    region = config.values.get("gcp:region", "us-central1")
+    mock = OfflineMocks(project=config.values["gcp:project"], region=region)
     monitor = run_with_mocks(
         lambda: runpy.run_path(str(program), run_name="__main__"),
         project_name=config.project_name,
@@ -81,11 +81,10 @@ def render(stack: str, overrides: dict[str, str] | None = None, program: Path = 
     resources = sorted((_resource(r) for r in monitor.registrations), key=lambda r: (r["name"], r["type"]))
     shown_config = {k: (SECRET if k in config.secret_keys else v) for k, v in config.values.items()}
     # A key left unset shows what the settings derived for it (with or without a gpu).
-    unset = config.project_values()
-    for key, value in derive_unset(unset).items():
-        if unset.get(key) != value:
-            shown_config[f"{config.project_name}:{key}"] = f"{value} (unset: derived)"
-    return Rendering(stack, shown_config, resources, plain(monitor.stack_outputs), dict(overrides or {}))
+    for key, value in derived_values(config.project_values()).items():
+        shown_config[f"{config.project_name}:{key}"] = f"{value} (unset: derived)"
+    outputs = plain(monitor.stack_outputs)
+    return Rendering(stack, shown_config, resources, outputs, config, dict(overrides or {}))
 
 
 # --- formats -----------------------------------------------------------------------------------
@@ -275,7 +274,7 @@ COST_RPS = REVIEW_RPS  # the review table's reference traffic; `bench cost` take
 
 def cost_markdown(rendering: Rendering) -> str:
     """What the stack's settings cost at a reference rate, so a review sees cost change too."""
-    settings = settings_from_stack_files(rendering.stack, rendering.overrides)
+    settings = settings_from_config(rendering.source)
     return (
         cost_section(settings, COST_RPS).replace("## Monthly cost", "### Monthly cost", 1)
         + f"\nOther rates: `.venv/bin/python -m bench cost {rendering.stack} --rps R`.\n"
@@ -285,8 +284,7 @@ def cost_markdown(rendering: Rendering) -> str:
 
 def monitoring_markdown(rendering: Rendering) -> str:
     """Alerts, SLOs and the budget as one table, the budget beside the cost model's estimate."""
-    settings = settings_from_stack_files(rendering.stack, rendering.overrides)
-    inputs = CostInputs.from_settings(settings)
+    inputs = CostInputs.from_settings(settings_from_config(rendering.source))
     busy_rps = inputs.max_instances * inputs.concurrency / (DEFAULT_LATENCY_MS / 1000)
     spend = Spend(
         expected=estimate(inputs, COST_RPS).serverless.total,

@@ -1,16 +1,16 @@
 """Typed, validated stack settings; the only package that reads `pulumi.Config`.
 
-Defaults live in one place, the `config:` schema of Pulumi.yaml (the CLI applies them; the
-offline render applies them the same way). `schema` declares the settings and their choices,
-`parse` turns raw strings into values, `checks` cross-checks them against `infra.limits`,
-`build` assembles them, `reader` gets the raw strings (from Pulumi, or from the stack files via
-`stack_files`). A bad stack fails before any resource is declared, one line per problem naming
-the key, the value and what would be valid.
+Keys and defaults live in one place, the `config:` schema of Pulumi.yaml (the CLI applies the
+defaults; the offline render applies them the same way). `schema` declares the settings and
+their choices, `parse` turns raw strings into values, `derive` fills what the stack left unset,
+`checks` cross-checks them against `infra.limits`, `build` assembles them, `reader` gets the raw
+strings (from Pulumi, or from the stack files via `stack_files`). A bad stack fails before any
+resource is declared, one line per problem naming the key, the value and what would be valid.
 """
 
 from infra.settings.build import build_settings
-from infra.settings.derive import derive as derive_unset
-from infra.settings.reader import settings_from_pulumi, settings_from_stack_files
+from infra.settings.derive import shown as derived_values
+from infra.settings.reader import settings_from_config, settings_from_pulumi, settings_from_stack_files
 from infra.settings.schema import (
     BUILDERS,
     CONFIG_KEYS,
@@ -64,9 +64,10 @@ __all__ = [
     "StackConfig",
     "StackConfigError",
     "build_settings",
-    "derive_unset",
+    "derived_values",
     "label_value",
     "parse_overrides",
+    "settings_from_config",
     "settings_from_pulumi",
     "settings_from_stack_files",
 ]

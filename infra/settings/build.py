@@ -6,26 +6,24 @@ than one value (the CPU/memory table, GPU minimums, what Knative cannot express)
 
 from __future__ import annotations
 
+from collections import ChainMap
 from collections.abc import Mapping
 
 from infra import limits, regions
-from infra.limits import Cpu
 from infra.rollout import keys as rollout_keys
 from infra.rollout.checks import rollout_problems
 from infra.rollout.traffic import MAX_CANDIDATE_PERCENT
-from infra.settings import checks, parse
+from infra.settings import checks, derive, parse, service_section
 from infra.settings.autoscaling import autoscaling_settings, preset
-from infra.settings.derive import derive
 from infra.settings.front_door import front_door_settings, stack_regions
 from infra.settings.monitoring import monitoring_settings
 from infra.settings.parse import RawConfig
 from infra.settings.schema import (
     BUILDERS,
-    EXECUTION_ENVIRONMENTS,
     INGRESS,
     KNATIVE_INGRESSES,
     KNATIVE_MIN_MINOR,
-    LOG_LEVELS,
+    LIST_EXAMPLES,
     MAGIC_DNS_DOMAINS,
     PLATFORMS,
     PRECISIONS,
@@ -39,19 +37,21 @@ from infra.settings.schema import (
     KnativeSettings,
     ModelSettings,
     RolloutSettings,
-    ServiceSettings,
     Settings,
     SettingsError,
 )
 from service.bake import accuracy
-from service.bake.manifest import AUTO_PRECISION, DEFAULT_PRECISION
+from service.bake.manifest import AUTO_PRECISION
 
 
 def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: str) -> Settings:
     """Parse and validate raw config strings (as `pulumi.Config` returns them)."""
-    filled = derive(raw)  # what a GPU or the autoscaling preset needs, where the stack left it unset
-    picked_for_gpu = {k for k, v in filled.items() if raw.get(k) != v} if filled.get("gpu") else set()
-    r = RawConfig(filled, derived=frozenset(picked_for_gpu) | frozenset(preset(raw)))
+    # `autoscaling: steady` fills config text in where the stack left it unset (infra/settings/
+    # autoscaling.py); a problem with a value it filled in is a consequence, as with the gpu's.
+    presets = preset(raw)
+    r = RawConfig(ChainMap(presets, raw))
+    r.derived = frozenset(presets)
+    unset = derive.unset_keys(raw)  # filled after parsing with what the gpu (or its absence) needs
     if not project:
         r.problems.append("gcp:project: not set — run `pulumi config set gcp:project YOUR_PROJECT`")
     if not region:
@@ -61,14 +61,11 @@ def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: 
     if region and (problem := regions.check_region(region)):
         r.fail("gcp:region", region, problem)
 
-    runtime = r.choice("runtime", RUNTIMES)
-    precision = r.choice("precision", (AUTO_PRECISION, *PRECISIONS))
     model = ModelSettings(
         id=r.text("modelId"),
         revision=r.text("modelRevision"),
-        runtime=runtime,
-        # auto: the runtime's own default (service/bake/manifest.py DEFAULT_PRECISION)
-        precision=DEFAULT_PRECISION.get(runtime, precision) if precision == AUTO_PRECISION else precision,
+        runtime="" if "runtime" in unset else r.choice("runtime", RUNTIMES),
+        precision=r.choice("precision", (AUTO_PRECISION, *PRECISIONS)),
         int8_accuracy_margin=r.number("int8AccuracyMargin", *accuracy.MARGIN_RANGE, accuracy.MARGIN_VALID),
     )
     if not parse.MODEL_ID.match(model.id):
@@ -98,10 +95,10 @@ def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: 
 
     # Read first: which platform's limits the service settings are checked against.
     platform = r.choice("platform", PLATFORMS)
-    service = _service_settings(r, platform)
+    service, model = service_section.settings(r, platform, unset, model)
     access = AccessSettings(
         public=r.flag("public"),
-        invokers=r.strings("invokers"),
+        invokers=r.strings("invokers", LIST_EXAMPLES["invokers"]),
         ingress=r.choice("ingress", INGRESS),
         public_access=r.choice("publicAccess", PUBLIC_ACCESS),
     )
@@ -164,68 +161,6 @@ def _rollout_settings(r: RawConfig, service_name: str, regions: int) -> RolloutS
     return rollout
 
 
-def _service_settings(r: RawConfig, platform: str) -> ServiceSettings:
-    name = r.text("serviceName")
-    if not parse.SERVICE_NAME.match(name):
-        r.fail("serviceName", name, "lowercase letters, digits and '-', a letter first, ≤ 49 chars")
-
-    cpu_text = r.text("cpu")
-    cpu = limits.parse_cpu(cpu_text)
-    # Cloud Run's CPU sizes are Cloud Run's; on Knative any Kubernetes CPU quantity that fits the
-    # node does (checked against the machine type in checks.check_knative).
-    check_cpu = limits.check_cpu if platform != "knative" else limits.check_cpu_quantity
-    if problem := check_cpu(cpu):
-        r.fail("cpu", cpu_text, problem)
-        cpu = None  # the checks that depend on the CPU are skipped
-    memory = r.text("memory")
-    memory_mib = limits.parse_memory_mib(memory)
-    if memory_mib is None:
-        r.fail("memory", memory, "a size like 512Mi, 3Gi or 4G")
-
-    service = ServiceSettings(
-        name=name,
-        cpu=cpu or Cpu(cpu_text, 0.0),  # a bad cpu is already a problem: never returned
-        memory=memory,
-        memory_mib=memory_mib or 0.0,
-        concurrency=r.integer("concurrency", 1, limits.CONCURRENCY_MAX, limits.CONCURRENCY_WHY),
-        min_instances=r.integer("minInstances", 0, limits.MAX_INSTANCES_CEILING),
-        max_instances=r.integer("maxInstances", 1, limits.MAX_INSTANCES_CEILING),
-        timeout_seconds=r.integer("timeoutSeconds", 1, limits.TIMEOUT_MAX_SECONDS),
-        startup_cpu_boost=r.flag("startupCpuBoost"),
-        cpu_always_allocated=r.flag("cpuAlwaysAllocated"),
-        gpu=r.text("gpu").strip(),
-        execution_environment=r.choice("executionEnvironment", EXECUTION_ENVIRONMENTS),
-        model_load_seconds=r.integer(
-            "modelLoadSeconds",
-            1,
-            limits.STARTUP_PROBE_BUDGET_MAX_SECONDS // 2,
-            ": the startup probe allows twice this and Cloud Run caps it at "
-            f"{limits.STARTUP_PROBE_BUDGET_MAX_SECONDS} s",
-        ),
-        max_context_chars=r.integer("maxContextChars", *limits.MAX_CONTEXT_CHARS),
-        log_level=r.choice("logLevel", LOG_LEVELS),
-        batching=r.flag("batching"),
-        batch_max_wait_ms=r.integer("batchMaxWaitMs", *limits.BATCH_MAX_WAIT_MS),
-        max_batch_windows=r.integer(
-            "maxBatchWindows", 0, limits.MAX_BATCH_WINDOWS[1], ": 0 keeps the service's default"
-        ),
-        gpu_zonal_redundancy=r.flag("gpuZonalRedundancy"),
-    )
-    if service.min_instances > service.max_instances:
-        r.fail("minInstances", service.min_instances, f"at most maxInstances ({service.max_instances})")
-    if platform == "knative":
-        if service.gpu and service.gpu not in limits.GPU_TYPES:
-            r.fail("gpu", service.gpu, f"empty for none, or one of {', '.join(limits.GPU_TYPES)}")
-        return service
-    if cpu and memory_mib and (problem := limits.check_memory(cpu, memory_mib)):
-        r.fail("memory", memory, problem)
-    if cpu and cpu.vcpu < 1:
-        checks.check_fractional_cpu(r, service)
-    if service.gpu:
-        checks.check_gpu(r, service, cpu_known=cpu is not None)
-    return service
-
-
 def _gke_settings(r: RawConfig, region: str, platform: str) -> GkeSettings:
     location = r.text("gkeLocation").strip() or region
     gke = GkeSettings(
@@ -235,7 +170,9 @@ def _gke_settings(r: RawConfig, region: str, platform: str) -> GkeSettings:
         min_nodes=r.integer("gkeMinNodes", 0, 100),
         max_nodes=r.integer("gkeMaxNodes", 1, 100),
         private_nodes=r.flag("gkePrivateNodes"),
-        master_authorized_networks=r.strings("gkeMasterAuthorizedNetworks"),
+        master_authorized_networks=r.strings(
+            "gkeMasterAuthorizedNetworks", LIST_EXAMPLES["gkeMasterAuthorizedNetworks"]
+        ),
         gpu_machine_type=r.text("gkeGpuMachineType").strip(),
         gpu_max_nodes=r.integer("gkeGpuMaxNodes", 0, 100),
     )

@@ -124,11 +124,10 @@ def check_knative(r: RawConfig, settings: Settings) -> None:
     """What a `platform: knative` stack cannot express, or what would not fit its cluster."""
     service, access, knative = settings.service, settings.access, settings.knative
     on = "on knative"
-    failed = {problem.split(":", 1)[0] for problem in r.problems}
 
     def parsed(*keys: str) -> bool:
         """Cross-check only values that parsed: a bad one already has its line (and a fallback)."""
-        return not failed.intersection(keys)
+        return not r.failed.intersection(keys)
 
     # Settings with no Knative equivalent that would change behaviour: refused, not dropped.
     if access.invokers:

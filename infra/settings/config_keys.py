@@ -7,12 +7,11 @@ problem with the closest known key offered ("did you mean …").
 from __future__ import annotations
 
 import difflib
-import importlib.util
-import re
 from collections.abc import Iterable, Mapping
 from functools import cache
-from pathlib import Path
 from typing import Any
+
+from infra.pulumi_internals import provider_config_keys  # the SDKs list their keys nowhere else
 
 # Namespaces read by the engine itself rather than a provider (pulumi:tags, …): any name goes.
 OPEN_NAMESPACES = ("pulumi",)
@@ -27,18 +26,6 @@ def parse_key(text: str) -> tuple[str, str] | None:
     if len(parts) == 3 and parts[1] == "config" and parts[0] and parts[2]:
         return parts[0], parts[2]
     return None
-
-
-@cache
-def provider_keys(namespace: str) -> frozenset[str] | None:
-    """The config keys a provider SDK reads (`pulumi_<ns>/config/vars.py`); None: no such SDK."""
-    spec = importlib.util.find_spec(f"pulumi_{namespace.replace('-', '_')}")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    variables = Path(next(iter(spec.submodule_search_locations))) / "config" / "vars.py"
-    if not variables.exists():
-        return frozenset()
-    return frozenset(re.findall(r"__config__\.get\w*\('([^']+)'\)", variables.read_text()))
 
 
 def closest(word: str, candidates: Iterable[str]) -> str | None:
@@ -66,7 +53,7 @@ def key_problem(namespace: str, name: str, project_name: str, schema: Mapping[st
                 "(`.venv/bin/python -m infra config-table` lists them)"
             )
         return "unknown key" + did_you_mean(f"{project_name}:{suggestion}")
-    known = provider_keys(namespace) if namespace else None
+    known = provider_config_keys(namespace) if namespace else None
     if known is None:
         return _unknown_namespace(namespace, name, project_name, schema)
     if name in known:
@@ -80,7 +67,8 @@ def _unknown_namespace(namespace: str, name: str, project_name: str, schema: Map
         suggestion = f"{project_name}:{name}"
     else:
         suggestion = (f"{project_name}:{s}" if (s := closest(name, schema)) else None) or next(
-            (f"{ns}:{name}" for ns in _installed_providers() if name in (provider_keys(ns) or ())), None
+            (f"{ns}:{name}" for ns in _installed_providers() if name in (provider_config_keys(ns) or ())),
+            None,
         )
     return (
         f"unknown namespace {namespace!r} (this project is {project_name}; providers: "
@@ -90,4 +78,4 @@ def _unknown_namespace(namespace: str, name: str, project_name: str, schema: Map
 
 @cache
 def _installed_providers() -> tuple[str, ...]:
-    return tuple(ns for ns in PROVIDERS if provider_keys(ns) is not None)
+    return tuple(ns for ns in PROVIDERS if provider_config_keys(ns) is not None)

@@ -6,7 +6,7 @@ import re
 
 from infra import limits
 from infra.settings.parse import RawConfig
-from infra.settings.schema import MonitoringSettings, ServiceSettings
+from infra.settings.schema import LIST_EXAMPLES, MonitoringSettings, ServiceSettings
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 BILLING_ACCOUNT = re.compile(r"^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$")
@@ -18,7 +18,7 @@ MONTHLY_BUDGET_MAX = 10_000_000
 def monitoring_settings(r: RawConfig, service: ServiceSettings) -> MonitoringSettings:
     monitoring = MonitoringSettings(
         enabled=r.flag("monitoring"),
-        alert_emails=r.strings("alertEmails"),
+        alert_emails=r.strings("alertEmails", LIST_EXAMPLES["alertEmails"]),
         availability_goal=r.fraction("sloAvailabilityGoal", limits.SLO_GOAL_MAX),
         latency_goal=r.fraction("sloLatencyGoal", limits.SLO_GOAL_MAX),
         latency_threshold_ms=r.integer(

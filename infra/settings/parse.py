@@ -28,19 +28,24 @@ T = TypeVar("T")
 class RawConfig:
     """Parses raw config strings, collecting every problem instead of stopping at the first."""
 
-    def __init__(self, raw: Mapping[str, str], derived: frozenset[str] = frozenset()):
+    def __init__(self, raw: Mapping[str, str]):
         self.raw = raw
         self.problems: list[str] = []
         # Keys the stack left unset and settings/derive.py filled in: a problem with one of
         # those is a consequence of another key's value, reported only when nothing else is.
-        self.derived = derived
+        self.derived: frozenset[str] = frozenset()
         self.consequences: list[str] = []
+        self.failed: set[str] = set()  # keys with a problem: cross-checks skip them
 
     def fail(self, key: str, value: object, valid: str) -> None:
         # As typed: Unicode stays itself (ensure_ascii=False), control characters show as \n, \t.
         shown = json.dumps(value, ensure_ascii=False, default=str)
         line = f"{key}: {shown} is not valid — {valid}"
-        (self.consequences if key in self.derived else self.problems).append(line)
+        if key in self.derived:
+            self.consequences.append(line)
+        else:
+            self.problems.append(line)
+            self.failed.add(key)
 
     def all_problems(self) -> list[str]:
         return self.problems or self.consequences
@@ -50,8 +55,16 @@ class RawConfig:
             self.problems.append(
                 f"{key}: not set — declare it in Pulumi.yaml or run `pulumi config set {key} VALUE`"
             )
+            self.failed.add(key)
             return fallback
         text = self.raw[key]
+        if text.strip() and text != text.strip():
+            # Spaces or line breaks around a value are never part of it (a name, a size, a number);
+            # the CLI passes them as typed and checks an integer or boolean without stripping them.
+            self.fail(
+                key, text, f"{json.dumps(text.strip(), ensure_ascii=False)}, without the space around it"
+            )
+            text = text.strip()
         try:
             return parse(text)
         except (ValueError, TypeError):
@@ -59,14 +72,7 @@ class RawConfig:
             return fallback
 
     def text(self, key: str) -> str:
-        """A string setting. Spaces or line breaks around it are never part of a value (a name,
-        a size, an id): refused, so the platform never gets " 4Gi" or "qa\n"."""
-        value = self._get(key, str, "a string", "")
-        if value.strip() and value != value.strip():  # all blank: the key's own check says more
-            self.fail(
-                key, value, f"{json.dumps(value.strip(), ensure_ascii=False)}, without the space around it"
-            )
-        return value.strip() or value  # a blank value is quoted as written by the key's check
+        return self._get(key, str, "a string", "")
 
     def choice(self, key: str, choices: tuple[str, ...] | Mapping[str, str]) -> str:
         value = self.text(key)
@@ -87,7 +93,7 @@ class RawConfig:
 
     def fraction(self, key: str, high: float) -> float:
         valid = f"a number above 0 and at most {high:g}, e.g. 0.995"
-        value = self._get(key, float, valid, high)
+        value = self._get(key, parse_decimal, valid, high)
         if not 0 < value <= high:
             self.fail(key, value, valid)
             return high
@@ -101,14 +107,16 @@ class RawConfig:
             return low
         return value
 
-    def strings(self, key: str) -> tuple[str, ...]:
-        return self._get(key, parse_str_list, 'a list of strings, e.g. ["user:a@b.com"]', ())
+    def strings(self, key: str, example: str = "") -> tuple[str, ...]:
+        valid = f"a list of strings, e.g. {json.dumps([example])}" if example else "a list of strings"
+        return self._get(key, parse_str_list, valid, ())
 
 
 def parse_int(text: str) -> int:
-    if isinstance(text, bool) or not re.fullmatch(r"-?\d+", str(text).strip()):
+    """strconv.Atoi, as the Pulumi CLI checks an integer setting: ASCII digits, an optional sign."""
+    if not isinstance(text, str) or not re.fullmatch(r"[+-]?[0-9]+", text):
         raise ValueError(text)
-    return int(str(text).strip())
+    return int(text)
 
 
 def parse_decimal(text: str) -> float:
@@ -118,9 +126,9 @@ def parse_decimal(text: str) -> float:
 
 
 def parse_bool(text: str) -> bool:
-    lowered = str(text).strip().lower()
-    if lowered in ("true", "false"):
-        return lowered == "true"
+    """`true` or `false`, exactly: the only booleans the Pulumi CLI lets a boolean setting have."""
+    if text in ("true", "false"):
+        return text == "true"
     raise ValueError(text)
 
 

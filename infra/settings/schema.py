@@ -1,6 +1,6 @@
 """What a stack's settings are: the valid choices, the typed (frozen) settings and the key list.
 
-The values come from Pulumi.yaml's `config:` schema (defaults) and the stack file; `build`
+The keys and defaults come from Pulumi.yaml's `config:` schema, the values from the stack file; `build`
 parses and checks them into these dataclasses. Choices that are facts of the platform or the
 service (builders, log levels, runtimes and precisions) are declared there and named here.
 """
@@ -14,9 +14,9 @@ import pulumi
 
 from infra.ingresses import KNATIVE_INGRESSES
 from infra.limits import BUILDERS, GKE_RELEASE_CHANNELS, LOG_LEVELS, Cpu
-from infra.rollout import keys as rollout_keys
-from infra.settings.autoscaling import KNATIVE_KNOBS, AutoscalingSettings
+from infra.settings.autoscaling import AutoscalingSettings
 from infra.settings.parse import ZONE
+from infra.settings.project_file import config_keys
 
 # The (runtime, precision) pairs the image can serve: the service's artifact contract.
 from service.bake.accuracy import DEFAULT_MARGIN as ACCURACY_DEFAULT_MARGIN
@@ -52,6 +52,12 @@ PUBLIC_MEMBERS = ("allUsers", "allAuthenticatedUsers")
 # How a public Cloud Run service is opened: an allUsers invoker grant, or Cloud Run's own switch
 # that turns the invoker check off (works where domain-restricted sharing forbids allUsers).
 PUBLIC_ACCESS = ("allUsers", "invokerIamDisabled")
+# One item of each list setting, for messages that show how such a list is written.
+LIST_EXAMPLES = {
+    "invokers": MEMBER_FORMS["user:"][1],
+    "alertEmails": "oncall@example.com",
+    "gkeMasterAuthorizedNetworks": "203.0.113.7/32",
+}
 
 # Namespaces Kubernetes, GKE and the Knative install own; the model service gets its own.
 RESERVED_NAMESPACES = ("default", "knative-serving", "kourier-system", "gke-managed-system")
@@ -228,74 +234,5 @@ def label_value(text: str) -> str:
     return re.sub(r"[^a-z0-9_-]", "-", text.lower())[:63]
 
 
-ROLLOUT_KEYS = (rollout_keys.ROLLOUT, *rollout_keys.PHASE_KEYS)
-# Every project key in Pulumi.yaml's `config:` schema; a test keeps the two in step.
-CONFIG_KEYS = (
-    "platform",
-    "serviceName",
-    "modelId",
-    "modelRevision",
-    "runtime",
-    "precision",
-    "int8AccuracyMargin",
-    "image",
-    "builder",
-    "repositoryKeepVersions",
-    "cpu",
-    "memory",
-    "concurrency",
-    "minInstances",
-    "maxInstances",
-    "autoscaling",
-    "scalingMode",
-    "manualInstances",
-    "timeoutSeconds",
-    "startupCpuBoost",
-    "cpuAlwaysAllocated",
-    "gpu",
-    "gpuZonalRedundancy",
-    "batching",
-    "batchMaxWaitMs",
-    "maxBatchWindows",
-    "executionEnvironment",
-    "modelLoadSeconds",
-    "maxContextChars",
-    "logLevel",
-    "public",
-    "publicAccess",
-    "invokers",
-    "ingress",
-    "deletionProtection",
-    "monitoring",
-    "alertEmails",
-    "sloAvailabilityGoal",
-    "sloLatencyGoal",
-    "sloLatencyThresholdMs",
-    "sloPeriodDays",
-    "billingAccount",
-    "monthlyBudget",
-    "gkeLocation",
-    "gkeReleaseChannel",
-    "gkeMachineType",
-    "gkeMinNodes",
-    "gkeMaxNodes",
-    "gkePrivateNodes",
-    "gkeMasterAuthorizedNetworks",
-    "gkeGpuMachineType",
-    "gkeGpuMaxNodes",
-    "knativeVersion",
-    "knativeIngress",
-    "knativeDomain",
-    "knativeNamespace",
-    "knativeInitialScale",
-    "knativeTarget",
-    "knativeScaleToZeroGraceSeconds",
-    "knativeScaleToZeroPodRetentionSeconds",
-    *KNATIVE_KNOBS,
-    "regions",
-    "loadBalancer",
-    "domain",
-    "rateLimitPerMinute",
-    "iap",
-    *ROLLOUT_KEYS,
-)
+# Every project key: Pulumi.yaml's `config:` declarations, in their order (one source).
+CONFIG_KEYS = config_keys()

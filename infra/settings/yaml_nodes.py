@@ -1,7 +1,8 @@
-"""YAML files as nodes with line numbers, decoded the way go-yaml v2 decodes into interface{}.
+"""YAML files as nodes with line numbers; values as the text the Pulumi CLI passes (`yaml_text`).
 
-PyYAML parses (its grammar is libyaml's, as go-yaml's is); `yaml_text` resolves scalars by
-go-yaml's rules. Every problem is one line, `FILE:LINE: …`.
+PyYAML composes the nodes (its grammar is libyaml's, as go-yaml's is) with no implicit
+resolution: a scalar's value is its literal text, as `BaseLoader` gives it. Every problem is one
+line, `FILE:LINE: …`.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from typing import Any
 
 import yaml
 
-from infra.settings.yaml_text import NULL, config_text, go_format_v, resolve_plain
+from infra.settings.yaml_text import NULL, UnreadableError, go_json, key_text, resolve_plain
 
 SECRET_PLACEHOLDER = "[secret]"
+_STR = "tag:yaml.org,2002:str"
 
 
 class ConfigFileError(ValueError):
@@ -30,10 +32,11 @@ class ConfigValue:
     text: str  # what the program gets from pulumi.Config
     secret: bool = False
     where: str = ""  # "Pulumi.dev.yaml:4", "Pulumi.yaml:12" or "--set"
+    object: bool = False  # a list or a map, passed as JSON
 
 
-class _Loader(yaml.SafeLoader):
-    """PyYAML's parser (libyaml's grammar, like go-yaml's), remembering which scalars had a tag."""
+class _Loader(yaml.BaseLoader):
+    """Literal text for every scalar (no implicit types), remembering which had an explicit tag."""
 
     def compose_scalar_node(self, anchor: str | None) -> yaml.ScalarNode:
         explicit = self.peek_event().tag not in (None, "!")
@@ -46,79 +49,83 @@ def line(node: yaml.Node) -> int:
     return node.start_mark.line + 1
 
 
+def where(path: Path, node: yaml.Node) -> str:
+    return f"{path.name}:{line(node)}"
+
+
 def compose(path: Path) -> yaml.Node | None:
     data = path.read_bytes().removeprefix(b"\xef\xbb\xbf")  # the CLI strips a UTF-8 BOM too
     try:
-        text = data.decode("utf-8")
+        return yaml.compose(data.decode("utf-8"), Loader=_Loader)
     except UnicodeDecodeError as error:
         raise ConfigFileError([f"{path.name}: not UTF-8 text (byte {error.start})"]) from None
-    try:
-        return yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
-        where = f"{path.name}:{mark.line + 1}" if mark else path.name
         problem = error.problem or error.context or "unreadable"
         if error.context and error.problem:
-            problem += f" ({error.context}"
-            if error.context_mark and error.context_mark.line != mark.line:
-                problem += f" on line {error.context_mark.line + 1}"
-            problem += ")"
-        raise ConfigFileError([f"{where}: invalid YAML: {problem}"]) from None
-    except yaml.YAMLError as error:
-        raise ConfigFileError([f"{path.name}: invalid YAML: {error}"]) from None
+            on = mark and error.context_mark and error.context_mark.line != mark.line
+            problem += f" ({error.context}" + (f" on line {error.context_mark.line + 1})" if on else ")")
+        raise ConfigFileError(
+            [f"{path.name}:{mark.line + 1 if mark else '?'}: invalid YAML: {problem}"]
+        ) from None
+    except yaml.YAMLError as error:  # the reader's own errors (a control character) have no mark
+        raise ConfigFileError([f"{path.name}: invalid YAML: {' '.join(str(error).split())}"]) from None
 
 
-def scalar(node: yaml.ScalarNode) -> Any:
-    if node.style is not None:  # quoted or block: a string, always
-        return node.value
-    if getattr(node, "explicit_tag", False) and node.tag == "tag:yaml.org,2002:str":
-        return node.value
-    return resolve_plain(node.value)
+def is_plain(node: yaml.Node) -> bool:
+    """A scalar go-yaml resolves (unquoted, not a block, no `!!str`)."""
+    return (
+        isinstance(node, yaml.ScalarNode) and node.style is None and not getattr(node, "explicit_tag", False)
+    )
 
 
-def entries(node: yaml.MappingNode, where: str, problems: list[str]) -> list[tuple[yaml.Node, yaml.Node]]:
+def typed(node: yaml.ScalarNode) -> Any:
+    """A scalar as go-yaml v3 decodes it into `any`: what the CLI reads inside lists and maps."""
+    if getattr(node, "explicit_tag", False):  # `!!str 010` is text; `!!int 010` is resolved
+        return node.value if node.tag == _STR else resolve_plain(node.value)
+    return node.value if node.style is not None else resolve_plain(node.value)
+
+
+def entries(node: yaml.MappingNode, problems: list[str], path: Path) -> list[tuple[yaml.Node, yaml.Node]]:
     """A mapping's (key, value) pairs with `<<` merges expanded, in order."""
     pairs: list[tuple[yaml.Node, yaml.Node]] = []
     for key, value in node.value:
-        if isinstance(key, yaml.ScalarNode) and key.tag == "tag:yaml.org,2002:merge":
-            merged = value.value if isinstance(value, yaml.SequenceNode) else [value]
-            for item in merged:
+        if is_plain(key) and key.value == "<<":
+            for item in value.value if isinstance(value, yaml.SequenceNode) else [value]:
                 if isinstance(item, yaml.MappingNode):
-                    pairs += entries(item, where, problems)
+                    pairs += entries(item, problems, path)
                 else:
-                    problems.append(f"{where}:{line(item)}: `<<` merges a mapping, not this")
+                    problems.append(f"{where(path, item)}: `<<` merges a mapping, not this")
         else:
             pairs.append((key, value))
     return pairs
 
 
-def decode(node: yaml.Node, where: str, problems: list[str]) -> Any:
-    """A YAML node as go-yaml v2 decodes it into interface{} (maps with text keys)."""
+def decode(node: yaml.Node, problems: list[str], path: Path) -> Any:
+    """A node as go-yaml v3 decodes it into `any` (map keys as text)."""
     if isinstance(node, yaml.ScalarNode):
-        return scalar(node)
+        return typed(node)
     if isinstance(node, yaml.SequenceNode):
-        return [decode(item, where, problems) for item in node.value]
+        return [decode(item, problems, path) for item in node.value]
     result: dict[str, Any] = {}
     seen: dict[str, int] = {}
-    for key, value in entries(node, where, problems):
-        name = key_text(key)
+    for key, value in entries(node, problems, path):
+        name = name_of(key)
         if name in seen:
-            problems.append(repeated(where, key, name, seen[name]))
+            problems.append(repeated(where(path, key), name, seen[name]))
         seen[name] = line(key)
-        result[name] = decode(value, where, problems)
+        result[name] = decode(value, problems, path)
     return result
 
 
-def key_text(node: yaml.Node) -> str:
-    if isinstance(node, yaml.ScalarNode):
-        return node.value if node.style is not None else go_format_v(scalar(node))
-    return yaml.serialize(node).strip()
+def name_of(node: yaml.Node) -> str:
+    return key_text(typed(node)) if isinstance(node, yaml.ScalarNode) else yaml.serialize(node).strip()
 
 
-def repeated(where: str, key: yaml.Node, name: str, first: int) -> str:
+def repeated(at: str, name: str, first: int) -> str:
     return (
-        f"{where}:{line(key)}: {name}: set again (first on line {first}); the Pulumi CLI would "
-        "silently keep this last one — keep one"
+        f"{at}: {name}: set again (first on line {first}); the Pulumi CLI would silently keep this "
+        "last one — keep one"
     )
 
 
@@ -126,30 +133,38 @@ def is_secure(value: Any) -> bool:
     return isinstance(value, dict) and list(value) == ["secure"] and isinstance(value["secure"], str)
 
 
-def contains_secure(value: Any) -> bool:
-    if is_secure(value):
-        return True
+def _contains_secure(value: Any) -> bool:
     if isinstance(value, dict):
-        return any(contains_secure(v) for v in value.values())
-    if isinstance(value, list):
-        return any(contains_secure(v) for v in value)
-    return False
+        return is_secure(value) or any(_contains_secure(v) for v in value.values())
+    return isinstance(value, list) and any(_contains_secure(v) for v in value)
 
 
-def config_value(value: Any, key: str, where: str, problems: list[str]) -> ConfigValue | None:
-    if value is NULL:
-        problems.append(
-            f'{where}: {key}: no value — write {key}: "" for an empty string, or remove the line '
-            "to use the default"
-        )
-        return None
-    if contains_secure(value):
-        # Encrypted with the stack's secrets provider: unreadable offline, and never printed.
-        return ConfigValue(SECRET_PLACEHOLDER, secret=True, where=where)
+def config_value(node: yaml.Node, key: str, at: str, problems: list[str], path: Path) -> ConfigValue | None:
+    """The text every Pulumi CLI since v3.50 passes for this value, or None with a problem line."""
     try:
-        return ConfigValue(config_text(value), where=where)
-    except ValueError as error:
-        problems.append(f"{where}: {key}: {error} — the Pulumi CLI refuses it; quote it for a string")
+        if isinstance(node, yaml.ScalarNode):
+            value = typed(node)
+            if value is NULL:
+                problems.append(
+                    f'{at}: {key}: no value — write {key}: "" for an empty string, '
+                    "or remove the line to use the default"
+                )
+                return None
+            if not isinstance(value, str) and (text := go_json(value)) != node.value:
+                problems.append(
+                    f"{at}: {key}: {node.value} reads as {text} with the Pulumi CLI 3.88 and later and as "
+                    f'"{node.value}" before — quote it ("{node.value}") or write {text}'
+                )
+                return None
+            return ConfigValue(node.value, where=at)
+        value = decode(node, problems, path)
+        if _contains_secure(value):
+            # Encrypted with the stack's secrets provider: unreadable offline, and never printed.
+            return ConfigValue(SECRET_PLACEHOLDER, secret=True, where=at, object=not is_secure(value))
+        return ConfigValue(go_json(value), where=at, object=True)
+    except UnreadableError as error:
+        shown = node.value if isinstance(node, yaml.ScalarNode) else "a value inside it"
+        problems.append(f"{at}: {key}: {shown}: {error} — quote it")
         return None
 
 
@@ -157,7 +172,7 @@ def top_mapping(node: yaml.Node | None, path: Path) -> yaml.MappingNode:
     if node is None:
         return yaml.MappingNode("tag:yaml.org,2002:map", [])
     if not isinstance(node, yaml.MappingNode):
-        raise ConfigFileError([f"{path.name}:{line(node)}: expected a mapping of settings at the top"])
+        raise ConfigFileError([f"{where(path, node)}: expected a mapping of settings at the top"])
     return node
 
 
@@ -168,16 +183,10 @@ def config_section(
     if not found:
         return []
     key, section = found[-1]
-    if isinstance(section, yaml.ScalarNode) and scalar(section) is NULL:
+    if is_plain(section) and resolve_plain(section.value) is NULL:
         return []
     if not isinstance(section, yaml.MappingNode):
         kind = "a list" if isinstance(section, yaml.SequenceNode) else "a single value"
-        problems.append(
-            f"{path.name}:{line(key)}: config: must be a mapping of `key: value` lines, not {kind}"
-        )
+        problems.append(f"{where(path, key)}: config: must be a mapping of `key: value` lines, not {kind}")
         return []
-    return entries(section, path.name, problems)
-
-
-def where(path: Path, node: yaml.Node) -> str:
-    return f"{path.name}:{line(node)}"
+    return entries(section, problems, path)

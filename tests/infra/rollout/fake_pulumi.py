@@ -2,7 +2,9 @@
 
 It answers the subcommands pulumi.automation runs — `version`, `stack select`, `config --json`,
 `config set`, `up`, `stack output --json`, `stack history --json` — with the real CLI's flags and
-JSON shapes, and keeps the stack file in the working directory as the CLI does. `up` runs the
+JSON shapes, and keeps the stack file in the working directory as the CLI does. `config --json`
+types the stack file's values with PyYAML (YAML 1.1), close to what the CLI since v3.88 passes
+(go-yaml v3: `010` is "8"), not equal to it (`yes` is "true" here, "yes" there). `up` runs the
 real Pulumi program offline (infra's render, with the SDK's mocks) on the stack file's values, so
 the outputs are what the program exports. Every call is appended to $FAKE_PULUMI_HOME/calls.jsonl.
 A lock file there makes `up` fail as the CLI's stack lock does; $FAKE_PULUMI_INTERRUPT_UP=N

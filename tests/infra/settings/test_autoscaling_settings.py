@@ -12,7 +12,7 @@ from infra_helpers import by_type, make_settings, rendered
 from provider_schema import problems as schema_problems
 
 from infra import scaling
-from infra.settings import SettingsError, derive_unset, stack_files
+from infra.settings import SettingsError, derived_values, stack_files
 from infra.settings.autoscaling import KNATIVE_KNOBS, STEADY
 from policy import tokens
 
@@ -145,7 +145,8 @@ def test_a_key_the_stack_sets_wins_over_the_preset():
     assert dict(settings.autoscaling.knative_annotations)["window"] == "300s"
     assert make_settings(autoscaling="steady", minInstances="2").service.min_instances == 2
     raw = {"platform": "knative", "autoscaling": "steady", "knativeWindowSeconds": "300"}
-    assert derive_unset(raw)["knativeWindowSeconds"] == "300"
+    assert "knativeWindowSeconds" not in derived_values(raw)  # set: nothing derived for it
+    assert derived_values(raw)["knativeScaleDownDelaySeconds"] == "900"
 
 
 def test_the_default_preset_changes_nothing():

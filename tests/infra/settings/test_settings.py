@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from infra_helpers import default_raw, make_settings
 
@@ -12,11 +14,37 @@ from service.bake.accuracy import DEFAULT_MARGIN
 
 def test_every_project_key_has_type_default_and_description():
     schema = stack_files.config_schema()
-    assert sorted(schema) == sorted(CONFIG_KEYS)
     for key, entry in schema.items():
         assert entry.get("type") in ("string", "integer", "boolean", "array"), key
         assert "default" in entry, key
         assert len(entry.get("description", "")) > 20, key
+
+
+class _Recording(dict):
+    """Raw config that records which keys the settings read."""
+
+    def __init__(self, raw: dict[str, str]):
+        super().__init__(raw)
+        self.read: set[str] = set()
+
+    def __getitem__(self, key: str) -> str:
+        self.read.add(key)
+        return super().__getitem__(key)
+
+    def get(self, key, default=None):
+        self.read.add(key)
+        return super().get(key, default)
+
+
+@pytest.mark.parametrize("overrides", [{}, {"platform": "knative", "gpu": "nvidia-l4", "runtime": "torch"}])
+def test_the_settings_read_every_key_pulumi_yaml_declares_and_no_other(overrides):
+    """CONFIG_KEYS is Pulumi.yaml's list: a key declared there and read by nothing would be a
+    setting a user writes and the program ignores."""
+    raw = _Recording(default_raw(**overrides))
+    # A knative stack with a GPU needs a GPU pool (a SettingsError): every key is read all the same.
+    with contextlib.suppress(SettingsError):
+        build_settings(raw, project="proj-test", region="us-central1", stack="t")
+    assert raw.read == set(CONFIG_KEYS) == set(stack_files.config_schema())
 
 
 def test_default_runtime_is_openvino_and_auto_precision_follows_the_runtime():

@@ -10,7 +10,6 @@ import pytest
 
 from infra.settings import stack_files
 from infra.settings.stack_files import StackConfigError, resolve
-from infra.settings.yaml_text import config_text, go_float_json, resolve_plain
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -37,52 +36,109 @@ def problems(root: Path, body: str, overrides: dict[str, str] | None = None) -> 
     return error.value.problems
 
 
-# --- value text: go-yaml v2 types, then the CLI's text for them ---------------------------------
+# --- value text: the literal text, which every Pulumi CLI since v3.50 passes -------------------
+# Sources (infra/settings/yaml_text.py has them in full): before v3.88 the CLI passed a scalar's
+# literal text (config/value.go `unmarshalValue`, go-yaml decode.go:616 `out.SetString(n.Value)`);
+# from v3.88 it passes go-yaml v3's typed value as text (value.go:238, object.go:403). A scalar is
+# accepted where the two agree, and passed as written.
 
 
 @pytest.mark.parametrize(
     ("written", "passed"),
     [
-        ("yes", "true"),  # YAML 1.1 booleans, go-yaml's list (PyYAML has no y/n)
-        ("y", "true"),
-        ("Off", "false"),
-        ("'yes'", "yes"),  # quoted: a string as typed
-        ("1:00", "1:00"),  # go-yaml has no sexagesimal numbers (PyYAML reads 60)
-        ("010", "8"),  # a leading 0 is octal, as strconv.ParseInt(s, 0, 64) reads it
-        ('"010"', "010"),
-        ("!!str 010", "010"),
-        ("08", "8"),  # not octal: go-yaml falls through to a float
-        ("0x1F", "31"),
-        ("1_000", "1000"),
-        ("+5", "5"),
-        ("1.0", "1"),  # JSON text of the float64
-        ("0.50", "0.5"),
-        ("1e3", "1000"),
-        ("2026-12-01", "2026-12-01"),  # timestamps stay text in interface{}
-        ("[user:a@example.com]", '["user:a@example.com"]'),  # lists and maps as compact JSON
-        ("{b: 1, a: [true, null]}", '{"a":[true,null],"b":1}'),
+        ("yes", "yes"),  # go-yaml v3 resolve.go:47 resolveMapList: no yes/no/on/off/y/n booleans
+        ("no", "no"),
+        ("on", "on"),
+        ("Off", "Off"),
+        ("y", "y"),
+        ("n", "n"),
+        ("1:00", "1:00"),  # resolve.go: "Base 60 floats ... are purposefully unsupported"
+        ("5", "5"),  # decimal integers: JSON text == literal text
+        ("-3", "-3"),
+        ("0.995", "0.995"),  # shortest float text == literal text
+        ("true", "true"),
+        ("'010'", "010"),  # quoted: a string for both readings (decode.go:568 indicatedString)
+        ('"0x1F"', "0x1F"),
+        ("!!str 1e3", "1e3"),
+        ("'yes'", "yes"),  # quoting changes nothing where the readings agree
+        ('"5"', "5"),
         ("Käse", "Käse"),  # Unicode as typed, never \u00e4
-        ('["<b>"]', '["\\u003cb\\u003e"]'),  # encoding/json escapes HTML characters
         ("|\n    two\n    lines", "two\nlines\n"),
     ],
 )
-def test_values_reach_the_program_as_the_cli_passes_them(root, written, passed):
+def test_scalars_reach_the_program_as_their_literal_text(root, written, passed):
     assert values(root, f"config:\n  serverless-qa:serviceName: {written}\n")["serviceName"] == passed
 
 
-def test_scalar_resolution_edges():
-    assert resolve_plain("9223372036854775807") == 2**63 - 1
-    assert resolve_plain("18446744073709551615") == 2**64 - 1  # ParseUint
-    assert resolve_plain("--5") == "--5"
-    assert resolve_plain("0b101") == 5
-    assert resolve_plain("0o17") == 15
-    assert resolve_plain("1.2.3") == "1.2.3"
-    assert (
-        go_float_json(1e21) == "1e+21"
-        and go_float_json(1e-7) == "1e-7"
-        and go_float_json(1e20) == ("100000000000000000000")
-    )
-    assert config_text(resolve_plain("0.000001")) == "0.000001"
+@pytest.mark.parametrize(
+    ("written", "passed"),
+    [
+        ("[user:a@example.com]", '["user:a@example.com"]'),  # lists and maps as compact JSON
+        ("{b: 1, a: [true, null, yes, 010]}", '{"a":[true,null,"yes",8],"b":1}'),  # v3 inside
+        ('["<b>"]', '["\\u003cb\\u003e"]'),  # encoding/json escapes HTML characters
+        ("[1.0, 1e3, 0.5]", "[1,1000,0.5]"),
+    ],
+)
+def test_lists_and_maps_reach_the_program_as_json_with_go_yaml_v3_types_inside(root, written, passed):
+    config = resolve(stack(root, f"config:\n  pulumi:tags: {written}\n"), root=root)
+    assert config.values["pulumi:tags"] == passed
+
+
+@pytest.mark.parametrize(
+    ("written", "problem"),
+    [
+        # strconv.ParseInt(s, 0, 64) in resolve.go: a leading 0 is octal, 0o/0x/0b prefixes, _ dropped
+        ("010", '010 reads as 8 with the Pulumi CLI 3.88 and later and as "010" before — quote it'),
+        ("0o10", "0o10 reads as 8 with"),
+        ("0x1F", "0x1F reads as 31 with"),
+        ("1_000", "1_000 reads as 1000 with"),
+        ("+5", "+5 reads as 5 with"),
+        ("08", "08 reads as 8 with"),  # not octal: yamlStyleFloat, then encoding/json's text
+        ("1e3", "1e3 reads as 1000 with"),
+        ("1.0", "1.0 reads as 1 with"),
+        ("True", "True reads as true with"),
+        (
+            "!!int 010",
+            "010 reads as 8 with",
+        ),  # an explicit tag resolves as it says  # resolveMapList: True, TRUE are booleans
+        (".inf", ".inf: +Inf cannot be JSON"),  # json.Marshal refuses +Inf: the CLI fails
+        ("2026-12-01", "2026-12-01: reads as a timestamp"),  # resolve.go parseTimestamp → time.Time
+        ("~", "no value"),  # resolveMapList nulls: "", ~, null, Null, NULL
+        ("null", "no value"),
+        ("", "no value"),
+    ],
+)
+def test_scalars_the_cli_reads_two_ways_are_refused(root, written, problem):
+    (line,) = problems(root, f"config:\n  serverless-qa:serviceName: {written}\n")
+    assert line.startswith(f"Pulumi.t.yaml:2: serverless-qa:serviceName: {problem}"), line
+
+
+@pytest.mark.parametrize(
+    ("entry", "problem"),
+    [
+        ("public: yes", '"yes" is not of type boolean; the Pulumi CLI refuses it'),
+        ("timeoutSeconds: 1:00", '"1:00" is not of type integer'),
+        ('maxInstances: " 3"', '" 3" is not of type integer'),  # strconv.Atoi: no spaces
+        ("maxInstances: ３", '"３" is not of type integer'),  # nor non-ASCII digits
+        (
+            "alertEmails: a@b.com",
+            '"a@b.com" is not of type array<string>; the Pulumi CLI refuses it ("must be of type '
+            "'array<string>'\"); write a YAML list, e.g. alertEmails: [oncall@example.com]",
+        ),
+        ('gkeMasterAuthorizedNetworks: "10.0.0.0/8"', "e.g. gkeMasterAuthorizedNetworks: [203.0.113.7/32]"),
+        ("invokers: [1]", "[1] is not of type array<string>"),
+        ("cpu: [4]", "[4] is not of type string"),
+    ],
+)
+def test_values_the_cli_refuses_for_their_declared_type_are_refused(root, entry, problem):
+    (line,) = problems(root, f"config:\n  serverless-qa:{entry}\n")
+    assert line.startswith(f"Pulumi.t.yaml:2: serverless-qa:{entry.split(':')[0]}: "), line
+    assert problem in line
+
+
+def test_integers_with_a_leading_zero_or_sign_pass_the_cli_type_check_as_text(root):
+    got = values(root, 'config:\n  serverless-qa:maxInstances: "010"\n  serverless-qa:public: "true"\n')
+    assert got["maxInstances"] == "010" and got["public"] == "true"  # strconv.Atoi("010") is 10
 
 
 def test_defaults_come_from_pulumi_yaml_and_stack_values_win(root):
@@ -208,7 +264,10 @@ def test_an_empty_file_or_config_section_is_the_defaults(root):
         ("config:\n\tserverless-qa:cpu: '4'\n", "Pulumi.t.yaml:2: invalid YAML:"),
         ("config:\n  - serverless-qa:cpu: '4'\n", "Pulumi.t.yaml:1: config: must be a mapping"),
         ("- a\n- b\n", "Pulumi.t.yaml:1: expected a mapping of settings at the top"),
-        ("config:\n  serverless-qa:timeoutSeconds: .inf\n", "Pulumi.t.yaml:2: serverless-qa:timeoutSeconds:"),
+        (
+            "config:\n  serverless-qa:serviceName: a\x01b\n",
+            "Pulumi.t.yaml: invalid YAML: unacceptable character",
+        ),
     ],
 )
 def test_malformed_files_give_one_line_with_file_and_line(root, body, start):

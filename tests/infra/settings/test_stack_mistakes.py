@@ -94,17 +94,32 @@ def test_an_unknown_gcp_key_on_the_command_line_is_refused(stack_dir, capsys):
 # --- values as the CLI passes them --------------------------------------------------------------
 
 
-def test_yaml_scalars_reach_the_program_as_the_cli_passes_them(stack_dir, capsys):
+def test_yaml_scalars_reach_the_program_as_their_literal_text(stack_dir, capsys):
+    """`yes` is a string to the Pulumi CLI, which refuses it for a boolean; `010` is "010" to a CLI
+    before v3.88 and 8 since: refused until quoted (infra/settings/yaml_text.py has the sources)."""
     stack = write(stack_dir, "config:\n  serverless-qa:public: yes\n  serverless-qa:maxInstances: 010\n")
+    assert refused(capsys, stack) == [
+        'Pulumi.t.yaml:2: serverless-qa:public: "yes" is not of type boolean; the Pulumi CLI refuses it '
+        "(\"must be of type 'boolean'\")",
+        "Pulumi.t.yaml:3: serverless-qa:maxInstances: 010 reads as 8 with the Pulumi CLI 3.88 and later and "
+        'as "010" before — quote it ("010") or write 8',
+    ]
+    write(stack_dir, 'config:\n  serverless-qa:public: true\n  serverless-qa:maxInstances: "010"\n')
     code, resources, _ = render(capsys, stack)
-    assert code == 0
-    assert invoker_members(resources) == ["allUsers"]  # yes: a YAML 1.1 true, as go-yaml reads it
-    assert service(resources)["inputs"]["template"]["scaling"]["maxInstanceCount"] == 8  # octal
+    assert code == 0 and invoker_members(resources) == ["allUsers"]
+    assert service(resources)["inputs"]["template"]["scaling"]["maxInstanceCount"] == 10  # strconv.Atoi
 
 
 def test_a_sexagesimal_timeout_is_text_and_refused(stack_dir, capsys):
     stack = write(stack_dir, "config:\n  serverless-qa:timeoutSeconds: 1:00\n")
-    assert refused(capsys, stack) == ['timeoutSeconds: "1:00" is not valid — a whole number 1…3600']
+    assert refused(capsys, stack) == [
+        'Pulumi.t.yaml:2: serverless-qa:timeoutSeconds: "1:00" is not of type integer; the Pulumi CLI '
+        "refuses it (\"must be of type 'integer'\")"
+    ]
+    write(stack_dir, "config: {}\n")
+    assert refused(capsys, stack, "timeoutSeconds=1:00") == [
+        'timeoutSeconds: "1:00" is not valid — a whole number 1…3600'
+    ]
 
 
 def test_repeated_empty_and_malformed_entries_name_file_and_line(stack_dir, capsys):
@@ -133,6 +148,21 @@ def test_repeated_empty_and_malformed_entries_name_file_and_line(stack_dir, caps
         ("gcp:project=My_Project", 'gcp:project: "My_Project" is not valid — a project ID'),
         ("serviceName=qa\n", 'serviceName: "qa\\n" is not valid — "qa", without the space around it'),
         ("memory= 4Gi", 'memory: " 4Gi" is not valid — "4Gi", without the space around it'),
+        ("maxInstances= 3", 'maxInstances: " 3" is not valid — "3", without the space around it'),
+        ("public=true ", 'public: "true " is not valid — "true", without the space around it'),
+        ("cpu=２", 'cpu: "２" is not valid — 0.08…1 in steps of 0.001, or one of 1, 2, 4, 6, 8'),
+        ("maxInstances=３", 'maxInstances: "３" is not valid — a whole number 1…1000'),
+        ("sloAvailabilityGoal=０.９", 'sloAvailabilityGoal: "０.９" is not valid — a number above 0'),
+        ("public=True", 'public: "True" is not valid — true or false'),  # the CLI's boolean check
+        ("memory=3072", 'memory: "3072" is not valid — a size with a unit: 3072 is read as bytes; write 3Gi'),
+        (
+            'alertEmails="a@b.com"',
+            'alertEmails: "\\"a@b.com\\"" is not valid — a list of strings, e.g. ["oncall@example.com"]',
+        ),
+        (
+            'gkeMasterAuthorizedNetworks="10.0.0.0/8"',
+            'gkeMasterAuthorizedNetworks: "\\"10.0.0.0/8\\"" is not valid — a list of strings, e.g. ["203.0.113.7/32"]',
+        ),
         ("modelId=", 'modelId: "" is not valid — a Hugging Face Hub id'),
         ("serviceName=käse", 'serviceName: "käse" is not valid — lowercase letters'),
         ("memory=256Mi", 'memory: "256Mi" is not valid — at least 512Mi with executionEnvironment gen2'),
@@ -158,6 +188,18 @@ def test_values_the_platform_refuses_fail_before_anything_is_declared(capsys, pa
         return
     (problem,) = refused(capsys, "prod", pair)
     assert problem.startswith(line), problem
+
+
+@pytest.mark.parametrize(
+    ("argv", "line"),
+    [
+        (["--set", "cpu", "4"], "--set cpu 4: expected key=value — write --set cpu=4"),
+        (["--set", "cpu"], "--set 'cpu': expected key=value, e.g. --set cpu=4"),
+    ],
+)
+def test_set_written_as_pulumi_config_set_names_set_and_key_value(capsys, argv, line):
+    assert infra_cli.main(["render", "dev", *argv]) == 2
+    assert capsys.readouterr().err.splitlines() == [f"error: {line}"]
 
 
 def test_an_l4_gpu_needs_a_cloud_run_gpu_region(capsys):
@@ -253,4 +295,29 @@ def test_under_pulumi_up_an_unread_key_is_refused_too():
     assert caught.value.problems == [
         "gcp:regoin: unknown gcp setting — did you mean gcp:region?",
         "serverless-qa:concurrancy: unknown key — did you mean serverless-qa:concurrency?",
+    ]
+
+
+def test_under_pulumi_up_the_stack_file_is_refused_as_the_render_refuses_it(tmp_path, monkeypatch):
+    """A CLI since v3.88 hands the program `maxInstances: 010` as "8": the program reads the stack
+    file itself and refuses it with file and line, as the offline render does."""
+    from infra.offline.mocks import OfflineMocks
+    from infra.offline.monitor import run_with_mocks
+    from infra.settings import SettingsError, settings_from_pulumi
+
+    shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    (tmp_path / "Pulumi.t.yaml").write_text("config:\n  serverless-qa:maxInstances: 010\n")
+    monkeypatch.setattr(stack_files, "ROOT", tmp_path)
+    config = stack_files.resolve("dev").values | {"serverless-qa:maxInstances": "8"}
+    with pytest.raises(SettingsError) as caught:
+        run_with_mocks(
+            settings_from_pulumi,
+            project_name="serverless-qa",
+            stack="t",
+            mock=OfflineMocks(project="example-project", region="us-central1"),
+            config=config,
+        )
+    assert caught.value.problems == [
+        "Pulumi.t.yaml:2: serverless-qa:maxInstances: 010 reads as 8 with the Pulumi CLI 3.88 and later "
+        'and as "010" before — quote it ("010") or write 8'
     ]
