@@ -64,6 +64,9 @@ GPU_RESOURCE = "nvidia.com/gpu"  # the extended resource a container limits and 
 GPU_RUNTIMES = ("torch",)  # the ONNX Runtime and OpenVINO images run on CPU only
 # Dynamic batching (service/batching.py): what the service accepts.
 MAX_BATCH_WINDOWS = service_bounds.MAX_BATCH_WINDOWS
+# Windows one request may need (the service answers 413 past it): what a request costs at most.
+MAX_WINDOWS = service_bounds.MAX_WINDOWS
+DEFAULT_MAX_WINDOWS = service_bounds.DEFAULT_MAX_WINDOWS
 BATCH_MAX_WAIT_MS = service_bounds.BATCH_MAX_WAIT_MS
 
 # --- image builds ------------------------------------------------------------------------------

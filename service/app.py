@@ -19,9 +19,15 @@ from service import lifecycle, routes, startup
 from service.admission import Admission
 from service.batching import Batcher, BatchInfo
 from service.cpu_platform import this_cpu
-from service.errors import BodyTooLargeError, NotReadyError, body_too_large_message, error_response
+from service.errors import (
+    BodyTooLargeError,
+    MalformedBodyError,
+    NotReadyError,
+    body_too_large_message,
+    error_response,
+)
 from service.inference import InferenceRunner
-from service.lifecycle import READY, ServiceState
+from service.lifecycle import READY, ServiceState, await_before_drain_deadline
 from service.metrics import ServiceMetrics
 from service.openapi import build_openapi
 from service.qa.model import Prediction, QAModel
@@ -80,11 +86,14 @@ def create_app(
         metrics=ServiceMetrics(state, admission, runtime=settings.runtime, precision=settings.precision),
     )
     app = Flask("service")
+    # No automatic OPTIONS (an empty 200 HTML answer): OPTIONS gets the JSON 405 with Allow.
+    app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
     # One byte of slack: Werkzeug silently truncates a chunked body at the limit, so the
     # route reads up to limit + 1 bytes and refuses anything longer itself.
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes + 1
     app.json.sort_keys = False  # keep answer, score, start, end in that order
     app.extensions["qa"] = ext
+    state.on_drain(lambda: admission.begin_drain(state.drain_deadline or time.monotonic()))
     _register_hooks(app, ext)
     _register_probes(app, ext)
     _register_predict(app, ext)
@@ -142,7 +151,13 @@ def _register_hooks(app: Flask, ext: QAExtension) -> None:
 
 def _register_probes(app: Flask, ext: QAExtension) -> None:
     state, settings = ext.state, ext.settings
-    openapi = build_openapi(settings.model_id, settings.model_revision, settings.max_context_chars)
+    openapi = build_openapi(
+        settings.model_id,
+        settings.model_revision,
+        settings.max_context_chars,
+        max_question_tokens=settings.max_question_tokens,
+        max_windows=settings.max_windows,
+    )
 
     @app.get(routes.HEALTH)
     def health() -> Response:
@@ -190,17 +205,23 @@ def _register_predict(app: Flask, ext: QAExtension) -> None:
         raw = request.get_data(cache=False)  # declared length over the limit -> 413
         if len(raw) > settings.max_body_bytes:
             raise BodyTooLargeError(body_too_large_message(settings.max_body_bytes))
+        if request.content_length is not None and len(raw) < request.content_length:
+            # The server hands over only whole requests; this guards any other way in.
+            raise MalformedBodyError(
+                f"request body ended after {len(raw)} of its declared {request.content_length} bytes"
+            )
         req = parse_predict(raw, max_context_chars=settings.max_context_chars)
         model = state.model
-        # Draining still serves: a request that reached the app was accepted before SIGTERM.
         if model is None:
             raise NotReadyError(f"model {settings.model_id} is {state.phase}; retry shortly")
+        # Draining still serves what can finish before the deadline (service/admission.py).
         with admission.slot() as queue_ms:
             batch = None
             if settings.batching:
                 prediction, batch = _predict_batched(ext.batcher_for(model), model, req)
             elif getattr(model.backend, "thread_affine", True):  # torch: its OpenMP team's thread
-                prediction = runner.call(model.predict, req.question, req.context, req.options)
+                future = runner.submit(model.predict, req.question, req.context, req.options)
+                prediction = await_before_drain_deadline(future, state)
             else:  # ONNX Runtime: the session owns its threads; no hand-off to pay for
                 prediction = model.predict(req.question, req.context, req.options)
         g.timings = {"queue": queue_ms, **prediction.timings_ms}

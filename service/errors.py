@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gunicorn.http.errors import NoMoreData, ParseException
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
 
 from service import routes
-from service.qa.model import InputTooLongError, NoContextTokensError
+from service.qa.model import InputTooLongError, NoContextTokensError, TooManyWindowsError
 
 
 class ApiError(Exception):
@@ -43,6 +44,10 @@ class OverloadedError(ApiError):
     """Every model slot is busy and the wait queue is full, or the wait timed out."""
 
 
+class DrainingError(ApiError):
+    """SIGTERM: the request arrived after it, or would not finish before the drain deadline."""
+
+
 @dataclass(frozen=True)
 class ErrorRoute:
     status: int
@@ -54,16 +59,22 @@ class ErrorRoute:
 ROUTES: dict[type[BaseException], ErrorRoute] = {
     MalformedBodyError: ErrorRoute(400, "malformed_body"),
     RecursionError: ErrorRoute(400, "malformed_body"),
+    # Raised by gunicorn while the app reads the body: bad chunk framing, a body cut short.
+    ParseException: ErrorRoute(400, "malformed_body"),
+    NoMoreData: ErrorRoute(400, "malformed_body"),
     UnsupportedMediaTypeError: ErrorRoute(415, "unsupported_media_type"),
     BodyTooLargeError: ErrorRoute(413, "too_large"),
     RequestEntityTooLarge: ErrorRoute(413, "too_large"),
     InvalidFieldError: ErrorRoute(422, "invalid_field"),
-    InputTooLongError: ErrorRoute(422, "question_too_long"),
+    # Size limits the OpenAPI document cannot state in characters: 413, like the others.
+    InputTooLongError: ErrorRoute(413, "question_too_long"),
+    TooManyWindowsError: ErrorRoute(413, "too_many_windows"),
     NoContextTokensError: ErrorRoute(422, "empty_context"),
     NotFound: ErrorRoute(404, "not_found"),
     MethodNotAllowed: ErrorRoute(405, "method_not_allowed"),
     NotReadyError: ErrorRoute(503, "not_ready", retry_after_s=5),
     OverloadedError: ErrorRoute(503, "overloaded", retry_after_s=1),
+    DrainingError: ErrorRoute(503, "draining", retry_after_s=1),
 }
 INTERNAL = ErrorRoute(500, "internal")
 
@@ -85,12 +96,14 @@ def body_too_large_message(max_body_bytes: int) -> str:
 
 _FIXED_MESSAGES: dict[type[BaseException], str] = {
     RecursionError: "request body is nested too deeply: send a flat JSON object",
+    ParseException: "request body is not framed correctly (chunked encoding or length)",
+    NoMoreData: "request body ended before it was complete",
     NotFound: f"no such endpoint; this service has {ENDPOINTS}",
 }
 
 
 def _message(exc: BaseException, route: ErrorRoute, max_body_bytes: int) -> str:
-    if isinstance(exc, ApiError | InputTooLongError | NoContextTokensError):
+    if isinstance(exc, ApiError | InputTooLongError | NoContextTokensError | TooManyWindowsError):
         return str(exc)
     for cls, text in _FIXED_MESSAGES.items():
         if isinstance(exc, cls):

@@ -2,9 +2,10 @@
 """Gunicorn settings for the QA service; the image and `python -m service` both use this file.
 
 One worker process (the model is CPU-bound and loaded once; more processes would copy it),
-gthread with more threads than model slots (see service/admission.py), graceful timeout under
-Cloud Run's 10 s SIGTERM window. Settings come from the environment (service/settings.py);
-a bad value stops start-up here with one line on stderr.
+gthread (requests read whole first: service/buffered_worker.py) with more threads than model
+slots (see service/admission.py), graceful timeout under Cloud Run's 10 s SIGTERM window.
+Settings come from the environment (service/settings.py); a bad value stops start-up here
+with one line on stderr.
 """
 
 from gunicorn.arbiter import Arbiter
@@ -17,13 +18,17 @@ _settings = lifecycle.start_master()
 wsgi_app = "service.app:create_app()"
 bind = [f"0.0.0.0:{_settings.port}"]
 workers = 1
-worker_class = "gthread"
+# gthread, with each request read whole by the main loop before it takes a thread (slow
+# clients cannot starve the probes): service/buffered_worker.py, measured in service/README.md.
+worker_class = "service.buffered_worker.BufferedThreadWorker"
 threads = _settings.gunicorn_threads
 # gthread's main loop heartbeats while requests run in threads: this only catches a wedged
 # worker, not a slow request.
 timeout = 60
-# SIGTERM -> finish in-flight requests for at most 8 s; Cloud Run sends SIGKILL after 10 s.
-graceful_timeout = 8
+# SIGTERM -> every request is answered within DRAIN_BUDGET_S (a 503 + Retry-After for what
+# cannot finish); the last responses are written and the worker exits within this: well
+# under the 10 s after which Cloud Run sends SIGKILL.
+graceful_timeout = lifecycle.DRAIN_BUDGET_S + 2
 # Longer than typical front-end idle timeouts, so the proxy, not us, closes idle connections
 # (a server-side close racing a new request is a classic source of sporadic 502s).
 keepalive = 65
@@ -59,6 +64,8 @@ def post_fork(server, worker):
 def post_worker_init(worker):
     """Wire the app's state to the worker: failed load -> stop; SIGTERM -> not ready."""
     lifecycle.attach_worker(worker.wsgi.extensions["qa"].state, Arbiter.WORKER_BOOT_ERROR)
+    # Bodies declared larger than this are handed to the app at once, for its 413.
+    worker.body_max = _settings.max_body_bytes + 64 * 1024
 
 
 def post_request(worker, req, environ, resp):

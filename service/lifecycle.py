@@ -34,7 +34,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from service import startup
 from service.cpu_platform import this_cpu
@@ -45,8 +45,12 @@ if TYPE_CHECKING:
     from service.qa.model import QAModel
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 LOADING, READY, DRAINING, FAILED = "loading", "ready", "draining", "failed"
+# SIGTERM -> every request answered within this long: Cloud Run sends SIGKILL 10 s after
+# SIGTERM, and writing the last responses and exiting takes the rest (gunicorn.conf.py).
+DRAIN_BUDGET_S = 7
 # What `preimport` loads, by runtime (None: before the runtime is known).
 _PREIMPORTS: dict[str | None, tuple[str, ...]] = {
     None: ("service.qa.model",),
@@ -107,6 +111,7 @@ def load_model(settings: Settings) -> QAModel:
         num_threads=settings.num_threads,
         max_question_tokens=settings.max_question_tokens,
         max_batch_windows=settings.max_batch_windows,
+        max_windows=settings.max_windows,
         device=settings.device,
         allow_spinning=settings.intra_op_spinning,
         cache_dir=settings.openvino_cache_dir,
@@ -173,6 +178,7 @@ class ServiceState:
         self._lock = threading.Lock()
         self._on_failure: Callable[[], None] | None = None
         self._on_drain: list[Callable[[], None]] = []
+        self.drain_deadline: float | None = None  # monotonic; set at SIGTERM
         self.loaded = threading.Event()  # set when loading ended, either way
         # The master's start-up milestones, continued by this worker (service/startup.py).
         self.startup = startup.CLOCK.copy()
@@ -281,8 +287,11 @@ class ServiceState:
             callback()
 
     def begin_drain(self) -> None:
-        """SIGTERM: report not-ready; requests already accepted still complete."""
+        """SIGTERM: report not-ready; requests already accepted finish or get a 503 by the
+        deadline (DRAIN_BUDGET_S from now)."""
         with self._lock:
+            if self.drain_deadline is None:
+                self.drain_deadline = time.monotonic() + DRAIN_BUDGET_S
             previous, self.phase = self.phase, DRAINING
             callbacks = list(self._on_drain)
         for callback in callbacks:
@@ -290,6 +299,28 @@ class ServiceState:
         log.info(
             "draining: not ready any more, finishing in-flight requests", extra={"previous_phase": previous}
         )
+
+
+def await_before_drain_deadline(future: Future[T], state: ServiceState, poll_s: float = 0.25) -> T:
+    """`future.result()`, but from SIGTERM on only until the drain deadline: past it the
+    request is answered 503 + Retry-After (the forward pass is abandoned) rather than cut off
+    when the process exits. Returns as soon as the result is there; the poll only bounds how
+    late a SIGTERM is noticed."""
+    from service.errors import DrainingError  # noqa: PLC0415 - errors imports the QA model
+
+    while True:
+        deadline = state.drain_deadline
+        timeout = poll_s if deadline is None else min(poll_s, deadline - time.monotonic())
+        if timeout <= 0:
+            future.cancel()
+            raise DrainingError(
+                "the server is shutting down and this request did not finish in time; retry "
+                "after the Retry-After delay"
+            )
+        try:
+            return future.result(timeout=timeout)
+        except TimeoutError:
+            continue
 
 
 # --- 4./5. the gunicorn worker --------------------------------------------------------------

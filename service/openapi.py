@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from service import routes
-from service.validation import MAX_ANSWER_LEN, MAX_TOP_K
+from service.validation import MAX_ANSWER_LEN, MAX_TOP_K, TEXT_PATTERN
+
+OFFSETS = (
+    "offset in the context in Unicode code points (not UTF-16 code units: a character outside "
+    "the Basic Multilingual Plane, such as an emoji, counts 1)"
+)
+_TEXT = "must not contain NUL and must contain a letter or digit (pattern, Python/Unicode `\\w`)"
 
 _ERROR = {
     "type": "object",
@@ -16,8 +22,8 @@ _ANSWER = {
     "properties": {
         "answer": {"type": "string", "description": "context[start:end]"},
         "score": {"type": "number", "minimum": 0},
-        "start": {"type": "integer", "minimum": 0, "description": "character offset"},
-        "end": {"type": "integer", "minimum": 0, "description": "character offset (exclusive)"},
+        "start": {"type": "integer", "minimum": 0, "description": OFFSETS},
+        "end": {"type": "integer", "minimum": 0, "description": OFFSETS + "; exclusive, > start"},
     },
 }
 
@@ -32,7 +38,14 @@ def _error(description: str, retry: bool = False) -> dict:
     return response
 
 
-def build_openapi(model_id: str, model_revision: str, max_context_chars: int) -> dict:
+def build_openapi(
+    model_id: str,
+    model_revision: str,
+    max_context_chars: int,
+    *,
+    max_question_tokens: int,
+    max_windows: int,
+) -> dict:
     timing_headers = {
         "X-Instance-Id": {"schema": {"type": "string"}, "description": "random per process"},
         "X-Instance-Request-Count": {
@@ -79,9 +92,15 @@ def build_openapi(model_id: str, model_revision: str, max_context_chars: int) ->
                             },
                         },
                         "400": _error("Body is not parseable JSON (or not UTF-8)"),
-                        "413": _error("Body over MAX_BODY_BYTES or context over MAX_CONTEXT_CHARS"),
+                        "413": _error(
+                            "Body over MAX_BODY_BYTES, context over MAX_CONTEXT_CHARS, question over "
+                            f"{max_question_tokens} tokens (MAX_QUESTION_TOKENS), or a context that "
+                            f"needs more than {max_windows} windows (MAX_WINDOWS)"
+                        ),
                         "415": _error("Content-Type is not application/json"),
-                        "422": _error("Valid JSON with a missing, empty or wrong-typed field"),
+                        "422": _error(
+                            "Valid JSON with a missing, unknown, wrong-typed or out-of-range value"
+                        ),
                         "503": _error("Model not ready, or at capacity", retry=True),
                     },
                 }
@@ -123,11 +142,20 @@ def build_openapi(model_id: str, model_revision: str, max_context_chars: int) ->
                     "required": ["question", "context"],
                     "additionalProperties": False,
                     "properties": {
-                        "question": {"type": "string", "minLength": 1},
+                        "question": {
+                            "type": "string",
+                            "minLength": 1,
+                            "pattern": TEXT_PATTERN,
+                            "description": f"at most {max_question_tokens} tokens; {_TEXT}",
+                            "x-max-tokens": max_question_tokens,
+                        },
                         "context": {
                             "type": "string",
                             "minLength": 1,
                             "maxLength": max_context_chars,
+                            "pattern": TEXT_PATTERN,
+                            "description": f"at most {max_windows} windows of tokens; {_TEXT}",
+                            "x-max-windows": max_windows,
                         },
                         "top_k": {"type": "integer", "minimum": 1, "maximum": MAX_TOP_K},
                         "max_answer_len": {

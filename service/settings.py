@@ -64,6 +64,8 @@ class Settings:
     # longer contexts go in chunks of it (bounds activation memory). Default by runtime:
     # DEFAULT_MAX_BATCH_WINDOWS.
     max_batch_windows: int = 2
+    # Windows one request may need (the context's token length, in effect); more: 413.
+    max_windows: int = bounds.DEFAULT_MAX_WINDOWS
     log_level: str = "INFO"
     # From MODEL_DIR's manifest (service/bake/manifest.py); a directory without one is torch/fp32.
     runtime: str = "torch"
@@ -121,6 +123,7 @@ class Settings:
             max_batch_windows=_int(
                 env, "MAX_BATCH_WINDOWS", DEFAULT_MAX_BATCH_WINDOWS[runtime], *bounds.MAX_BATCH_WINDOWS
             ),
+            max_windows=_int(env, "MAX_WINDOWS", bounds.DEFAULT_MAX_WINDOWS, *bounds.MAX_WINDOWS),
             log_level=_choice(env, "LOG_LEVEL", "INFO", LOG_LEVELS),
             runtime=runtime,
             precision=manifest.precision if manifest else "fp32",

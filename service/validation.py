@@ -8,10 +8,18 @@ question or context (and the request log records only the error code, not the me
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 from service.errors import BodyTooLargeError, InvalidFieldError, MalformedBodyError, UnsupportedMediaTypeError
 from service.qa.spans import DecodeOptions
+
+# What a question or context must be, as a regular expression the OpenAPI document states and
+# this module applies (Python `re`, as schemathesis and most Python clients read it): no NUL,
+# and at least one letter, digit or underscore (`\w`, Unicode-aware), which every supported
+# tokenizer keeps, so text that matches always reaches the model.
+TEXT_PATTERN = r"^[^\u0000]*\w[^\u0000]*$"
+_HAS_WORD = re.compile(r"\w")
 
 REQUIRED = ("question", "context")
 # Optional knobs of the 4.x pipeline, same names and defaults.
@@ -43,6 +51,20 @@ def _reject_constant(name: str) -> None:
     raise MalformedBodyError(f"request body is not valid JSON: {name} is not a JSON number")
 
 
+# Longest integer literal read as a number. Python refuses to convert 4,301+ digits (a
+# ValueError deep in json); no field accepts more than a few digits anyway.
+MAX_INT_DIGITS = 100
+
+
+def _parse_int(literal: str) -> int:
+    if len(literal.lstrip("-")) > MAX_INT_DIGITS:
+        raise InvalidFieldError(
+            f"a number in the request body has {len(literal.lstrip('-'))} digits; "
+            f"no field accepts more than {MAX_INT_DIGITS}"
+        )
+    return int(literal)
+
+
 def _no_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
     result: dict[str, object] = {}
     for key, value in pairs:
@@ -63,7 +85,9 @@ def parse_json(raw: bytes) -> object:
             f"{exc.start}); encode the JSON as UTF-8"
         ) from None
     try:
-        return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicates)
+        return json.loads(
+            text, parse_constant=_reject_constant, parse_int=_parse_int, object_pairs_hook=_no_duplicates
+        )
     except json.JSONDecodeError as exc:
         raise MalformedBodyError(
             f"request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
@@ -92,6 +116,11 @@ def _text_field(body: dict, name: str) -> str:
             f"field {name!r} contains an unpaired surrogate (\\u{ord(value[exc.start]):04x}) at "
             f"index {exc.start}; send valid Unicode (pair surrogates or send the character)"
         ) from None
+    if _HAS_WORD.search(value) is None:
+        raise InvalidFieldError(
+            f"field {name!r} has no letter or digit (only punctuation, symbols or control "
+            "characters): the model has nothing to read"
+        )
     return value
 
 
@@ -111,6 +140,9 @@ def _json_type(value: object) -> str:
 
 def _int_option(body: dict, name: str, default: int, high: int) -> int:
     value = body.get(name, default)
+    # JSON Schema (and so the OpenAPI document) counts 1.0 as an integer; so does the service.
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidFieldError(f"field {name!r} must be an integer, got {_json_type(value)}")
     if not 1 <= value <= high:

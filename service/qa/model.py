@@ -27,6 +27,10 @@ class InputTooLongError(ValueError):
     """A field is over a token limit; the message says which and by how much."""
 
 
+class TooManyWindowsError(ValueError):
+    """The context needs more windows than one request may run (MAX_WINDOWS)."""
+
+
 class NoContextTokensError(ValueError):
     """The context holds nothing the tokenizer keeps (e.g. only control characters)."""
 
@@ -63,6 +67,7 @@ class QAModel:
         use_token_type_ids: bool,
         max_question_tokens: int = 64,
         max_batch_windows: int = 2,
+        max_windows: int | None = None,
     ) -> None:
         if max_question_tokens > tokenizer.max_question_tokens:
             raise ValueError(
@@ -74,6 +79,7 @@ class QAModel:
         self.backend = backend
         self.max_question_tokens = max_question_tokens
         self.max_batch_windows = max_batch_windows
+        self.max_windows = max_windows  # None: no cap (tests, benchmarks of the model alone)
         names = [n for n in backend.input_names if n != "token_type_ids" or use_token_type_ids]
         self.input_names = tuple(names)
 
@@ -85,6 +91,7 @@ class QAModel:
         num_threads: int = 1,
         max_question_tokens: int = 64,
         max_batch_windows: int = 2,
+        max_windows: int | None = None,
         backend: str | None = None,
         device: str = "auto",
         allow_spinning: bool = True,
@@ -123,6 +130,7 @@ class QAModel:
             use_token_type_ids=uses_token_type_ids(model_dir, tokenizer, runner.input_names),
             max_question_tokens=max_question_tokens,
             max_batch_windows=max_batch_windows,
+            max_windows=max_windows,
         )
 
     def warm_up(self) -> Prediction:
@@ -145,6 +153,13 @@ class QAModel:
                 f"{self.max_question_tokens} tokens (shorten the question)"
             )
         windows = self.tokenizer.windows(question, context, self.input_names)
+        if self.max_windows is not None and windows.count > self.max_windows:
+            # Checked before any forward pass: the cap bounds a request's work, whatever script
+            # its characters are in (CJK text needs about 4x the windows of English).
+            raise TooManyWindowsError(
+                f"context needs {windows.count} windows of {self.tokenizer.max_seq_len} tokens; the "
+                f"limit is {self.max_windows} windows per request (MAX_WINDOWS): send a shorter context"
+            )
         if not _has_context(windows):
             raise NoContextTokensError("context contains no text the model can read")
         return Prepared(context, windows, question_tokens, (time.perf_counter() - t0) * 1000)

@@ -14,7 +14,10 @@ step for step, quirks included, because each one changes which answer wins:
 * candidates whose text is equal (case-insensitively) to an earlier one are merged and their
   scores *added* - across windows too, so an answer seen in two overlapping windows scores the
   sum; the first occurrence's offsets are kept;
-* the best `top_k` by score, ties in first-seen order.
+* the best `top_k` by score, ties in first-seen order; unlike 4.x, never an inverted or empty
+  span (`start >= end`): those are dropped, so fewer than `top_k` answers may come back.
+
+Offsets are Unicode code points of the context (Python `str` indices), not UTF-16 units.
 
 Scores are float32 arithmetic, like the pipeline's; tests compare against its outputs.
 """
@@ -126,6 +129,11 @@ def best_answers(
         min_null_score = min(min_null_score, null_score)
         for s, e, score in top_spans(p_start, p_end, ok, candidates_per_window, options.max_answer_len):
             char_start, char_end = char_span(enc, s, e, sequence_index, options.align_to_words)
+            if char_end <= char_start:
+                # With fewer real spans than top_k, the top-k search also returns zero-score
+                # cells below the diagonal (start token after end token): 4.x returned them as
+                # inverted or empty answers; they are dropped, so top_k may give fewer answers.
+                continue
             text = context[char_start:char_end]
             seen = by_text.get(text.lower())
             if seen is not None:

@@ -56,3 +56,11 @@ def settings(served_model_dir: Path, runtime: str) -> Settings:
 @pytest.fixture
 def client(settings: Settings, qa_model: QAModel):
     return create_app(settings, model=qa_model).test_client()
+
+
+@pytest.fixture(scope="session")
+def base_model_dir(tmp_path_factory) -> Path:
+    """A DistilBERT-base-shaped random checkpoint (66M parameters): real per-request cost."""
+    from bench.fake_model import make_fake_qa_model  # imports torch: only when used
+
+    return make_fake_qa_model(tmp_path_factory.mktemp("base-qa"), preset="distilbert-base")

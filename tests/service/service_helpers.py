@@ -6,6 +6,7 @@ import json
 import math
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -206,3 +207,32 @@ def run_together(batcher: Batcher, requests: list[dict[str, np.ndarray]]) -> lis
     for thread in threads:
         thread.join(30)
     return results
+
+
+# --- raw HTTP/1.1 over a socket (what requests/http.client will not send) -------------------
+def raw_exchange(port: int, data: bytes, *, half_close: bool = False, timeout_s: float = 30.0):
+    """Send `data`, read until the server closes; (status, headers, body). Status 0: no answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout_s) as sock:
+        sock.sendall(data)
+        if half_close:
+            sock.shutdown(socket.SHUT_WR)
+        received = b""
+        try:
+            while chunk := sock.recv(65536):
+                received += chunk
+        except (ConnectionResetError, TimeoutError):
+            pass
+    return parse_response(received)
+
+
+def parse_response(received: bytes):
+    """(status, lower-cased headers, body) of the last response in `received` (after any 1xx)."""
+    while received.startswith(b"HTTP/1.1 1"):
+        received = received.split(b"\r\n\r\n", 1)[1]
+    if not received:
+        return 0, {}, b""
+    head, _, body = received.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+    return status, headers, body

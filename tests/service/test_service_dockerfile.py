@@ -302,7 +302,13 @@ def test_gunicorn_config_matches_the_contract(tiny_model_dir, monkeypatch):
     conf = runpy.run_path(str(SERVICE / "gunicorn.conf.py"))
     assert conf["bind"] == ["0.0.0.0:9123"]
     assert conf["workers"] == 1
-    assert conf["worker_class"] == "gthread"
+    # gthread, with requests read whole before they take a thread (service/buffered_worker.py)
+    assert conf["worker_class"] == "service.buffered_worker.BufferedThreadWorker"
+    from gunicorn.util import load_class  # as gunicorn resolves it
+
+    from service.buffered_worker import BufferedThreadWorker
+
+    assert load_class(conf["worker_class"]) is BufferedThreadWorker
     assert conf["threads"] == 2 + 3 + 2
     assert conf["graceful_timeout"] < 10
     assert conf["wsgi_app"] == "service.app:create_app()"
