@@ -8,18 +8,14 @@ exec-form gunicorn CMD. Plus: every role's pins agree with the repository's cons
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import re
 import runpy
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
-
-from service.bake.manifest import RUNTIMES
 
 SERVICE = Path(__file__).resolve().parents[2] / "service"
 DOCKERFILE = SERVICE / "Dockerfile"
@@ -264,8 +260,11 @@ def test_model_is_baked_at_build_time_from_pinned_build_args():
     assert "--out /model" in run
     # int8's accuracy gate: each arg passed only when set, so empty means the bake's own default
     # (and an fp32 build's model layer does not depend on the margin).
-    for arg, flag in (("INT8_ACCURACY_MARGIN", "--accuracy-margin"), ("ACCURACY_DATA", "--accuracy-data"),
-                      ("ACCURACY_SAMPLE", "--accuracy-sample")):  # fmt: skip
+    for arg, flag in (
+        ("INT8_ACCURACY_MARGIN", "--accuracy-margin"),
+        ("ACCURACY_DATA", "--accuracy-data"),
+        ("ACCURACY_SAMPLE", "--accuracy-sample"),
+    ):
         assert args[arg] == "", arg
         assert f'${{{arg}:+{flag} "${{{arg}}}"}}' in run, arg
         assert f" {flag} " in bootstrap_help(), flag  # the bake CLI takes it
@@ -315,77 +314,6 @@ def test_gunicorn_config_matches_the_contract(tiny_model_dir, monkeypatch):
     assert conf["control_socket_disable"] is True
 
 
-def ignored(patterns: list[str], path: str) -> bool:
-    """Approximates Docker's rules: a match on any leading directory excludes what is inside;
-    `**/` matches at any depth; a later `!pattern` re-includes."""
-    parts = path.split("/")
-    result = False
-    for raw in patterns:
-        pattern = raw.removeprefix("!")
-        if pattern.startswith("**/"):
-            spans = ["/".join(parts[i:j]) for i in range(len(parts)) for j in range(i + 1, len(parts) + 1)]
-            hit = any(fnmatch.fnmatch(span, pattern[3:]) for span in spans)
-        else:
-            hit = any(fnmatch.fnmatch("/".join(parts[: i + 1]), pattern) for i in range(len(parts)))
-        if hit:
-            result = not raw.startswith("!")
-    return result
-
-
-@pytest.mark.parametrize(
-    ("path", "excluded"),
-    [
-        ("tests/test_x.py", True),
-        (".venv/bin/python", True),
-        ("__pycache__/app.cpython-311.pyc", True),
-        ("qa/backends/__pycache__/x.pyc", True),
-        ("models/qa/model.safetensors", True),
-        (".git/HEAD", True),
-        (".pytest_cache/v/cache", True),
-        ("app.py", False),
-        ("qa/backends/torch.py", False),
-        ("requirements-onnx.txt", False),
-        ("requirements-torch.txt", False),
-        ("requirements-build.txt", False),
-        ("bake/export.py", False),
-        ("bake/manifest.py", False),
-        ("qa/backends/onnx.py", False),
-        ("models/qa/model.onnx", True),
-        ("model-src/README.md", False),
-        ("model-src/model.safetensors", False),
-        ("model-src/sub/model.onnx", False),
-        ("constraints.txt", False),
-        ("bake/bootstrap.py", False),
-        ("gunicorn.conf.py", False),
-    ],
-)
-def test_dockerignore_keeps_the_context_to_the_app(path, excluded):
-    patterns = [
-        line.strip()
-        for line in (SERVICE / ".dockerignore").read_text(encoding="utf-8").splitlines()
-        if line.strip() and not line.startswith("#")
-    ]
-    assert ignored(patterns, path) is excluded
-
-
-@pytest.mark.slow
-def test_every_runtime_requirement_is_pinned_like_the_repository():
-    result = subprocess.run(
-        [sys.executable, str(SERVICE / "bake" / "lock_runtime.py"), "--check"],
-        check=False,
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stderr
-    pins = (SERVICE / "constraints.txt").read_text(encoding="utf-8")
-    for role in ("requirements-onnx.txt", "requirements-openvino.txt", "requirements-torch.txt",
-                 "requirements-build.txt"):  # fmt: skip
-        for line in (SERVICE / role).read_text(encoding="utf-8").splitlines():
-            if line.strip() and not line.startswith(("#", "-r ")):
-                assert re.search(rf"^{re.escape(line.strip())}$", pins, re.M | re.I), (role, line)
-    # torch itself: test_service_torch_pin.py checks it against the repository's one pin.
-
-
 @pytest.mark.slow
 def test_every_run_step_is_valid_shell():
     steps = [rest for kw, rest in instructions() if kw == "RUN"]
@@ -399,12 +327,3 @@ def test_every_run_step_is_valid_shell():
 def test_the_shell_check_catches_a_broken_step():
     result = subprocess.run(["sh", "-n", "-c", 'pip install "torch'], capture_output=True, check=False)
     assert result.returncode != 0
-
-
-def test_every_runtime_image_installs_what_the_shared_service_imports():
-    """Each runtime's venv carries the web stack, metrics and tokenizer the shared code imports."""
-    shared = {"flask", "gunicorn", "prometheus_client", "tokenizers", "numpy"}
-    for runtime in RUNTIMES:
-        text = (SERVICE / f"requirements-{runtime}.txt").read_text()
-        names = {line.split("==")[0].strip().lower() for line in text.splitlines() if "==" in line}
-        assert shared <= names, (runtime, sorted(shared - names))
