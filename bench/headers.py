@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-INSTANCE_ID = "X-Instance-Id"
-INSTANCE_REQUEST_COUNT = "X-Instance-Request-Count"
-INSTANCE_READY_AGE = "X-Instance-Ready-Age-Ms"
-SERVER_TIMING = "Server-Timing"
+from service.headers import (
+    INSTANCE_ID,
+    INSTANCE_READY_AGE,
+    INSTANCE_REGION,
+    INSTANCE_REQUEST_COUNT,
+    SERVER_TIMING,
+)
 
 # One metric of a Server-Timing header: `name;dur=12.5;desc="…"` (W3C Server Timing).
 _DUR = re.compile(r"""(?:^|;)\s*dur\s*=\s*"?([0-9]+(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?)"?""")
@@ -65,6 +68,7 @@ def instance_fields(headers: Mapping[str, str]) -> dict[str, object]:
     timing = parse_server_timing(headers.get(SERVER_TIMING))
     return {
         "instance_id": headers.get(INSTANCE_ID, "") or "",
+        "instance_region": (headers.get(INSTANCE_REGION) or "").strip(),
         "instance_request_count": parse_count(headers.get(INSTANCE_REQUEST_COUNT)),
         "instance_ready_age_ms": parse_ms(headers.get(INSTANCE_READY_AGE)),
         "server_total_ms": timing.get("total"),

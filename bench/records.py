@@ -39,6 +39,7 @@ class RequestRecord:
     # Appended after the first columns so older requests.csv files still read.
     instance_ready_age_ms: float | None = None  # X-Instance-Ready-Age-Ms: instance ready this long
     server_queue_ms: float | None = None  # Server-Timing queue: waiting for a model slot in the app
+    instance_region: str = ""  # X-Instance-Region: the region that answered ("" without the header)
 
     @property
     def overhead_ms(self) -> float | None:

@@ -21,6 +21,10 @@ Definitions (also written into every report under "definitions"):
   queueing for an instance that is still starting). "Warm" = requests past an instance's
   first `cold_window`. This catches requests that waited for a container to start, and
   first requests that were slow inside the app (lazy loading, first-call compilation).
+* Requests per region (only when responses carry `X-Instance-Region`, which a stack's Cloud Run
+  services set: docs/multi-region.md): per region that answered, the answered and successful
+  requests, its share of all successful ones, and its p50/p99 client latency over its successful
+  requests. Answers without the header count under "" (none).
 * Split: mean client latency = mean inference + mean queue (Server-Timing `queue`: waiting
   in the app for a model slot) + mean app overhead (server total − inference − queue: HTTP,
   tokenization, decoding) + mean outside-app time (latency − server total), over successful
@@ -203,6 +207,31 @@ def _instances(records: Sequence[rec.RequestRecord]) -> dict:
     }
 
 
+def _regions(records: Sequence[rec.RequestRecord]) -> list[dict]:
+    """One row per region that answered, in the order of their successful requests (most first)."""
+    answered = [r for r in records if r.status is not None]
+    by_region: dict[str, list[rec.RequestRecord]] = defaultdict(list)
+    for r in answered:
+        by_region[r.instance_region].append(r)
+    all_ok = sum(r.outcome == rec.OK for r in answered)
+    rows = []
+    for region, items in by_region.items():
+        ok = sum(r.outcome == rec.OK for r in items)
+        latency = summarize(r.latency_ms for r in items if r.outcome == rec.OK)
+        rows.append(
+            {
+                "region": region,
+                "answered": len(items),
+                "ok": ok,
+                "share_pct": _round(100 * ok / all_ok, 1) if all_ok else None,
+                "p50_latency_ms": _round(latency["p50"]),
+                "p99_latency_ms": _round(latency["p99"]),
+            }
+        )
+    rows.sort(key=lambda row: (-row["ok"], row["region"]))
+    return rows
+
+
 def _split(ok: Sequence[rec.RequestRecord]) -> dict:
     timed = [
         r
@@ -282,6 +311,8 @@ def build_report(
         "schedule_lag_ms": _rounded(summarize(lags)),
         "instances": _instances(records),
         "cold_starts": analyse_cold_starts(records, rule),
+        # Only from a stack that names its regions: a report without them stays as it was.
+        **({"regions": _regions(records)} if any(r.instance_region for r in records) else {}),
     }
 
 

@@ -23,6 +23,25 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]
     return lines
 
 
+def _regions(regions: Sequence[Mapping] | None) -> list[str]:
+    """The requests-per-region table; nothing for a report whose responses named no region."""
+    if not regions:
+        return []
+    rows = [
+        [
+            r["region"] or "(no header)",
+            r["answered"],
+            r["ok"],
+            r["share_pct"],
+            r["p50_latency_ms"],
+            r["p99_latency_ms"],
+        ]
+        for r in regions
+    ]
+    header = ["region", "answered", "ok", "share of ok (%)", "p50 ms", "p99 ms"]
+    return ["", "### Requests per region (X-Instance-Region)", "", *_table(header, rows)]
+
+
 def render_markdown(report: Mapping) -> str:
     run, req = report["run"], report["requests"]
     mode = (
@@ -86,6 +105,8 @@ def render_markdown(report: Mapping) -> str:
             f"and queueing outside the app {_fmt(mean['outside_app'])} ms "
             f"({_fmt(share['outside_app'])} %).",
         ]
+
+    lines += _regions(report.get("regions"))
 
     inst, cold = report["instances"], report["cold_starts"]
     delayed = cold["startup_delayed"]

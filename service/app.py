@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from flask import Flask, Response, g, jsonify, request
 
-from service import lifecycle, routes, startup
+from service import headers, lifecycle, routes, startup
 from service.admission import Admission
 from service.batching import Batcher, BatchInfo
 from service.cpu_platform import this_cpu
@@ -124,11 +124,13 @@ def _register_hooks(app: Flask, ext: QAExtension) -> None:
         total_ms = (time.perf_counter() - g.get("t0", time.perf_counter())) * 1000
         timings = {"inference": 0.0, **g.get("timings", {}), "total": total_ms}
         params = g.get("timing_params", {})
-        response.headers["X-Instance-Id"] = state.instance_id
-        response.headers["X-Instance-Request-Count"] = str(g.get("number", state.served))
+        response.headers[headers.INSTANCE_ID] = state.instance_id
+        response.headers[headers.INSTANCE_REQUEST_COUNT] = str(g.get("number", state.served))
         if (ready_age := g.get("ready_age_ms")) is not None:
-            response.headers["X-Instance-Ready-Age-Ms"] = f"{ready_age:.1f}"
-        response.headers["Server-Timing"] = ", ".join(
+            response.headers[headers.INSTANCE_READY_AGE] = f"{ready_age:.1f}"
+        if settings.region:  # a local run has none: the header is left out rather than empty
+            response.headers[headers.INSTANCE_REGION] = settings.region
+        response.headers[headers.SERVER_TIMING] = ", ".join(
             f"{name};dur={value:.3f}" + "".join(f";{k}={v}" for k, v in params.get(name, {}).items())
             for name, value in timings.items()
         )

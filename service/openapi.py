@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from service import routes
+from service import headers, routes
 from service.validation import MAX_ANSWER_LEN, MAX_TOP_K, TEXT_PATTERN
 
 OFFSETS = (
@@ -47,16 +47,20 @@ def build_openapi(
     max_windows: int,
 ) -> dict:
     timing_headers = {
-        "X-Instance-Id": {"schema": {"type": "string"}, "description": "random per process"},
-        "X-Instance-Request-Count": {
+        headers.INSTANCE_ID: {"schema": {"type": "string"}, "description": "random per process"},
+        headers.INSTANCE_REQUEST_COUNT: {
             "schema": {"type": "integer"},
             "description": "1 for the first non-probe request this process served",
         },
-        "X-Instance-Ready-Age-Ms": {
+        headers.INSTANCE_READY_AGE: {
             "schema": {"type": "number"},
             "description": "ms since this process became ready, when the request arrived (absent before)",
         },
-        "Server-Timing": {
+        headers.INSTANCE_REGION: {
+            "schema": {"type": "string"},
+            "description": "the region that answered, as the stack set it (absent when it set none)",
+        },
+        headers.SERVER_TIMING: {
             "schema": {"type": "string"},
             "description": (
                 "inference;dur=<ms>, total;dur=<ms> (+ queue, tokenize, decode; with BATCHING on "

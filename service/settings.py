@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from service import bounds, startup
 from service.bake import manifest as manifests
 from service.bake.manifest import METADATA_FILE
 from service.cpus import available_cpus
+from service.region import REGION_ENV, REGION_PATTERN
 
 # MODEL_ID / MODEL_REVISION override what service/bake/bootstrap.py wrote into METADATA_FILE.
 REQUIRED_MODEL_FILES = ("config.json", "tokenizer.json")
@@ -78,6 +80,8 @@ class Settings:
     # rows; `concurrency` requests are admitted at once, forward passes run one at a time.
     batching: bool = DEFAULT_BATCHING
     batch_max_wait_ms: float = DEFAULT_BATCH_MAX_WAIT_MS
+    # The region the stack deployed this instance to (service/region.py); "" when run locally.
+    region: str = ""
 
     @property
     def inference_threads(self) -> int:
@@ -135,6 +139,7 @@ class Settings:
                 env, "BATCH_MAX_WAIT_MS", DEFAULT_BATCH_MAX_WAIT_MS, *bounds.BATCH_MAX_WAIT_MS, unit="ms"
             ),
             openvino_cache_dir=_cache_dir(env),
+            region=_region(env),
         )
 
 
@@ -221,6 +226,16 @@ def _label(env: Mapping[str, str], name: str) -> str | None:
             f"{name} is not valid: expected printable text of at most {bounds.LABEL_MAX_CHARS} chars"
         )
     return raw
+
+
+def _region(env: Mapping[str, str]) -> str:
+    raw = _raw(env, REGION_ENV)
+    if raw is not None and not re.fullmatch(REGION_PATTERN, raw):
+        raise SettingsError(
+            f"{REGION_ENV}={raw!r} is not valid: expected a region id such as 'us-central1'"
+            " (lowercase letters, digits, hyphens)"
+        )
+    return raw or ""
 
 
 def _cache_dir(env: Mapping[str, str]) -> Path | None:

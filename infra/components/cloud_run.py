@@ -15,6 +15,7 @@ from infra.components import child_options, type_token
 from infra.components.rollout import content_revision, rollout_phase, service_outputs
 from infra.rollout.traffic import CANDIDATE_TAG, RolloutArgs, cloud_run_traffic, tag_url
 from infra.spec import CONTAINER_NAME, ModelServiceSpec, Probe
+from service.region import REGION_ENV
 
 run = gcp.cloudrunv2
 INVOKER_ROLE = "roles/run.invoker"
@@ -80,15 +81,23 @@ def readiness_probe_args(spec: ModelServiceSpec) -> run.ServiceTemplateContainer
 
 
 def template_args(
-    spec: ModelServiceSpec, service_account: pulumi.Input[str], revision: pulumi.Input[str] | None = None
+    spec: ModelServiceSpec,
+    service_account: pulumi.Input[str],
+    revision: pulumi.Input[str] | None = None,
+    region: pulumi.Input[str] | None = None,
 ) -> run.ServiceTemplateArgs:
     """The revision template: everything that, when changed, rolls out a new revision (named
-    `revision`: `content_revision` of these same inputs)."""
+    `revision`: `content_revision` of these same inputs).
+
+    `region` goes into the container's env (REGION_ENV) and comes back on every response as
+    X-Instance-Region, so a load test through the front door sees which region answered. Cloud Run
+    sets no such variable itself (service/region.py)."""
+    env = [*spec.env, (REGION_ENV, region)] if region is not None else list(spec.env)
     container = run.ServiceTemplateContainerArgs(
         name=CONTAINER_NAME,
         image=spec.image,
         ports=run.ServiceTemplateContainerPortsArgs(container_port=spec.port, name="http1"),
-        envs=[run.ServiceTemplateContainerEnvArgs(name=k, value=v) for k, v in spec.env],
+        envs=[run.ServiceTemplateContainerEnvArgs(name=k, value=v) for k, v in env],
         resources=run.ServiceTemplateContainerResourcesArgs(
             limits=resource_limits(spec),
             # Always explicit: pulumi-gcp defaults cpu_idle to true only while `resources` is
@@ -157,6 +166,11 @@ class CloudRunModelService(pulumi.ComponentResource):
             # readiness probes went GA: a new template needs a new revision name (Cloud Run refuses
             # to reuse one), so the fact is hashed too.
             readiness_probe=True,
+            # The region variable's name, not its value: each region's template differs only by
+            # the value, and one revision name across regions is what a staged rollout's
+            # servingRevision points at in all of them. Hashing the name still gives templates
+            # that first carry it a new revision name, as Cloud Run requires.
+            region_env=REGION_ENV,
         )
         phase = rollout_phase(args.rollout, self.new_revision)
         self.service = run.Service(
@@ -173,7 +187,7 @@ class CloudRunModelService(pulumi.ComponentResource):
             # Only where it is on: an unset field keeps a single-region stack's inputs as they were.
             default_uri_disabled=True if args.default_uri_disabled else None,
             labels=args.labels,
-            template=template_args(args.spec, args.service_account, self.new_revision),
+            template=template_args(args.spec, args.service_account, self.new_revision, args.region),
             scaling=service_scaling(args.manual_instances),
             traffics=phase.apply(lambda p: cloud_run_traffic(p.targets)),
             opts=child,

@@ -13,9 +13,10 @@ import itertools
 import json
 import threading
 import time
+from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from bench.headers import INSTANCE_ID, INSTANCE_REQUEST_COUNT, SERVER_TIMING
+from bench.headers import INSTANCE_ID, INSTANCE_REGION, INSTANCE_REQUEST_COUNT, SERVER_TIMING
 
 
 class StubServer:
@@ -26,9 +27,13 @@ class StubServer:
         default_delay_ms: float = 0.0,
         instance_prefix: str = "stub",
         send_headers: bool = True,
+        *,
+        regions: Sequence[str] = (),
     ):
+        """`regions`: instance i answers from regions[i % len(regions)] (none: no region header)."""
         self.ids = [f"{instance_prefix}{i}" for i in range(instances)]
         self.counts = dict.fromkeys(self.ids, 0)
+        self.region = {i: regions[n % len(regions)] for n, i in enumerate(self.ids)} if regions else {}
         self.cold_delay_ms = cold_delay_ms
         self.default_delay_ms = default_delay_ms
         self.send_headers = send_headers
@@ -108,6 +113,8 @@ class StubServer:
                 if stub.send_headers:
                     self.send_header(INSTANCE_ID, instance)
                     self.send_header(INSTANCE_REQUEST_COUNT, str(count))
+                    if instance in stub.region:
+                        self.send_header(INSTANCE_REGION, stub.region[instance])
                     self.send_header(
                         SERVER_TIMING, f"inference;dur={delay_ms * 0.8:g}, total;dur={delay_ms:g}"
                     )

@@ -25,6 +25,7 @@ def test_instance_fields_from_headers():
             "X-Instance-Id": "ab12",
             "X-Instance-Request-Count": "3",
             "X-Instance-Ready-Age-Ms": "1520.5",
+            "X-Instance-Region": "europe-west4",
             "Server-Timing": "inference;dur=9, queue;dur=1.5, total;dur=11.5",
         }
     )
@@ -32,6 +33,7 @@ def test_instance_fields_from_headers():
         "instance_id": "ab12",
         "instance_request_count": 3,
         "instance_ready_age_ms": 1520.5,
+        "instance_region": "europe-west4",
         "server_total_ms": 11.5,
         "server_inference_ms": 9.0,
         "server_queue_ms": 1.5,
@@ -40,6 +42,7 @@ def test_instance_fields_from_headers():
         "instance_id": "",
         "instance_request_count": None,
         "instance_ready_age_ms": None,
+        "instance_region": "",
         "server_total_ms": None,
         "server_inference_ms": None,
         "server_queue_ms": None,

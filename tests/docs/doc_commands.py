@@ -142,6 +142,7 @@ NOT_RUN: dict[str, str] = {
     "curl -sS -o /dev/null -w '%{http_code}\\n' http://DOMAIN/ready": CLOUD,
     "curl -sS https://DOMAIN/ready": CLOUD,
     "pulumi stack output regionUrls --stack prod": CLOUD,
+    "make bench URL=https://DOMAIN": CLOUD,
     # bench/README.md: a deployment, or the user's own payloads
     "make bench URL=https://qa-dev-xxxx.a.run.app": CLOUD,
     ".venv/bin/python -m bench load https://qa-dev-xxxx.a.run.app --rps 5 --duration 2m --out bench/out/dev": CLOUD,
