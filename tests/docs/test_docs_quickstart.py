@@ -60,10 +60,16 @@ def wait_ready(server: subprocess.Popen, port: str, log: Path, timeout_s: float 
 
 def check_shown_output(command: str, shown: str, printed: str) -> None:
     if command.startswith("curl"):
-        got, expected = json.loads(printed), json.loads(shown)
+        # A shown object that ends in ", …}" is abridged: its keys are checked, the rest not
+        # shown (/ready goes on with the CPU, the start-up phases and the accuracy gate).
+        abridged = shown.endswith(", …}")
+        got, expected = (
+            json.loads(printed),
+            json.loads(shown.removesuffix(", …}") + "}" if abridged else shown),
+        )
         if "instance_id" in expected:  # /ready: all but the random instance id
             got.pop("instance_id"), expected.pop("instance_id")
-            assert got == expected
+            assert ({k: got.get(k) for k in expected} if abridged else got) == expected
         else:  # /predict: the same random span; the score to float noise
             keys = ("answer", "start", "end")
             assert {k: got[k] for k in keys} == {k: expected[k] for k in keys}
