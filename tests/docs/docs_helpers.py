@@ -34,7 +34,9 @@ def fresh_copy(dest: Path) -> Path:
 
 def user_env(**extra: str) -> dict[str, str]:
     """This process's environment without what a test runner adds (an activated venv, make's)."""
-    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "MAKEFLAGS")}
+    # MAKELEVEL too: under `make test` a nested make would print "make[1]: Entering directory".
+    added = ("VIRTUAL_ENV", "PYTHONPATH", "MAKEFLAGS", "MFLAGS", "MAKELEVEL")
+    env = {k: v for k, v in os.environ.items() if k not in added}
     return {**env, **extra}
 
 

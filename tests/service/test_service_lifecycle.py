@@ -59,6 +59,7 @@ def test_both_load_paths_use_the_same_options(tiny_model_dir, baked_model_factor
         "NUM_THREADS": "3",
         "MAX_QUESTION_TOKENS": "20",
         "MAX_BATCH_WINDOWS": "5",
+        "MAX_WINDOWS": "9",
         "INTRA_OP_SPINNING": "0",
     }
     onnx = Settings.from_env({"MODEL_DIR": str(baked_model_factory("onnx", "fp32")), **env})
@@ -73,6 +74,7 @@ def test_both_load_paths_use_the_same_options(tiny_model_dir, baked_model_factor
             "num_threads": 3,
             "max_question_tokens": 20,
             "max_batch_windows": 5,
+            "max_windows": 9,
             "device": "auto",
             "allow_spinning": False,
             "cache_dir": None,
