@@ -113,6 +113,8 @@ def test_sigterm_lets_the_request_in_flight_finish_then_exits_in_time(engine, im
 
 
 def test_a_corrupted_model_file_stops_the_start_before_the_port_with_one_line(engine, image, memory_mib):
+    """With VERIFY_CHECKSUMS=1: the image ships it off (its build verified /model, and the image
+    digest pins it; docs/cold-starts.md), so a derived image that changes /model turns it on."""
     weights = f"/model/{DEFAULT_MODEL_FILE[image.runtime]}"
     flip = (
         f"import os; f = open({weights!r}, 'r+b'); f.seek(os.path.getsize({weights!r}) // 2); "
@@ -121,7 +123,8 @@ def test_a_corrupted_model_file_stops_the_start_before_the_port_with_one_line(en
     derived = build_derived(
         image.reference,
         f"{image.reference.rsplit(':', 1)[0]}:corrupt-{image.runtime}-{image.precision}",
-        f'USER 0\nRUN python -c "{flip}"\nUSER {containers.APP_UID}:{containers.APP_UID}',
+        f'USER 0\nRUN python -c "{flip}"\nENV VERIFY_CHECKSUMS=1\n'
+        f"USER {containers.APP_UID}:{containers.APP_UID}",
     )
     broken = start_container(engine, dataclasses.replace(image, reference=derived), memory_mib)
     try:
