@@ -21,6 +21,7 @@ from infra.components.knative.manifests import (
     release_manifests,
 )
 from infra.plan import install_args, model_service_spec
+from service.region import REGION_ENV
 
 ROOT = Path(__file__).resolve().parents[3]
 SCHEMA = json.loads((ROOT / "infra" / "schemas" / "knative-service.schema.json").read_text())
@@ -69,7 +70,11 @@ def assert_platforms_agree(cloud_run: dict, ksvc: dict) -> None:
     assert container["resources"]["requests"] == {
         k: v for k, v in run_container["resources"]["limits"].items() if k != "nvidia.com/gpu"
     }
-    assert container["env"] == run_container["envs"]  # same names, values and order
+    # Same names, values and order, but the region Cloud Run's component adds per region
+    # (X-Instance-Region; Knative runs in one cluster and sends no region header).
+    [region] = [e for e in run_container["envs"] if e["name"] == REGION_ENV]
+    assert region["value"] == cloud_run["inputs"]["location"]
+    assert container["env"] == [e for e in run_container["envs"] if e["name"] != REGION_ENV]
     assert container["startupProbe"] == run_container["startupProbe"]
     assert container["livenessProbe"] == run_container["livenessProbe"]
     assert container["image"] == run_container["image"] and "@sha256:" in container["image"]
