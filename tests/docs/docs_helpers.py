@@ -50,3 +50,16 @@ def shell(command: str, cwd: Path, env: dict[str, str], timeout: float) -> subpr
         timeout=timeout,
         check=False,
     )
+
+
+def spawn(command: str, cwd: Path, env: dict[str, str], log: Path, mode: str = "ab") -> subprocess.Popen:
+    """A long-running doc command (a server) in the background, its own process group."""
+    with log.open(mode) as out:  # a file, not a pipe nobody reads: it could fill
+        return subprocess.Popen(
+            ["bash", "-c", command],
+            cwd=cwd,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )

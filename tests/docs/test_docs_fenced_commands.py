@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import requests
 from doc_commands import NOT_RUN, QUICKSTART, Command, all_commands, key, runnable, why_not_run
-from docs_helpers import fresh_copy, shell, user_env
+from docs_helpers import fresh_copy, shell, spawn, user_env
 
 from bench.local_service import free_port
 
@@ -61,15 +61,7 @@ def test_the_quick_start_steps_other_docs_rely_on_are_found():
 
 
 def start_server(command: str, repo: Path, env: dict[str, str], port: str, log: Path) -> subprocess.Popen:
-    with log.open("ab") as out:  # a file, not a pipe nobody reads: it could fill
-        server = subprocess.Popen(
-            ["bash", "-c", command],
-            cwd=repo,
-            env={**env, "PORT": port},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    server = spawn(command, repo, {**env, "PORT": port}, log)
     deadline = time.monotonic() + 180
     while True:
         assert server.poll() is None, f"{command} exited:\n{log.read_text()}"

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from docs_helpers import ROOT, fresh_copy, shell, user_env
+from docs_helpers import ROOT, fresh_copy, shell, spawn, user_env
 
 from bench.local_service import free_port
 
@@ -95,15 +95,7 @@ def test_the_readme_quick_start_works_as_written(tmp_path):
     try:
         for command in (c.replace("8080", port) for c in commands):
             if command.startswith(SERVE):  # the one long-running step: in the background
-                with log.open("wb") as out:  # a file, not a pipe nobody reads: it could fill
-                    server = subprocess.Popen(
-                        ["bash", "-c", command],
-                        cwd=repo,
-                        env={**env, "PORT": port},
-                        stdout=out,
-                        stderr=subprocess.STDOUT,
-                        start_new_session=True,
-                    )
+                server = spawn(command, repo, {**env, "PORT": port}, log, mode="wb")
                 continue
             done = shell(command, repo, env, timeout=600)
             assert done.returncode == 0, f"{command}\n{done.stdout}\n{done.stderr}"

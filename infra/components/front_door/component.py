@@ -115,18 +115,23 @@ class GlobalFrontDoor(pulumi.ComponentResource):
             labels=args.labels,
             opts=child,
         )
-        compute.GlobalForwardingRule(
-            f"{name}-https",
-            name=compute_name(prefix, "https"),
-            project=args.project,
-            target=https_proxy.id,
-            ip_address=address.address,
-            ip_protocol="TCP",
-            port_range=HTTPS_PORT,
-            load_balancing_scheme=SCHEME,
-            labels=args.labels,
-            opts=child,
-        )
+
+        def forwarding_rule(role: str, proxy: pulumi.Resource, port: str) -> None:
+            """One address, two ports: 443 to the HTTPS proxy, 80 to the redirect."""
+            compute.GlobalForwardingRule(
+                f"{name}-{role}",
+                name=compute_name(prefix, role),
+                project=args.project,
+                target=proxy.id,
+                ip_address=address.address,
+                ip_protocol="TCP",
+                port_range=port,
+                load_balancing_scheme=SCHEME,
+                labels=args.labels,
+                opts=child,
+            )
+
+        forwarding_rule("https", https_proxy, HTTPS_PORT)
         # Port 80 answers every request with a redirect to HTTPS, on the same address.
         redirect = compute.URLMap(
             f"{name}-redirect",
@@ -146,18 +151,7 @@ class GlobalFrontDoor(pulumi.ComponentResource):
             url_map=redirect.id,
             opts=child,
         )
-        compute.GlobalForwardingRule(
-            f"{name}-http",
-            name=compute_name(prefix, "http"),
-            project=args.project,
-            target=http_proxy.id,
-            ip_address=address.address,
-            ip_protocol="TCP",
-            port_range=HTTP_PORT,
-            load_balancing_scheme=SCHEME,
-            labels=args.labels,
-            opts=child,
-        )
+        forwarding_rule("http", http_proxy, HTTP_PORT)
         if args.iap:
             self._grant_iap(name, args, backend_service, child)
         self.url = pulumi.Output.from_input(f"https://{args.domain}")
