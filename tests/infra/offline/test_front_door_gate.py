@@ -134,3 +134,14 @@ def test_the_front_door_alerts_count_users_requests_only():
         if "https_lb_rule" in condition["conditionThreshold"]["filter"]
     ]
     assert filters and all('resource.label.backend_target_name="qa-dev-backend"' in f for f in filters)
+
+
+def test_a_single_region_behind_the_front_door_is_gated_through_it_too():
+    single = {key: value for key, value in GATED.items() if key != "regions"}
+    result = rendered("dev", single)
+    assert result.outputs["candidateUrl"] == "https://qa.example.com/_rollout/candidate/us-central1"
+    assert "candidateUrls" not in result.outputs  # one region: the gate compares with `url` itself
+    assert set(routing(result.resources)) == {
+        "/_rollout/candidate/us-central1/",
+        "/_rollout/serving/us-central1/",
+    }
