@@ -51,12 +51,13 @@ if settings.platform == "knative":
         ),
         opts=pulumi.ResourceOptions(depends_on=[*apis.resources, *knative.resources]),
     )
-    url = service.url
+    url, candidate_url = service.url, service.candidate_url
     curl = url.apply(lambda url: knative_curl_example(url, public, settings.knative.namespace))
     outputs = {"ingressIp": knative.ingress_ip, "getCredentials": gke.get_credentials}
 else:
     cloud_run = declare_cloud_run(settings, spec, identity.email, needs_apis)
     service, url, outputs = cloud_run.first, cloud_run.url, cloud_run.outputs()
+    candidate_url = cloud_run.candidate_url
     curl = url.apply(lambda url: curl_example(url, public))
 
 if settings.monitoring.enabled:
@@ -75,5 +76,5 @@ pulumi.export(rollout.SERVING_OUTPUT, service.serving_revision)
 pulumi.export(rollout.PREVIOUS_OUTPUT, service.previous_revision)
 pulumi.export(rollout.CANDIDATE_REVISION, service.candidate_revision)
 pulumi.export(rollout.CANDIDATE_SHARE, service.candidate_percent)
-pulumi.export(rollout.CANDIDATE_URL, service.candidate_url)
+pulumi.export(rollout.CANDIDATE_URL, candidate_url)
 pulumi.export(rollout.MODEL_REVISION, settings.model.revision)

@@ -16,3 +16,11 @@ COMPUTE_NAME_MAX = 63  # compute resource names: RFC 1035, at most 63 characters
 HTTPS_PORT = "443"
 HTTP_PORT = "80"
 FRONT_DOOR_PORTS = (HTTPS_PORT, HTTP_PORT)
+# The gated rollout's way in behind the front door (the services' run.app URLs are off): a path
+# under this prefix names a target and a region, e.g. /_rollout/candidate/europe-west4/ready, and
+# the URL map sends it, prefix cut, to that region's candidate (its `candidate` tag) or serving
+# revision. No route of the service starts with it (tests/infra/offline/test_front_door_gate.py).
+GATE_PATH_PREFIX = "/_rollout"
+GATE_CANDIDATE = "candidate"
+GATE_SERVING = "serving"
+GATE_TARGETS = (GATE_CANDIDATE, GATE_SERVING)

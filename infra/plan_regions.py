@@ -8,7 +8,7 @@ from collections.abc import Mapping
 import pulumi
 
 from infra.components.front_door import GlobalFrontDoorArgs, RegionBackend
-from infra.components.front_door.rules import url_map_name
+from infra.components.front_door.rules import backend_name, url_map_name
 from infra.settings import Settings
 from infra.settings.front_door import FRONT_DOOR_INGRESS
 
@@ -44,6 +44,7 @@ def front_door_args(settings: Settings, services: Mapping[str, pulumi.Input[str]
         iap=front_door.iap,
         iap_members=settings.access.invokers if front_door.iap else (),
         labels=settings.labels,
+        gate_routes=settings.rollout.mode == "gated",
     )
 
 
@@ -55,4 +56,5 @@ def front_door_monitoring(settings: Settings) -> dict[str, object]:
         "regions": settings.regions if settings.platform == "cloudrun" else (),
         "front_door_host": settings.front_door.domain if front_door else "",
         "front_door_url_map": url_map_name(settings.service.name) if front_door else "",
+        "front_door_backend": backend_name(settings.service.name) if front_door else "",
     }

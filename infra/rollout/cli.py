@@ -120,7 +120,8 @@ def run(args: argparse.Namespace) -> int:
             source = metrics_source(args.metrics, driver.config(), probes) if args.steps else probes
 
             def gate(outputs: Mapping[str, Any]) -> Verdict:
-                return run_gate(outputs[keys.CANDIDATE_URL], outputs[keys.URL], _gate_config(args, outputs))
+                serving = outputs.get(keys.SERVING_URL) or outputs[keys.URL]
+                return run_gate(outputs[keys.CANDIDATE_URL], serving, _gate_config(args, outputs))
 
             def canary(outputs: Mapping[str, Any], percent: int) -> Verdict:
                 return canary_step(

@@ -5,8 +5,8 @@ ready (and the expected model revision), golden answers, bad inputs → 4xx, lat
 serving revision (interleaved, so both see the same machine noise), and no 5xx anywhere. The
 canary steps (`canary`) then add the error ratio from a `metrics` source after each soak.
 
-Requests go through the service's client (qaclient): identity tokens on private services, the
-predict URL, percentiles. The latency decision is `judge_latency`, a function of the two revisions'
+Requests go through the service's client (qaclient): identity tokens on private services,
+percentiles. The latency decision is `judge_latency`, a function of the two revisions'
 samples alone.
 """
 
@@ -23,7 +23,6 @@ import requests
 from qaclient.auth import auth_headers, resolve_token
 from qaclient.payloads import DEFAULT_PAYLOAD
 from qaclient.stats import median
-from qaclient.urls import predict_url
 from service import routes
 
 LATENCY_BUDGET = 1.5  # candidate p50 ≤ budget × serving p50, unless the rollout says otherwise
@@ -111,8 +110,9 @@ class Endpoint:
         return response
 
     def predict(self, payload: Mapping[str, Any]) -> requests.Response:
-        path = predict_url(self.url).removeprefix(self.url)
-        return self.call("POST", path, json.dumps(payload), "application/json")
+        # The route under the URL, whatever its path: behind the front door the URL is the gate's
+        # path to a revision (`https://DOMAIN/_rollout/candidate/REGION`), not a predict URL.
+        return self.call("POST", routes.PREDICT, json.dumps(payload), "application/json")
 
 
 def _error_text(response: requests.Response, limit: int = 120) -> str:

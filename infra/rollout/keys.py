@@ -17,7 +17,12 @@ NEW_REVISION = "newRevision"  # the revision the template makes now
 SERVING_OUTPUT = "servingRevision"  # the revision with the largest share
 PREVIOUS_OUTPUT = "previousRevision"
 CANDIDATE_REVISION = "candidateRevision"  # "" outside the candidate phase
-CANDIDATE_URL = "candidateUrl"  # its tag URL (the first region's, with several)
-CANDIDATE_URLS = "candidateUrls"  # with several regions: region → the candidate's tag URL there
+# Its tag URL (the first region's, with several); behind the front door, the gate's path to it.
+CANDIDATE_URL = "candidateUrl"
+CANDIDATE_URLS = "candidateUrls"  # with several regions: region → the candidate's URL there
+# With several regions: region → the serving revision's URL there, the gate's reference in it.
+SERVING_URLS = "servingUrls"
+# Not a stack output: the rollout sets it, from SERVING_URLS, for a gate in one region (else `url`).
+SERVING_URL = "servingUrl"
 CANDIDATE_SHARE = "candidatePercent"
 MODEL_REVISION = "modelRevision"  # what the new revision's /ready must report

@@ -129,7 +129,7 @@ def _rollout(driver, gate, canary, *, steps, say, config, outputs) -> Outcome:
         return Outcome(0, f"nothing to roll out: {serving} already takes 100 %")
     if interrupted == new and reached:
         say(f"resuming {new}: it had reached {reached} %; gating again from 0 %")
-    verdict = gate(done)
+    verdict = gate(_in_region(done, regions[0]) if first else done)
     if not verdict.passed:
         return Outcome(1, f"held {new} at 0 %, {serving} keeps 100 %: {verdict.reason}")
     say(f"{new}: {verdict.reason}")
@@ -160,6 +160,18 @@ def _everywhere(config: Mapping[str, str], first: Mapping[str, str] | None = Non
     return {keys.ROLLOUT_REGIONS: "0"} if staged else {}
 
 
+def _in_region(outputs: Mapping[str, Any], region: str) -> dict[str, Any]:
+    """The outputs as a gate in `region` reads them: the candidate there, and the serving revision
+    there to compare it with (a revision in another region would add the distance between them
+    to one side of the latency check)."""
+    candidates, serving = outputs.get(keys.CANDIDATE_URLS) or {}, outputs.get(keys.SERVING_URLS) or {}
+    return {
+        **outputs,
+        keys.CANDIDATE_URL: candidates.get(region, ""),
+        keys.SERVING_URL: serving.get(region, ""),
+    }
+
+
 def _gate_the_rest(
     driver: Driver, gate: Gate, say: Callable[[str], None], *, new: str, serving: str, regions: Sequence[str]
 ) -> Outcome | None:
@@ -167,9 +179,8 @@ def _gate_the_rest(
     leaves every region on `serving` (the first one's canary share included). None: all passed."""
     driver.set_config({**_phase(serving, 0), keys.ROLLOUT_REGIONS: "0"})
     done = driver.up(f"rollout: {new} candidate in every region")
-    urls = done.get(keys.CANDIDATE_URLS) or {}
     for region in regions[1:]:
-        verdict = gate({**done, keys.CANDIDATE_URL: urls.get(region, "")})
+        verdict = gate(_in_region(done, region))
         if not verdict.passed:
             return Outcome(
                 1, f"held {new} at 0 % in every region, {serving} keeps 100 %: in {region}, {verdict.reason}"

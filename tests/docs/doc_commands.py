@@ -141,6 +141,7 @@ NOT_RUN: dict[str, str] = {
     "gcloud compute ssl-certificates list": CLOUD,
     "curl -sS -o /dev/null -w '%{http_code}\\n' http://DOMAIN/ready": CLOUD,
     "curl -sS https://DOMAIN/ready": CLOUD,
+    "curl -sS https://DOMAIN/_rollout/serving/europe-west4/ready": CLOUD,
     "pulumi stack output regionUrls --stack prod": CLOUD,
     "make bench URL=https://DOMAIN": CLOUD,
     # bench/README.md: a deployment, or the user's own payloads

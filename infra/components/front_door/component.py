@@ -1,10 +1,11 @@
 """The global front door: a serverless NEG per region behind one backend service (Cloud Armor,
 outlier detection, request logs, optional IAP), the URL map, an HTTPS proxy with a managed
-certificate on a global address, and port 80 redirected to HTTPS."""
+certificate on a global address, and port 80 redirected to HTTPS. With a gated rollout, the URL
+map also routes the gate's paths to each region's candidate and serving revision."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -14,7 +15,8 @@ from infra.components import child_options, type_token
 from infra.components.cloud_run import INVOKER_ROLE
 from infra.components.front_door import rules
 from infra.components.front_door.rules import compute_name
-from infra.load_balancing import HTTP_PORT, HTTPS_PORT, SCHEME
+from infra.load_balancing import GATE_TARGETS, HTTP_PORT, HTTPS_PORT, SCHEME
+from service import routes
 
 compute = gcp.compute
 
@@ -36,6 +38,9 @@ class GlobalFrontDoorArgs:
     iap_members: Sequence[str] = ()  # who IAP admits (roles/iap.httpsResourceAccessor)
     labels: dict[str, str] = field(default_factory=dict)
     log_sample_rate: float = 1.0  # share of requests the load balancer logs
+    # A gated rollout: route the gate's paths (infra.load_balancing.GATE_PATH_PREFIX) to each
+    # region's candidate and serving revision, the only way to them once run.app URLs are off.
+    gate_routes: bool = False
 
 
 def iap_service_agent(project_number: str) -> str:
@@ -53,18 +58,20 @@ class GlobalFrontDoor(pulumi.ComponentResource):
         super().__init__(type_token("GlobalFrontDoor"), name, None, opts)
         child = child_options(self, opts)
         prefix = args.prefix
-        negs = [
-            compute.RegionNetworkEndpointGroup(
-                f"{name}-neg-{backend.region}",
-                name=compute_name(prefix, f"neg-{backend.region}"),
+
+        def neg(
+            role: str, backend: RegionBackend, tag: str | None = None
+        ) -> compute.RegionNetworkEndpointGroup:
+            return compute.RegionNetworkEndpointGroup(
+                f"{name}-{role}-{backend.region}",
+                name=compute_name(prefix, f"{role}-{backend.region}"),
                 project=args.project,
                 region=backend.region,
                 network_endpoint_type="SERVERLESS",
-                cloud_run=compute.RegionNetworkEndpointGroupCloudRunArgs(service=backend.service),
+                cloud_run=compute.RegionNetworkEndpointGroupCloudRunArgs(service=backend.service, tag=tag),
                 opts=child,
             )
-            for backend in args.backends
-        ]
+
         armor = compute.SecurityPolicy(
             f"{name}-armor",
             name=compute_name(prefix, "armor"),
@@ -74,23 +81,40 @@ class GlobalFrontDoor(pulumi.ComponentResource):
             rules=rules.security_rules(args.rate_limit_per_minute),
             opts=child,
         )
-        backend_service = compute.BackendService(
-            f"{name}-backend",
-            name=compute_name(prefix, "backend"),
-            project=args.project,
-            load_balancing_scheme=SCHEME,
-            backends=[compute.BackendServiceBackendArgs(group=neg.id) for neg in negs],
-            security_policy=armor.self_link,
-            outlier_detection=rules.outlier_detection(),
-            log_config=compute.BackendServiceLogConfigArgs(enable=True, sample_rate=args.log_sample_rate),
-            iap=compute.BackendServiceIapArgs(enabled=True) if args.iap else None,
-            opts=child,
+
+        def backend_service(role: str, gcp_name: str, negs: Sequence[compute.RegionNetworkEndpointGroup]):
+            """Every backend service alike: behind the same Cloud Armor policy (and IAP), logged."""
+            return compute.BackendService(
+                f"{name}-{role}",
+                name=gcp_name,
+                project=args.project,
+                load_balancing_scheme=SCHEME,
+                backends=[compute.BackendServiceBackendArgs(group=n.id) for n in negs],
+                security_policy=armor.self_link,
+                outlier_detection=rules.outlier_detection(),
+                log_config=compute.BackendServiceLogConfigArgs(enable=True, sample_rate=args.log_sample_rate),
+                iap=compute.BackendServiceIapArgs(enabled=True) if args.iap else None,
+                opts=child,
+            )
+
+        users = backend_service(
+            "backend", rules.backend_name(prefix), [neg("neg", backend) for backend in args.backends]
         )
+        gates = {
+            rules.gate_path(target, backend.region): backend_service(
+                f"{target}-{backend.region}",
+                compute_name(prefix, f"{target}-{backend.region}"),
+                [neg(f"neg-{target}", backend, rules.gate_tag(target))],
+            )
+            for backend in (args.backends if args.gate_routes else ())
+            for target in GATE_TARGETS
+        }
         url_map = compute.URLMap(
             f"{name}-urlmap",
             name=rules.url_map_name(prefix),
             project=args.project,
-            default_service=backend_service.id,
+            default_service=users.id,
+            **self._gate_routing(args.domain, users, gates),
             opts=child,
         )
         certificate = compute.ManagedSslCertificate(
@@ -153,10 +177,10 @@ class GlobalFrontDoor(pulumi.ComponentResource):
         )
         forwarding_rule("http", http_proxy, HTTP_PORT)
         if args.iap:
-            self._grant_iap(name, args, backend_service, child)
+            self._grant_iap(name, args, {"": users, **gates}, child)
         self.url = pulumi.Output.from_input(f"https://{args.domain}")
         self.ip_address = address.address
-        self.backend_service = backend_service.name
+        self.backend_service = users.name
         self.security_policy = armor.name
         self.register_outputs(
             {
@@ -168,22 +192,45 @@ class GlobalFrontDoor(pulumi.ComponentResource):
         )
 
     @staticmethod
+    def _gate_routing(
+        domain: str, users: compute.BackendService, gates: Mapping[str, compute.BackendService]
+    ) -> dict[str, object]:
+        """The URL map's inputs beyond its default service: none without gate routes, so a front
+        door without a gated rollout declares what it did before."""
+        if not gates:
+            return {}
+        routed = [(path, service.id) for path, service in gates.items()]
+        return {
+            "host_rules": [compute.URLMapHostRuleArgs(hosts=["*"], path_matcher="gate")],
+            "path_matchers": [
+                compute.URLMapPathMatcherArgs(
+                    name="gate", default_service=users.id, route_rules=rules.gate_route_rules(routed)
+                )
+            ],
+            "tests": rules.url_map_tests(domain, routes.READY, users.id, routed),
+        }
+
+    @staticmethod
     def _grant_iap(
         name: str,
         args: GlobalFrontDoorArgs,
-        backend_service: compute.BackendService,
+        backend_services: Mapping[str, compute.BackendService],
         child: pulumi.ResourceOptions,
     ) -> None:
-        """The members IAP admits, and IAP's own identity as the services' only invoker."""
+        """The members IAP admits on every backend service (by gate path; "" for the users' one,
+        whose grants keep the logical names they had before the gate's), and IAP's own identity
+        as the services' only invoker."""
         for member in args.iap_members:
-            gcp.iap.WebBackendServiceIamMember(
-                f"{name}-iap-{rules.member_slug(member)}",
-                project=args.project,
-                web_backend_service=backend_service.name,
-                role=rules.IAP_ACCESSOR_ROLE,
-                member=member,
-                opts=child,
-            )
+            for path, backend_service in backend_services.items():
+                suffix = f"-{path.strip('/').replace('/', '-')}" if path else ""
+                gcp.iap.WebBackendServiceIamMember(
+                    f"{name}-iap-{rules.member_slug(member)}{suffix}",
+                    project=args.project,
+                    web_backend_service=backend_service.name,
+                    role=rules.IAP_ACCESSOR_ROLE,
+                    member=member,
+                    opts=child,
+                )
         number = gcp.organizations.get_project_output(project_id=args.project).number
         agent = number.apply(iap_service_agent)
         for backend in args.backends:

@@ -59,6 +59,7 @@ class ServiceMonitoringArgs:
     regions: tuple[str, ...] = ()
     front_door_host: str = ""
     front_door_url_map: str = ""  # "": no front door
+    front_door_backend: str = ""  # the users' backend service (the alerts leave the gate's out)
 
 
 def channel_name(name: str, email: str) -> str:
@@ -143,7 +144,9 @@ class ServiceMonitoring(pulumi.ComponentResource):
             args.service_name, max_instances=args.max_instances, model_load_seconds=args.model_load_seconds
         ):
             self._policy(spec)
-        for spec in front_door_alerts(args.service_name, args.front_door_url_map, args.latency_threshold_ms):
+        for spec in front_door_alerts(
+            args.service_name, args.front_door_url_map, args.front_door_backend, args.latency_threshold_ms
+        ):
             self._policy(spec)
         if args.front_door_host:
             if args.public:  # IAP answers a checker with a sign-in redirect: nothing to check there

@@ -10,17 +10,22 @@ from infra.components.monitoring.alerts import WINDOW, AlertSpec, _threshold
 LB_ERROR_SHARE = 0.01  # 5xx among the front door's requests: an availability SLO's whole budget
 
 
-def lb_filter(metric: catalog.Metric, url_map: str, *extra: str) -> str:
+def lb_filter(metric: catalog.Metric, url_map: str, backend: str, *extra: str) -> str:
+    """Users' requests only: the URL map's, to the users' backend service (a gated rollout's gate
+    calls a candidate through backend services of its own, and a bad candidate must not page)."""
     clauses = [
         f'metric.type="{metric.name}"',
         f'resource.type="{catalog.HTTPS_LB_RULE}"',
         f'resource.label.url_map_name="{url_map}"',
+        f'resource.label.backend_target_name="{backend}"',
         *extra,
     ]
     return " AND ".join(clauses)
 
 
-def front_door_alerts(service_name: str, url_map: str, latency_threshold_ms: int) -> list[AlertSpec]:
+def front_door_alerts(
+    service_name: str, url_map: str, backend: str, latency_threshold_ms: int
+) -> list[AlertSpec]:
     """None without a front door (`url_map` "")."""
     if not url_map:
         return []
@@ -40,11 +45,13 @@ def front_door_alerts(service_name: str, url_map: str, latency_threshold_ms: int
             (
                 _threshold(
                     f"5xx share of front-door requests > {LB_ERROR_SHARE:.0%}",
-                    lb_filter(catalog.LB_REQUEST_COUNT, url_map, "metric.label.response_code_class=500"),
+                    lb_filter(
+                        catalog.LB_REQUEST_COUNT, url_map, backend, "metric.label.response_code_class=500"
+                    ),
                     LB_ERROR_SHARE,
                     "ALIGN_RATE",
                     "REDUCE_SUM",
-                    denominator_filter=lb_filter(catalog.LB_REQUEST_COUNT, url_map),
+                    denominator_filter=lb_filter(catalog.LB_REQUEST_COUNT, url_map, backend),
                     denominator_aggregations=rate,
                 ),
             ),
@@ -60,7 +67,7 @@ def front_door_alerts(service_name: str, url_map: str, latency_threshold_ms: int
             (
                 _threshold(
                     f"front-door latency p95 > {latency_threshold_ms} ms",
-                    lb_filter(catalog.LB_TOTAL_LATENCIES, url_map),
+                    lb_filter(catalog.LB_TOTAL_LATENCIES, url_map, backend),
                     latency_threshold_ms,
                     "ALIGN_PERCENTILE_95",
                     "REDUCE_MAX",

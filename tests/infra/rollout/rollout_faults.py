@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import requests
 
 MODEL_REVISION = "rev-0123abc"  # what the local services report, and the gate expects
-_SKIP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host", "server", "date"}
+SKIP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "content-length", "host", "server", "date"}
 
 
 class FaultProxy:
@@ -80,13 +80,13 @@ class FaultProxy:
                             500, [("Content-Type", "application/json")], b'{"error": "injected fault"}'
                         )
                         return
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in _SKIP}
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in SKIP_HEADERS}
                 upstream = requests.request(
                     self.command, proxy.upstream + self.path, data=body, headers=headers, timeout=60
                 )
                 if proxy.delay_s:
                     time.sleep(proxy.delay_s)
-                out = [(k, v) for k, v in upstream.headers.items() if k.lower() not in _SKIP]
+                out = [(k, v) for k, v in upstream.headers.items() if k.lower() not in SKIP_HEADERS]
                 self._reply(upstream.status_code, out, upstream.content)
 
             do_GET = do_POST = _forward  # noqa: N815

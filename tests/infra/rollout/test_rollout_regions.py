@@ -22,6 +22,8 @@ def two_regions(project) -> str:  # noqa: F811 (the fixture's value)
 def recording_gate(seen: list[str], fail_in: str = ""):
     def gate(outputs):
         url = outputs["candidateUrl"]
+        # The serving revision it is compared with is the one in the same region.
+        assert outputs["servingUrl"].split(".")[-3] == url.split(".")[-3]
         seen.append(url)
         return Verdict(False, "5xx: 3 of 40 candidate responses") if fail_in and fail_in in url else PASS
 
@@ -85,3 +87,29 @@ def test_an_interrupted_rollout_resumes_from_the_first_region(project, monkeypat
     assert again.code == 0, again.line
     assert [url.split(".")[-3] for url in seen] == ["us-central1", "europe-west4"]
     assert driver(project).outputs()["servingRevision"] == driver(project).outputs()["newRevision"] != old
+
+
+def test_behind_the_front_door_the_gate_goes_through_it_in_each_region(project):  # noqa: F811
+    front_door = {
+        "loadBalancer": "true",
+        "domain": "qa.example.com",
+        "rateLimitPerMinute": "600",
+        "public": "true",
+    }
+    driver(project).set_config({"regions": REGIONS, **front_door})
+    old = deployed(project)
+    seen: list[tuple[str, str]] = []
+
+    def gate(outputs):
+        seen.append((outputs["candidateUrl"], outputs["servingUrl"]))
+        return PASS
+
+    outcome = rollout(driver(project), gate=gate, canary=lambda o, p: PASS, say=lambda _: None)
+    assert outcome.code == 0 and f"{old} stays tagged previous" in outcome.line, outcome.line
+    assert seen == [
+        (
+            f"https://qa.example.com/_rollout/candidate/{region}",
+            f"https://qa.example.com/_rollout/serving/{region}",
+        )
+        for region in ("us-central1", "europe-west4")
+    ]
