@@ -14,30 +14,13 @@ Not for production: no streaming, whole bodies in memory, HTTP/1.1 to the backen
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections import deque
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import requests
 
-# Hop-by-hop headers (RFC 9110 §7.6.1) and ones the proxy recomputes itself.
-_SKIP_HEADERS = {
-    "connection",
-    "keep-alive",
-    "transfer-encoding",
-    "te",
-    "trailer",
-    "upgrade",
-    "proxy-authorization",
-    "proxy-authenticate",
-    "content-length",
-    "host",
-    "content-encoding",
-    "server",
-    "date",
-}
+from bench.relay import Relay, Reply, Request, forward
 
 
 class Backend:
@@ -49,7 +32,9 @@ class Backend:
             self.ready.set()
 
 
-class FrontEndProxy:
+class FrontEndProxy(Relay):
+    thread_name = "bench-proxy"
+
     def __init__(
         self,
         backend_concurrency: int | None = None,
@@ -65,14 +50,7 @@ class FrontEndProxy:
         self._queue: deque[object] = deque()  # requests waiting for a backend, oldest first
         self.arrived = 0  # requests that have taken their place in line, ever
         self._local = threading.local()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-        self._thread = threading.Thread(target=self.server.serve_forever, name="bench-proxy", daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        super().__init__()
 
     def add(self, url: str, ready: bool = True) -> Backend:
         backend = Backend(url, ready)
@@ -130,60 +108,15 @@ class FrontEndProxy:
             self._local.session = requests.Session()
         return self._local.session
 
-    def __enter__(self) -> FrontEndProxy:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def _reply(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
-                self.send_response(status)
-                for key, value in headers:
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def _error(self, status: int, message: str) -> None:
-                body = json.dumps({"error": message}).encode()
-                self._reply(status, [("Content-Type", "application/json")], body)
-
-            def _forward(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                backend = proxy._acquire()
-                if backend is None:
-                    self._error(503, f"proxy: no backend free within {proxy.ready_timeout_s:g} s")
-                    return
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in _SKIP_HEADERS}
-                try:
-                    upstream = proxy._session().request(
-                        self.command,
-                        backend.url + self.path,
-                        data=body,
-                        headers=headers,
-                        timeout=proxy.request_timeout_s,
-                        allow_redirects=False,
-                    )
-                except requests.RequestException as exc:
-                    self._error(502, f"proxy: {type(exc).__name__} from {backend.url}")
-                    return
-                finally:
-                    proxy._release(backend)
-                out = [(k, v) for k, v in upstream.headers.items() if k.lower() not in _SKIP_HEADERS]
-                self._reply(upstream.status_code, out, upstream.content)
-
-            do_GET = do_POST = do_PUT = do_DELETE = _forward  # noqa: N815
-
-        return Handler
+    def respond(self, request: Request) -> Reply:
+        backend = self._acquire()
+        if backend is None:
+            return Reply.error(503, f"proxy: no backend free within {self.ready_timeout_s:g} s")
+        try:
+            return forward(
+                request, backend.url + request.path, timeout_s=self.request_timeout_s, session=self._session()
+            )
+        except requests.RequestException as exc:
+            return Reply.error(502, f"proxy: {type(exc).__name__} from {backend.url}")
+        finally:
+            self._release(backend)

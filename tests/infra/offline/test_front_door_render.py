@@ -18,6 +18,8 @@ TWO_REGIONS = {
     "rateLimitPerMinute": "600",
 }
 PRIVATE_IAP = {**TWO_REGIONS, "public": "false", "iap": "true", "invokers": '["group:team@example.com"]'}
+# A gated rollout's candidate phase: the front door also routes the gate (test_front_door_gate.py).
+GATED = {**TWO_REGIONS, "rollout": "gated", "servingRevision": "qa-dev-r0123456789ab"}
 RUN = "gcp:cloudrunv2/service:Service"
 NEG = "gcp:compute/regionNetworkEndpointGroup:RegionNetworkEndpointGroup"
 RULE = "gcp:compute/globalForwardingRule:GlobalForwardingRule"
@@ -28,7 +30,11 @@ def one(resources: list[dict], resource_type: str) -> dict:
     return found
 
 
-@pytest.mark.parametrize("overrides", [TWO_REGIONS, PRIVATE_IAP], ids=["public", "iap"])
+@pytest.mark.parametrize(
+    "overrides",
+    [TWO_REGIONS, PRIVATE_IAP, GATED, {**PRIVATE_IAP, **GATED}],
+    ids=["public", "iap", "gated", "gated-iap"],
+)
 def test_every_gcp_input_is_in_the_provider_schema(overrides):
     found = [
         problem

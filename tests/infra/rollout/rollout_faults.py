@@ -11,15 +11,13 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import requests
+from bench.relay import Relay, Reply, Request, forward
 
 MODEL_REVISION = "rev-0123abc"  # what the local services report, and the gate expects
-SKIP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "content-length", "host", "server", "date"}
 
 
-class FaultProxy:
+class FaultProxy(Relay):
     def __init__(self, upstream: str, *, error_every: int = 0, delay_s: float = 0.0):
         self.upstream = upstream.rstrip("/")
         self.error_every = error_every
@@ -27,68 +25,27 @@ class FaultProxy:
         self.counts: Counter[str] = Counter()
         self._predicts = 0
         self._lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        super().__init__()
 
     def request_counts(self, revision: str, since: float, until: float) -> dict[str, int]:
         return dict(self.counts)
 
     name = "fault proxy counts"
 
-    def __enter__(self) -> FaultProxy:
-        self._thread.start()
-        return self
+    def respond(self, request: Request) -> Reply:
+        reply = self._answer(request)
+        with self._lock:
+            self.counts[f"{reply.status // 100}xx"] += 1
+        return reply
 
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def _reply(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
-                with proxy._lock:
-                    proxy.counts[f"{status // 100}xx"] += 1
-                self.send_response(status)
-                for key, value in headers:
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def _forward(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                if self.path.startswith("/predict") and proxy.error_every:
-                    with proxy._lock:
-                        proxy._predicts += 1
-                        fail = proxy._predicts % proxy.error_every == 0
-                    if fail:
-                        self._reply(
-                            500, [("Content-Type", "application/json")], b'{"error": "injected fault"}'
-                        )
-                        return
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in SKIP_HEADERS}
-                upstream = requests.request(
-                    self.command, proxy.upstream + self.path, data=body, headers=headers, timeout=60
-                )
-                if proxy.delay_s:
-                    time.sleep(proxy.delay_s)
-                out = [(k, v) for k, v in upstream.headers.items() if k.lower() not in SKIP_HEADERS]
-                self._reply(upstream.status_code, out, upstream.content)
-
-            do_GET = do_POST = _forward  # noqa: N815
-
-        return Handler
+    def _answer(self, request: Request) -> Reply:
+        if request.path.startswith("/predict") and self.error_every:
+            with self._lock:
+                self._predicts += 1
+                fail = self._predicts % self.error_every == 0
+            if fail:
+                return Reply.error(500, "injected fault")
+        reply = forward(request, self.upstream + request.path, timeout_s=60)
+        if self.delay_s:
+            time.sleep(self.delay_s)
+        return reply
