@@ -13,32 +13,7 @@ from typing import Any
 
 from infra.cost.from_render import cost_line
 from infra.cost.model import REVIEW_RPS
-
-
-def _named(items: list[Any]) -> list[str] | None:
-    """The items' `name`s when every item is a mapping with its own name (env vars, ports, …)."""
-    names = [item.get("name") if isinstance(item, dict) else None for item in items]
-    if names and all(isinstance(n, str) and n for n in names) and len(set(names)) == len(names):
-        return names
-    return None
-
-
-def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
-    """Nested inputs as dotted keys; list items that have a name are keyed by it
-    (`envs[name=MODEL_DIR].value`, not `envs[3].value`), so a review sees which variable changed
-    and an inserted item does not show every later one as changed."""
-    if isinstance(value, dict):
-        items: dict[str, Any] = {}
-        for key in sorted(value):
-            items.update(flatten(value[key], f"{prefix}.{key}" if prefix else key))
-        return items or {prefix: {}}
-    if isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value):
-        labels = [f"name={n}" for n in names] if (names := _named(value)) else range(len(value))
-        items = {}
-        for label, item in zip(labels, value, strict=True):
-            items.update(flatten(item, f"{prefix}[{label}]"))
-        return items
-    return {prefix: value}
+from infra.offline.flat import flatten
 
 
 @dataclass
@@ -64,7 +39,7 @@ def diff_renders(base: list[dict[str, Any]], head: list[dict[str, Any]]) -> Stac
     after = {_key(r): r for r in head}
     result = StackDiff(added=sorted(set(after) - set(before)), removed=sorted(set(before) - set(after)))
     for key in sorted(set(before) & set(after)):
-        old, new = flatten(before[key]["inputs"]), flatten(after[key]["inputs"])
+        old, new = flatten(before[key]["inputs"], by_name=True), flatten(after[key]["inputs"], by_name=True)
         if before[key]["parent"] != after[key]["parent"]:
             old["(parent)"], new["(parent)"] = before[key]["parent"], after[key]["parent"]
         changes = [

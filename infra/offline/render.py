@@ -18,6 +18,7 @@ from pulumi.runtime import rpc
 from infra.cost import DEFAULT_LATENCY_MS, CostInputs, cost_section, estimate
 from infra.cost.front_door import front_door_markdown
 from infra.cost.model import REVIEW_RPS
+from infra.offline.flat import flatten
 from infra.offline.from_cli import resolve as from_cli_config
 from infra.offline.mocks import OfflineMocks
 from infra.offline.monitor import Registration, run_with_mocks
@@ -212,21 +213,6 @@ def to_yaml(rendering: Rendering) -> str:
     # A stack without Kubernetes objects (Cloud Run): the resource list, in YAML.
     body = yaml.safe_dump(json.loads(to_json(rendering)), sort_keys=False, allow_unicode=True, width=100)
     return warning + body
-
-
-def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
-    """Nested inputs as dotted keys (`template.containers[0].image`), for review tables."""
-    if isinstance(value, dict):
-        items: dict[str, Any] = {}
-        for key in sorted(value):
-            items.update(flatten(value[key], f"{prefix}.{key}" if prefix else key))
-        return items or {prefix: {}}
-    if isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value):
-        items = {}
-        for index, item in enumerate(value):
-            items.update(flatten(item, f"{prefix}[{index}]"))
-        return items
-    return {prefix: value}
 
 
 def _cell(value: Any) -> str:
