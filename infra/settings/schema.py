@@ -16,7 +16,6 @@ from infra.ingresses import KNATIVE_INGRESSES
 from infra.limits import BUILDERS, GKE_RELEASE_CHANNELS, LOG_LEVELS, Cpu
 from infra.settings.autoscaling import AutoscalingSettings
 from infra.settings.parse import ZONE
-from infra.settings.project_file import config_keys
 
 # The (runtime, precision) pairs the image can serve: the service's artifact contract.
 from service.bake.accuracy import DEFAULT_MARGIN as ACCURACY_DEFAULT_MARGIN
@@ -232,7 +231,3 @@ class Settings:
 
 def label_value(text: str) -> str:
     return re.sub(r"[^a-z0-9_-]", "-", text.lower())[:63]
-
-
-# Every project key: Pulumi.yaml's `config:` declarations, in their order (one source).
-CONFIG_KEYS = config_keys()
