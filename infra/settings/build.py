@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import ChainMap
 from collections.abc import Mapping
+from dataclasses import replace
 
 from infra import limits, regions
 from infra.rollout import keys as rollout_keys
@@ -41,7 +42,7 @@ from infra.settings.schema import (
     SettingsError,
 )
 from service.bake import accuracy
-from service.bake.manifest import AUTO_PRECISION
+from service.bake.manifest import AUTO_PRECISION, DEFAULT_PRECISION
 
 
 def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: str) -> Settings:
@@ -49,9 +50,9 @@ def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: 
     # `autoscaling: steady` fills config text in where the stack left it unset (infra/settings/
     # autoscaling.py); a problem with a value it filled in is a consequence, as with the gpu's.
     presets = preset(raw)
-    r = RawConfig(ChainMap(presets, raw))
-    r.derived = frozenset(presets)
-    unset = derive.unset_keys(raw)  # filled after parsing with what the gpu (or its absence) needs
+    filled, consequences = derive.fill(raw)  # what the gpu (or its absence) needs, where unset
+    r = RawConfig(ChainMap(filled, presets, raw))
+    r.derived = frozenset(presets) | consequences
     if not project:
         r.problems.append("gcp:project: not set — run `pulumi config set gcp:project YOUR_PROJECT`")
     if not region:
@@ -64,10 +65,12 @@ def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: 
     model = ModelSettings(
         id=r.text("modelId"),
         revision=r.text("modelRevision"),
-        runtime="" if "runtime" in unset else r.choice("runtime", RUNTIMES),
+        runtime=r.choice("runtime", RUNTIMES),
         precision=r.choice("precision", (AUTO_PRECISION, *PRECISIONS)),
         int8_accuracy_margin=r.number("int8AccuracyMargin", *accuracy.MARGIN_RANGE, accuracy.MARGIN_VALID),
     )
+    if model.precision == AUTO_PRECISION:  # the runtime's own (service/bake/manifest.py)
+        model = replace(model, precision=DEFAULT_PRECISION.get(model.runtime, AUTO_PRECISION))
     if not parse.MODEL_ID.match(model.id):
         r.fail(
             "modelId",
@@ -95,7 +98,8 @@ def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: 
 
     # Read first: which platform's limits the service settings are checked against.
     platform = r.choice("platform", PLATFORMS)
-    service, model = service_section.settings(r, platform, unset, model)
+    service = service_section.service_settings(r, platform)
+    service_section.check_service(r, service, platform)
     access = AccessSettings(
         public=r.flag("public"),
         invokers=r.strings("invokers", LIST_EXAMPLES["invokers"]),

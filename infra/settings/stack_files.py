@@ -25,7 +25,6 @@ closest known key where there is one.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -36,6 +35,7 @@ import yaml
 
 from infra.settings import yaml_nodes as nodes
 from infra.settings.config_keys import closest, did_you_mean, key_problem, parse_key, suggest
+from infra.settings.parse import GO_INT
 from infra.settings.schema import LIST_EXAMPLES
 from infra.settings.yaml_nodes import SECRET_PLACEHOLDER, ConfigValue
 from infra.settings.yaml_nodes import ConfigFileError as StackConfigError
@@ -49,8 +49,6 @@ STACK_FILE_KEYS = ("config", "secretsprovider", "encryptedkey", "encryptionsalt"
 # A project config declaration's fields (Pulumi.yaml `config:` entries).
 DECLARATION_FIELDS = ("type", "default", "value", "description", "secret", "items")
 SCHEMA_TYPES = {"string": str, "integer": int, "boolean": bool, "array": list}
-# strconv.Atoi, as the CLI checks an integer-typed stack value (ASCII digits, no spaces).
-GO_INT = re.compile(r"[+-]?[0-9]+")
 
 
 @dataclass(frozen=True)
