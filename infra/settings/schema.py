@@ -46,7 +46,6 @@ MEMBER_FORMS = {
     "principal://": (_FEDERATED, "principal://iam.googleapis.com/projects/…/subject/ID"),
     "principalSet://": (_FEDERATED, "principalSet://iam.googleapis.com/projects/…/*"),
 }
-MEMBER_PREFIXES = tuple(MEMBER_FORMS)
 PUBLIC_MEMBERS = ("allUsers", "allAuthenticatedUsers")
 # How a public Cloud Run service is opened: an allUsers invoker grant, or Cloud Run's own switch
 # that turns the invoker check off (works where domain-restricted sharing forbids allUsers).
