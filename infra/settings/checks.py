@@ -95,45 +95,34 @@ def check_runtime(r: RawConfig, model: ModelSettings, service: ServiceSettings) 
         )
 
 
-def check_fractional_cpu(r: RawConfig, service: ServiceSettings) -> None:
-    fractional = f"with cpu {service.cpu.text} (below 1 vCPU)"
-    if service.concurrency != 1:
-        r.fail("concurrency", service.concurrency, f"1 {fractional}")
-    if service.cpu_always_allocated:
-        r.fail("cpuAlwaysAllocated", True, f"false {fractional}: request-based billing only")
-    if service.execution_environment != "gen1":
-        r.fail("executionEnvironment", service.execution_environment, f"gen1 {fractional}")
-
-
-def check_gpu(r: RawConfig, service: ServiceSettings) -> None:
-    gpu = service.gpu
-    if gpu not in limits.GPU_TYPES:
-        r.fail("gpu", gpu, f"empty for none, or one of {', '.join(limits.GPU_TYPES)}")
-        return
-    if 0 < service.cpu.vcpu < limits.GPU_MIN_CPU:  # vcpu 0: the cpu has a problem of its own
-        r.fail("cpu", service.cpu.text, f"at least {limits.GPU_MIN_CPU} with gpu {gpu}")
-    if service.memory_mib and service.memory_mib < limits.GPU_MIN_MEMORY_MIB:
-        minimum = limits.format_mib(limits.GPU_MIN_MEMORY_MIB)
-        r.fail("memory", service.memory, f"at least {minimum} with gpu {gpu}")
-    if not service.cpu_always_allocated:
-        r.fail("cpuAlwaysAllocated", False, f"true with gpu {gpu}: GPUs need instance-based billing")
-
-
 def check_service(r: RawConfig, service: ServiceSettings, platform: str) -> None:
-    """What the service's values must satisfy together, the derived ones included."""
-    cpu = service.cpu if service.cpu.vcpu else None
+    """What the service's values must satisfy together, the derived ones included: on Cloud Run
+    its CPU and memory table, what a fractional CPU allows, and a GPU's minimums."""
     if service.min_instances > service.max_instances:
         r.fail("minInstances", service.min_instances, f"at most maxInstances ({service.max_instances})")
-    if platform == "knative":
-        if service.gpu and service.gpu not in limits.GPU_TYPES:
-            r.fail("gpu", service.gpu, f"empty for none, or one of {', '.join(limits.GPU_TYPES)}")
-        return
+    # Cloud Run's sizes (Knative's are checked against the node); vcpu 0: the cpu has a problem.
+    cpu = service.cpu if platform != "knative" and service.cpu.vcpu else None
     if cpu and service.memory_mib and (problem := limits.check_memory(cpu, service.memory_mib)):
         r.fail("memory", service.memory, problem)
     if cpu and cpu.vcpu < 1:
-        check_fractional_cpu(r, service)
-    if service.gpu:
-        check_gpu(r, service)
+        fractional = f"with cpu {service.cpu.text} (below 1 vCPU)"
+        if service.concurrency != 1:
+            r.fail("concurrency", service.concurrency, f"1 {fractional}")
+        if service.cpu_always_allocated:
+            r.fail("cpuAlwaysAllocated", True, f"false {fractional}: request-based billing only")
+        if service.execution_environment != "gen1":
+            r.fail("executionEnvironment", service.execution_environment, f"gen1 {fractional}")
+    gpu = service.gpu
+    if gpu and gpu not in limits.GPU_TYPES:
+        r.fail("gpu", gpu, f"empty for none, or one of {', '.join(limits.GPU_TYPES)}")
+    elif gpu and platform != "knative":
+        if cpu and cpu.vcpu < limits.GPU_MIN_CPU:
+            r.fail("cpu", service.cpu.text, f"at least {limits.GPU_MIN_CPU} with gpu {gpu}")
+        if service.memory_mib and service.memory_mib < limits.GPU_MIN_MEMORY_MIB:
+            minimum = limits.format_mib(limits.GPU_MIN_MEMORY_MIB)
+            r.fail("memory", service.memory, f"at least {minimum} with gpu {gpu}")
+        if not service.cpu_always_allocated:
+            r.fail("cpuAlwaysAllocated", False, f"true with gpu {gpu}: GPUs need instance-based billing")
 
 
 def check_knative(r: RawConfig, settings: Settings) -> None:

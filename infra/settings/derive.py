@@ -4,7 +4,7 @@ The Pulumi CLI applies Pulumi.yaml's schema defaults before the program runs, so
 there (`cpu: "2"`) could not be told apart from a stack that wrote the same value. These keys
 therefore default to an "unset" sentinel (`""`, or `0` for the integers). `build` reads the unset
 keys as the config text `derived` gives them: the result is checked like any value a stack sets,
-and a value the stack set that conflicts with the GPU fails in `checks.check_gpu` with one line.
+and a value the stack set that conflicts with the GPU fails in `checks.check_service` with one line.
 docs/gpu.md has the table.
 """
 
