@@ -39,7 +39,7 @@ from infra.settings.parse import GO_INT
 from infra.settings.schema import LIST_EXAMPLES
 from infra.settings.yaml_nodes import SECRET_PLACEHOLDER, ConfigValue
 from infra.settings.yaml_nodes import ConfigFileError as StackConfigError
-from infra.settings.yaml_text import NULL, go_json, key_text
+from infra.settings.yaml_text import NULL, key_text
 
 ROOT = Path(__file__).resolve().parents[2]  # the project directory (Pulumi.yaml)
 # Offline there is no project to ask for; resource names and URLs need one all the same.
@@ -166,10 +166,9 @@ def config_schema(root: Path = ROOT) -> dict[str, dict[str, Any]]:
 
 
 def to_config_string(value: Any) -> str:
-    """A Pulumi.yaml `default:` (as read here) as the text the CLI hands the program."""
-    if isinstance(value, (list, dict)) or value is NULL:
-        return go_json(value)
-    return key_text(value)  # fmt's %v: true/false, decimal integers, strings as they are
+    """A Pulumi.yaml `default:` (as read here) as the text the CLI hands the program: fmt's %v
+    (true/false, decimal integers, strings as they are), JSON for lists and maps."""
+    return "null" if value is NULL else key_text(value)
 
 
 def type_problem(declaration: dict[str, Any], value: ConfigValue) -> str | None:
