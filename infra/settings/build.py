@@ -74,7 +74,7 @@ def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: 
         precision=r.choice("precision", (AUTO_PRECISION, *PRECISIONS)),
         int8_accuracy_margin=r.number("int8AccuracyMargin", *accuracy.MARGIN_RANGE, accuracy.MARGIN_VALID),
     )
-    if model.precision == AUTO_PRECISION:  # the runtime's own (service/bake/manifest.py)
+    if model.precision == AUTO_PRECISION:  # auto: the runtime's own default (service/bake/manifest.py)
         model = replace(model, precision=DEFAULT_PRECISION.get(model.runtime, AUTO_PRECISION))
     if not parse.MODEL_ID.match(model.id):
         r.fail(

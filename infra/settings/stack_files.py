@@ -280,13 +280,7 @@ def override_values(overrides: Mapping[str, str], project: Project) -> dict[str,
     return values
 
 
-def resolve(
-    stack: str,
-    overrides: Mapping[str, str] | None = None,
-    *,
-    root: Path = ROOT,
-    placeholder_project: bool = True,
-) -> StackConfig:
+def resolve(stack: str, overrides: Mapping[str, str] | None = None, *, root: Path = ROOT) -> StackConfig:
     """Pulumi.yaml, then the stack file, then `--set`: what `pulumi.Config` would return."""
     project = read_project(root)
     problems: list[str] = []
@@ -301,15 +295,13 @@ def resolve(
             problems += error.problems
     if problems:
         raise StackConfigError(problems)
-    return stack_config(project.name, stack, merged, placeholder_project)
+    return stack_config(project.name, stack, merged)
 
 
-def stack_config(
-    project: str, stack: str, merged: Mapping[str, ConfigValue], placeholder_project: bool = True
-) -> StackConfig:
+def stack_config(project: str, stack: str, merged: Mapping[str, ConfigValue]) -> StackConfig:
     """Values by qualified key, in key order, as `pulumi.Config` gets them."""
     merged = dict(merged)
-    if placeholder_project and not (merged.get("gcp:project") and merged["gcp:project"].text):
+    if not (merged.get("gcp:project") and merged["gcp:project"].text):
         merged["gcp:project"] = ConfigValue(PLACEHOLDER_PROJECT, where="offline placeholder")
     ordered = dict(sorted(merged.items()))
     return StackConfig(
