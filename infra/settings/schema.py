@@ -1,4 +1,4 @@
-"""What a stack's settings are: the valid choices, the typed (frozen) settings and the key list.
+"""What a stack's settings are: the valid choices and the typed (frozen) settings.
 
 The keys and defaults come from Pulumi.yaml's `config:` schema, the values from the stack file; `build`
 parses and checks them into these dataclasses. Choices that are facts of the platform or the
