@@ -78,7 +78,9 @@ def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: 
         model = replace(model, precision=DEFAULT_PRECISION.get(model.runtime, AUTO_PRECISION))
     if not parse.MODEL_ID.match(model.id):
         r.fail(
-            "modelId", model.id, "a Hugging Face Hub id like distilbert/distilbert-base-cased-distilled-squad"
+            "modelId",
+            model.id,
+            "a Hugging Face Hub id like distilbert/distilbert-base-cased-distilled-squad",
         )
     checks.check_model_labels(r, model)
     if "modelRevision" in raw and not model.revision.strip():

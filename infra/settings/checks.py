@@ -143,7 +143,11 @@ def check_knative(r: RawConfig, settings: Settings) -> None:
             "cluster-local, reachable only from inside the cluster",
         )
     if parsed("ingress") and access.ingress != "all":
-        r.fail("ingress", access.ingress, f"all {on}: use public: false for a cluster-local service instead")
+        r.fail(
+            "ingress",
+            access.ingress,
+            f"all {on}: use public: false for a cluster-local service instead",
+        )
     if parsed("executionEnvironment") and service.execution_environment != "gen2":
         r.fail(
             "executionEnvironment",
@@ -159,7 +163,9 @@ def check_knative(r: RawConfig, settings: Settings) -> None:
         )
     if parsed("knativeInitialScale", "maxInstances") and knative.initial_scale > service.max_instances:
         r.fail(
-            "knativeInitialScale", knative.initial_scale, f"at most maxInstances ({service.max_instances})"
+            "knativeInitialScale",
+            knative.initial_scale,
+            f"at most maxInstances ({service.max_instances})",
         )
     if parsed("knativeTarget", "concurrency") and knative.target > service.concurrency:
         r.fail(

@@ -31,7 +31,10 @@ def settings_from_pulumi() -> Settings:
     unread = stack_file_problems(pulumi.get_stack()) or unread_keys()
     try:
         settings = build_settings(
-            raw, project=gcp.get("project") or "", region=gcp.get("region") or "", stack=pulumi.get_stack()
+            raw,
+            project=gcp.get("project") or "",
+            region=gcp.get("region") or "",
+            stack=pulumi.get_stack(),
         )
     except SettingsError as error:
         raise SettingsError(unread + error.problems) from None
