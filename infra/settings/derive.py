@@ -26,9 +26,10 @@ BY_GPU: dict[str, tuple[str, str]] = {
 }
 UNSET = {key: "" for key in BY_GPU} | {"concurrency": "0", "maxBatchWindows": "0"}
 # Requests in flight per instance: with a GPU enough to fill its batches; with batching on a
-# CPU one per core of the default size; otherwise one (a CPU-bound model gains nothing by more).
+# CPU the most that still overlap usefully on a CPU-bound model (tokenizing while a batch fills),
+# the same ceiling the policy pack advises; otherwise one (a CPU-bound model gains nothing by more).
 GPU_CONCURRENCY = 16
-CPU_BATCHING_CONCURRENCY = 4
+CPU_BATCHING_CONCURRENCY = limits.CPU_BOUND_CONCURRENCY_MAX
 CPU_CONCURRENCY = 1
 # Rows per forward pass on a GPU: GPU_CONCURRENCY requests of one or two windows each. Without
 # a GPU, 0 keeps the service's own default for its runtime (a CPU memory bound).
