@@ -12,8 +12,8 @@ instance decides at start:
   once per candidate hint on PROBE_THREADS thread (both compiles run at once: compiling is
   mostly single-threaded), then passes alternate between the two until MIN_ROUNDS are done and
   either the ranking is settled - every pass of one candidate after its first beats every such
-  pass of the other by the margin `pick` asks for, so all the passes so far make the same choice - or
-  BUDGET_S is spent (at most MAX_ROUNDS). A near tie or a noisy pass runs on to the budget; a
+  pass of the other by the margin `pick` asks for, so all the passes so far make the same
+  choice - or BUDGET_S is spent (at most MAX_ROUNDS). A near tie or a noisy pass runs on to the budget; a
   clear winner (on the AMD EPYC of docs/openvino.md bf16 ran the probe in about half fp32's
   time) costs MIN_ROUNDS rounds. A pass is timed by the CPU time of the thread that runs it (a
   one-thread compiled model infers on the calling thread): time the thread spends preempted by a
@@ -44,8 +44,9 @@ import openvino.opset13 as ops
 
 # Execution precisions `auto` chooses between, and the INFERENCE_PRECISION_HINT of each.
 CANDIDATES = {"bf16": "bf16", "fp32": "f32"}
-# 64 tokens, not a full window: bf16/f32 ranked the same at 64 and 128 tokens (0.47 and 0.51,
-# the model's own 0.44-0.57 at 384), and half the tokens halve the passes' cost.
+# 64 tokens, not a full window: the probe's bf16/f32 was 0.46-0.51 at 64 tokens, 0.49-0.54 at
+# 128 and the model's own 0.46-0.54 at 384 (docs/openvino.md), and half the tokens halve the
+# passes' cost.
 PROBE_TOKENS = 64
 PROBE_THREADS = 1  # so the pass runs on the calling thread and its CPU time can be read
 PROBE_HIDDEN, PROBE_FFN = 768, 3072
