@@ -2,10 +2,11 @@
 
     python -m bench.studies.precision_probe [--decisions 7] [--passes 5] [--threads 2]
 
-1. Cost: `openvino_precision.decide` run --decisions times in this process (the probe compiled,
-   warmed and timed each time, exactly as an instance does at start), wall time and the
-   process's CPU time of each; medians. The first call also loads OpenVINO's CPU plugin, which
-   a start pays anyway (the model is compiled next), so it is reported apart.
+1. Cost: `openvino_precision.decide` run --decisions times in this process (the probe compiled
+   with the backend's `probe_config`, warmed and timed each time, exactly as an instance does at
+   start; --threads is for step 2 only), wall time and the process's CPU time of each; medians.
+   The first call also loads OpenVINO's CPU plugin, which a start pays anyway (the model is
+   compiled next), so it is reported apart.
 2. Agreement: the DistilBERT-base-shaped random checkpoint baked as `auto`
    (models/distilbert-base-openvino-auto) compiled with the bf16 and the f32 hint, --passes
    forward passes of one full window (1 x 384) and of a padded batch of two (2 x 384, what a
@@ -31,19 +32,17 @@ from bench.models import ensure_baked
 from service.cpu_platform import this_cpu
 
 
-def decision_costs(runs: int, threads: int) -> dict:
+def decision_costs(runs: int) -> dict:
     import openvino as ov  # noqa: PLC0415
 
     from service.qa.backends import openvino_precision  # noqa: PLC0415
-    from service.qa.backends.openvino_backend import compile_config  # noqa: PLC0415
+    from service.qa.backends.openvino_backend import probe_config  # noqa: PLC0415
 
     core = ov.Core()
     records = []
     for _ in range(runs + 1):
         wall, cpu = time.perf_counter(), time.process_time()
-        choice = openvino_precision.decide(
-            core, lambda hint: compile_config(threads, hint, None), has_bf16=True
-        )
+        choice = openvino_precision.decide(core, probe_config, has_bf16=True)
         records.append(
             {
                 "wall_ms": round((time.perf_counter() - wall) * 1000, 1),
@@ -51,6 +50,7 @@ def decision_costs(runs: int, threads: int) -> dict:
                 "chosen": choice.chosen,
                 "probe_ms": choice.probe_ms,
                 "rounds": choice.rounds,
+                "timed_by": choice.timed_by,
             }
         )
     first, rest = records[0], records[1:]
@@ -61,6 +61,7 @@ def decision_costs(runs: int, threads: int) -> dict:
         "median_wall_ms": statistics.median(r["wall_ms"] for r in rest),
         "median_cpu_ms": statistics.median(r["cpu_ms"] for r in rest),
         "median_probe_bf16_over_fp32": round(statistics.median(ratios), 3),
+        "rounds": sorted(r["rounds"] for r in rest),
         "chosen": sorted({r["chosen"] for r in rest}),
     }
 
@@ -107,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "cpu": this_cpu().as_json(),
         "threads": args.threads,
-        "cost": decision_costs(args.decisions, args.threads),
+        "cost": decision_costs(args.decisions),
         "model": model_ratios(args.passes, args.threads),
         "load_average": [round(x, 1) for x in (*load_before, *os.getloadavg())],
         "command": "python -m bench.studies.precision_probe "

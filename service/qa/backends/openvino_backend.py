@@ -62,6 +62,12 @@ def compile_config(num_threads: int, hint: str, cache_dir: Path | None) -> dict[
     return config
 
 
+def probe_config(hint: str) -> dict[str, str]:
+    """How `precision: auto` compiles its probe: one thread, so each pass runs on the calling
+    thread and is timed by its CPU time (openvino_precision); no cache, the probe is rebuilt."""
+    return compile_config(openvino_precision.PROBE_THREADS, hint, None)
+
+
 class OpenVinoBackend:
     name = "openvino"
     # The CPU plugin's executor owns its threads; each calling thread uses its own infer
@@ -89,7 +95,7 @@ class OpenVinoBackend:
         if precision == AUTO_PRECISION:
             self.choice = openvino_precision.decide(
                 core,
-                lambda probe_hint: compile_config(openvino_precision.PROBE_THREADS, probe_hint, None),
+                probe_config,
                 has_bf16=bf16_probe(core),
                 timer=precision_timer,
             )

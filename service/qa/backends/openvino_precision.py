@@ -11,12 +11,16 @@ instance decides at start:
   that dominate a BERT-class model's time) on one window of PROBE_TOKENS tokens - is compiled
   once per candidate hint on PROBE_THREADS thread (both compiles run at once: compiling is
   mostly single-threaded), then passes alternate between the two until MIN_ROUNDS are done and
-  BUDGET_S is spent (at most MAX_ROUNDS). A pass is timed by the CPU time of the thread that
-  runs it (a one-thread compiled model infers on the calling thread): time the thread spends
-  preempted by a busy host is not counted, which wall time would be - on a host loaded 6x over
-  its two vCPUs, wall-clock passes were 3-5x inflated and ranked bf16 and f32 wrongly, their CPU
-  time did not. Each candidate's fastest pass counts (the first pass sets up kernels). Should
-  the pass not run on the calling thread (its CPU time is nil), wall time is used instead;
+  either the ranking is settled - every pass of one candidate after its first beats every such
+  pass of the other by the margin `pick` asks for, so all the passes so far make the same
+  choice - or BUDGET_S is spent (at most MAX_ROUNDS). A near tie or a noisy pass runs on to the budget; a
+  clear winner (on the AMD EPYC of docs/openvino.md bf16 ran the probe in about half fp32's
+  time) costs MIN_ROUNDS rounds. A pass is timed by the CPU time of the thread that runs it (a
+  one-thread compiled model infers on the calling thread): time the thread spends preempted by a
+  busy host is not counted, which wall time would be - on a host loaded 6x over its two vCPUs,
+  wall-clock passes were 3-5x inflated and ranked bf16 and f32 wrongly, their CPU time did not.
+  Each candidate's fastest pass counts (the first pass sets up kernels). Should the pass not run
+  on the calling thread (its CPU time is nil), wall time is used instead;
   `timed_by` says which;
 * bf16 is kept only if it is at least BF16_MIN_GAIN faster: it moves a span now and then
   (docs/openvino.md), so on a near tie strict fp32 wins.
@@ -40,7 +44,10 @@ import openvino.opset13 as ops
 
 # Execution precisions `auto` chooses between, and the INFERENCE_PRECISION_HINT of each.
 CANDIDATES = {"bf16": "bf16", "fp32": "f32"}
-PROBE_TOKENS = 128
+# 64 tokens, not a full window: the probe's bf16/f32 was 0.46-0.51 at 64 tokens, 0.49-0.54 at
+# 128 and the model's own 0.46-0.54 at 384 (docs/openvino.md), and half the tokens halve the
+# passes' cost.
+PROBE_TOKENS = 64
 PROBE_THREADS = 1  # so the pass runs on the calling thread and its CPU time can be read
 PROBE_HIDDEN, PROBE_FFN = 768, 3072
 MIN_ROUNDS, MAX_ROUNDS = 3, 8
@@ -141,10 +148,29 @@ def time_probe(core: ov.Core, config_for: ConfigFor) -> ProbeTimings:
 def fastest(cpu: dict[str, list[float]], wall: dict[str, list[float]], rounds: int) -> ProbeTimings:
     """Each candidate's fastest pass by thread CPU time, or by wall time where the passes did not
     run on the timing thread."""
-    fastest_cpu = {name: min(values) for name, values in cpu.items()}
-    if min(fastest_cpu.values()) >= MIN_THREAD_CPU_MS:
-        return ProbeTimings(fastest_cpu, rounds, "thread_cpu")
-    return ProbeTimings({name: min(values) for name, values in wall.items()}, rounds, "wall")
+    passes, timed_by = timed(cpu, wall)
+    return ProbeTimings({name: min(values) for name, values in passes.items()}, rounds, timed_by)
+
+
+def timed(cpu: dict[str, list[float]], wall: dict[str, list[float]]) -> tuple[dict[str, list[float]], str]:
+    """The passes' thread CPU times, or their wall times where a pass's CPU time says it ran on
+    another thread; and which of the two."""
+    if min(min(values) for values in cpu.values()) >= MIN_THREAD_CPU_MS:
+        return cpu, "thread_cpu"
+    return wall, "wall"
+
+
+def settled(passes: dict[str, list[float]]) -> bool:
+    """Whether every pairing of the passes so far makes the same `pick`: the winner's slowest pass
+    still beats the loser's fastest by the margin. Each candidate's first pass (it sets up
+    kernels) is left out, and two passes each after it are needed."""
+    if min(len(values) for values in passes.values()) < 3:
+        return False
+    best = {name: min(values[1:]) for name, values in passes.items()}
+    worst = {name: max(values[1:]) for name, values in passes.items()}
+    bf16_clearly = pick({"bf16": worst["bf16"], "fp32": best["fp32"]}) == "bf16"
+    fp32_clearly = pick({"bf16": best["bf16"], "fp32": worst["fp32"]}) == "fp32"
+    return bf16_clearly or fp32_clearly
 
 
 def time_rounds(
@@ -157,13 +183,16 @@ def time_rounds(
     cpu_clock: Callable[[], float] = time.thread_time,
 ) -> tuple[dict[str, list[float]], dict[str, list[float]], int]:
     """(CPU ms, wall ms, rounds): each run once per round, the order reversed every other round;
-    stops after min_rounds once budget_s of wall time is spent, or at max_rounds."""
+    after min_rounds, stops once the ranking is settled or budget_s of wall time is spent, and at
+    max_rounds."""
     names = list(runs)
     cpu: dict[str, list[float]] = {name: [] for name in names}
     wall: dict[str, list[float]] = {name: [] for name in names}
     start = clock()
     rounds = 0
-    while rounds < max_rounds and (rounds < min_rounds or clock() - start < budget_s):
+    while rounds < max_rounds and (
+        rounds < min_rounds or (clock() - start < budget_s and not settled(timed(cpu, wall)[0]))
+    ):
         for name in names if rounds % 2 == 0 else reversed(names):
             w0, c0 = clock(), cpu_clock()
             runs[name]()

@@ -7,6 +7,7 @@ timings, so which precision wins never depends on this CPU or its load.
 
 from __future__ import annotations
 
+import itertools
 import logging
 
 import numpy as np
@@ -70,26 +71,69 @@ def test_the_faster_candidate_is_kept_and_bf16_must_win_by_the_margin(timings, c
     assert precision_auto.pick(timings) == chosen
 
 
+def scripted(clock: FakeClock, order: list[str], name: str, ms: list[float]):
+    """A run that spends `ms` on the fake clock in turn, over and over, and notes each call."""
+    passes = itertools.cycle(ms)
+
+    def go() -> None:
+        order.append(name)
+        clock.now += next(passes) / 1000
+
+    return go
+
+
 def test_rounds_alternate_the_order_and_stop_once_the_budget_is_spent():
     clock, order = FakeClock(), []
-
-    def run(name: str, seconds: float):
-        spend = clock.spend(seconds)
-
-        def go() -> None:
-            order.append(name)
-            spend()
-
-        return go
-
-    runs = {"bf16": run("bf16", 0.010), "fp32": run("fp32", 0.020)}
+    # bf16's passes straddle the margin (8 ms beats 90 % of fp32's 10 ms, 12 ms does not): the
+    # ranking never settles, so the budget ends the rounds
+    runs = {
+        "bf16": scripted(clock, order, "bf16", [12.0, 8.0]),
+        "fp32": scripted(clock, order, "fp32", [10.0]),
+    }
     cpu, wall, rounds = precision_auto.time_rounds(
         runs, budget_s=0.1, min_rounds=3, max_rounds=8, clock=clock, cpu_clock=clock
     )
-    # 30 ms a round: three rounds leave 90 ms < 100 ms spent, the fourth ends past the budget
-    assert rounds == 4
-    assert order == ["bf16", "fp32", "fp32", "bf16", "bf16", "fp32", "fp32", "bf16"]
-    assert cpu == wall == {"bf16": [pytest.approx(10.0)] * 4, "fp32": [pytest.approx(20.0)] * 4}
+    # 18-22 ms a round: four rounds leave 80 ms < 100 ms spent, the fifth ends past the budget
+    assert rounds == 5
+    assert order == ["bf16", "fp32", "fp32", "bf16", "bf16", "fp32", "fp32", "bf16", "bf16", "fp32"]
+    assert cpu == wall
+    assert cpu == {
+        "bf16": [pytest.approx(ms) for ms in (12.0, 8.0, 12.0, 8.0, 12.0)],
+        "fp32": [pytest.approx(10.0)] * 5,
+    }
+
+
+@pytest.mark.parametrize(
+    ("bf16_ms", "fp32_ms", "winner"),
+    [
+        ([5.0, 4.0, 4.4], [9.0, 8.0, 7.9], "bf16"),  # every bf16 pass beats every fp32 pass by 10 %+
+        ([30.0, 21.0, 20.0], [22.0, 20.0, 21.0], "fp32"),  # bf16's best is not 10 % under fp32's worst
+    ],
+)
+def test_rounds_stop_after_min_rounds_once_the_ranking_is_settled(bf16_ms, fp32_ms, winner):
+    clock, order = FakeClock(), []
+    runs = {"bf16": scripted(clock, order, "bf16", bf16_ms), "fp32": scripted(clock, order, "fp32", fp32_ms)}
+    timings = precision_auto.fastest(
+        *precision_auto.time_rounds(
+            runs, budget_s=10.0, min_rounds=3, max_rounds=8, clock=clock, cpu_clock=clock
+        )
+    )
+    assert timings.rounds == 3  # the budget would have allowed 8
+    assert precision_auto.pick(timings.fastest_ms) == winner
+
+
+@pytest.mark.parametrize(
+    ("passes", "is_settled"),
+    [
+        ({"bf16": [50.0, 4.0, 4.5], "fp32": [9.0, 8.0, 7.0]}, True),  # the first pass is left out
+        ({"bf16": [5.0, 4.0, 6.4], "fp32": [9.0, 8.0, 7.0]}, False),  # 6.4 ms is not 10 % under 7.0
+        ({"bf16": [5.0, 4.0], "fp32": [9.0, 8.0]}, False),  # one pass each after the first: too few
+        ({"bf16": [9.0, 9.5, 9.9], "fp32": [9.0, 9.4, 10.0]}, True),  # bf16's best is not 10 % under
+        ({"bf16": [9.0, 8.0, 9.9], "fp32": [9.0, 9.4, 9.0]}, False),  # 8.0 ms is: no choice yet
+    ],
+)
+def test_the_ranking_is_settled_when_every_pass_pairing_picks_the_same(passes, is_settled):
+    assert precision_auto.settled(passes) is is_settled
 
 
 def test_passes_are_timed_by_thread_cpu_time_not_by_time_spent_preempted():
@@ -123,8 +167,16 @@ def test_rounds_run_at_least_min_rounds_and_at_most_max_rounds():
     clock = FakeClock()
     slow = {"bf16": clock.spend(1.0), "fp32": clock.spend(1.0)}
     assert precision_auto.time_rounds(slow, budget_s=0.05, min_rounds=3, max_rounds=8, clock=clock)[2] == 3
-    free = {"bf16": lambda: None, "fp32": lambda: None}  # the fake clock never moves: no budget spent
-    assert precision_auto.time_rounds(free, budget_s=0.05, min_rounds=3, max_rounds=8, clock=clock)[2] == 8
+    # the wall clock never moves (no budget spent) and bf16's passes straddle the margin (never settled)
+    cpu_clock, order = FakeClock(), []
+    unsettled = {
+        "bf16": scripted(cpu_clock, order, "bf16", [12.0, 8.0]),
+        "fp32": scripted(cpu_clock, order, "fp32", [10.0]),
+    }
+    rounds = precision_auto.time_rounds(
+        unsettled, budget_s=0.05, min_rounds=3, max_rounds=8, clock=clock, cpu_clock=cpu_clock
+    )[2]
+    assert rounds == 8
 
 
 @pytest.mark.parametrize(("timings", "chosen"), [(BF16_SLOWER, "fp32"), (BF16_FASTER, "bf16")])
