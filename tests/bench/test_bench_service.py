@@ -98,12 +98,17 @@ def test_demo_from_zero_shows_the_start_up_as_a_cold_start(tiny_model_dir, tmp_p
     assert report["requests"]["scheduled"] == 8
     cold = report["cold_starts"]
     assert cold["count"] == 1
-    # The first request waited in the front end for the process to start (imports alone take
-    # over a second). Every request of this short run queued behind the start, so the "warm"
-    # median is itself delayed; only the earliest arrivals (which waited longest, 250 ms apart)
-    # stand out from it — how many depends on the machine's load, at least the first does.
-    assert cold["events"][0]["overhead_ms"] > 1000
-    assert cold["startup_delayed"]["count"] >= 1
+    # The first request waited in the front end for the process to start: it spent longer outside
+    # the app than the instance had been ready when it answered (its ready age says so, not a
+    # time bound: how long a start takes depends on the machine).
+    first = cold["events"][0]
+    assert first["instance_request"] == 1 and first["overhead_ms"] > first["instance_ready_age_ms"] >= 0
+    # Not asserted here: "start-up delayed" (a request standing out from the run's own median).
+    # Every request of this 2 s run queues behind a start of several seconds, and once the instance
+    # is up each also waits for the ones before it, so the 250 ms between sends is made up and
+    # whether any request stands out by more than the threshold depends on the machine's speed
+    # (on a loaded 2-vCPU host the first stood out by 0.30-0.92 s in 12 runs, and no request did
+    # in 4 of 17 others). test_bench_report.py checks that analysis on fixed records.
     assert (out / "logs" / "service-1.log").is_file()
 
 
