@@ -81,6 +81,7 @@ def _quantize(model, tokenizer: QATokenizer, input_names: tuple[str, ...]):
 def export_openvino(checkpoint: Path, out: Path, *, precision: str = "fp32") -> dict:
     """Write out/model.xml + model.bin (+ tokenizer/config files); returns build info."""
     import openvino as ov  # noqa: PLC0415
+    from openvino.tools.ovc import convert_model  # noqa: PLC0415 - not `ov.`: see below
 
     if precision not in SUPPORTED["openvino"]:
         raise ExportError(f"precision {precision!r} is not one of {', '.join(SUPPORTED['openvino'])}")
@@ -91,7 +92,9 @@ def export_openvino(checkpoint: Path, out: Path, *, precision: str = "fp32") -> 
         build = export_onnx(checkpoint, staging, optimize=False)
         input_names = tuple(build["input_names"])
         tokenizer = QATokenizer(checkpoint)
-        model = ov.convert_model(str(staging / ONNX_FILE))
+        # The converter itself, not openvino's re-export of it: a process that imported the
+        # serving backend first has no `ov.convert_model` (service/qa/backends/openvino_runtime.py).
+        model = convert_model(str(staging / ONNX_FILE))
         check = _check_batch(tokenizer, input_names, seed=1, width=60)
         reference = _ort_logits(staging / ONNX_FILE, check)
         diff = _max_diff(_ov_logits(model, check), reference, check["attention_mask"])

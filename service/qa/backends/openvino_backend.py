@@ -30,12 +30,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-import openvino as ov
 
 from service.bake.manifest import AUTO_PRECISION, KNOWN_INPUTS
 from service.cpu_platform import this_cpu
 from service.qa.backends import openvino_precision
 from service.qa.backends.openvino_precision import PrecisionChoice, Timer
+from service.qa.backends.openvino_runtime import ov
 
 log = logging.getLogger(__name__)
 

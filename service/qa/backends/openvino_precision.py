@@ -39,8 +39,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-import openvino as ov
-import openvino.opset13 as ops
+
+from service.qa.backends.openvino_runtime import ov
+
+ops = ov.opset13  # imported with openvino; `import openvino.opset13` would import it whole first
 
 # Execution precisions `auto` chooses between, and the INFERENCE_PRECISION_HINT of each.
 CANDIDATES = {"bf16": "bf16", "fp32": "f32"}
