@@ -98,7 +98,10 @@ def _go_float(value: float) -> str:
     digits = "".join(map(str, digit_tuple))
     power = exponent + len(digits) - 1  # type: ignore[operator]
     mantissa = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
-    return f"{'-' if sign else ''}{mantissa}e{'-' if power < 0 else '+'}{abs(power):02d}"
+    # strconv's 'e' format pads the exponent to two digits; encoding/json then cleans up e-09 to
+    # e-9 (negative exponents only: 1e+21 stays as it is).
+    exponent_text = f"-{abs(power)}" if power < 0 else f"+{power:02d}"
+    return f"{'-' if sign else ''}{mantissa}e{exponent_text}"
 
 
 def go_json(value: Any) -> str:

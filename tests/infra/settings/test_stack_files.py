@@ -77,6 +77,8 @@ def test_scalars_reach_the_program_as_their_literal_text(root, written, passed):
         ("{b: 1, a: [true, null, yes, 010]}", '{"a":[true,null,"yes",8],"b":1}'),  # v3 inside
         ('["<b>"]', '["\\u003cb\\u003e"]'),  # encoding/json escapes HTML characters
         ("[1.0, 1e3, 0.5]", "[1,1000,0.5]"),
+        # encoding/json: exponent form below 1e-6 and from 1e21, "e-09" cleaned up to "e-9"
+        ("[1e-7, 1.5e-10, 0.000001, 1e21]", "[1e-7,1.5e-10,0.000001,1e+21]"),
     ],
 )
 def test_lists_and_maps_reach_the_program_as_json_with_go_yaml_v3_types_inside(root, written, passed):
