@@ -221,7 +221,7 @@ def _cell(value: Any) -> str:
 
 
 def to_markdown(rendering: Rendering) -> str:
-    project_prefix = f"{stack_files.read_project().name}:"
+    project_prefix = f"{stack_files.project_name()}:"
     lines = [f"## Stack `{rendering.stack}`: {len(rendering.resources)} resources", ""]
     if values := stand_ins(rendering):
         text = _stand_in_lines(values)

@@ -16,7 +16,7 @@ from typing import Any
 from pulumi import automation as auto
 
 from infra.rollout.orchestrate import StackError
-from infra.settings.stack_files import read_project, to_config_string
+from infra.settings.project_file import read_project, to_config_string
 
 INSTALL_URL = "https://www.pulumi.com/docs/iac/download-install/"
 

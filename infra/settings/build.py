@@ -1,34 +1,29 @@
 """Raw config strings → validated `Settings`, every problem collected before anything is declared.
 
-Each section (model, image, service, access, gke, knative) is parsed here, the keys the stack left
-unset as `derive` fills them in; what depends on more than one value (the CPU/memory table, GPU
-minimums, what Knative cannot express) is in `checks`.
+Each section (model, image, service, access, gke, knative) is parsed here; what depends on more
+than one value (the CPU/memory table, GPU minimums, what Knative cannot express) is in `checks`.
 """
 
 from __future__ import annotations
 
 from collections import ChainMap
 from collections.abc import Mapping
-from dataclasses import replace
 
 from infra import limits, regions
-from infra.limits import Cpu
 from infra.rollout import keys as rollout_keys
 from infra.rollout.checks import rollout_problems
 from infra.rollout.traffic import MAX_CANDIDATE_PERCENT
-from infra.settings import checks, derive, parse
+from infra.settings import checks, derive, parse, service_section
 from infra.settings.autoscaling import autoscaling_settings, preset
 from infra.settings.front_door import front_door_settings, stack_regions
 from infra.settings.monitoring import monitoring_settings
 from infra.settings.parse import RawConfig
 from infra.settings.schema import (
     BUILDERS,
-    EXECUTION_ENVIRONMENTS,
     INGRESS,
     KNATIVE_INGRESSES,
     KNATIVE_MIN_MINOR,
     LIST_EXAMPLES,
-    LOG_LEVELS,
     MAGIC_DNS_DOMAINS,
     PLATFORMS,
     PRECISIONS,
@@ -42,12 +37,11 @@ from infra.settings.schema import (
     KnativeSettings,
     ModelSettings,
     RolloutSettings,
-    ServiceSettings,
     Settings,
     SettingsError,
 )
 from service.bake import accuracy
-from service.bake.manifest import AUTO_PRECISION, DEFAULT_PRECISION
+from service.bake.manifest import AUTO_PRECISION
 
 
 def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: str) -> Settings:
@@ -55,9 +49,9 @@ def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: 
     # `autoscaling: steady` fills config text in where the stack left it unset (infra/settings/
     # autoscaling.py); a problem with a value it filled in is a consequence, as with the gpu's.
     presets = preset(raw)
-    filled, consequences = derive.fill(raw)  # what the gpu (or its absence) needs, where unset
-    r = RawConfig(ChainMap(filled, presets, raw))
-    r.derived = frozenset(presets) | consequences
+    r = RawConfig(ChainMap(presets, raw))
+    r.derived = frozenset(presets)
+    unset = derive.unset_keys(raw)  # filled after parsing with what the gpu (or its absence) needs
     if not project:
         r.problems.append("gcp:project: not set — run `pulumi config set gcp:project YOUR_PROJECT`")
     if not region:
@@ -70,12 +64,10 @@ def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: 
     model = ModelSettings(
         id=r.text("modelId"),
         revision=r.text("modelRevision"),
-        runtime=r.choice("runtime", RUNTIMES),
+        runtime="" if "runtime" in unset else r.choice("runtime", RUNTIMES),
         precision=r.choice("precision", (AUTO_PRECISION, *PRECISIONS)),
         int8_accuracy_margin=r.number("int8AccuracyMargin", *accuracy.MARGIN_RANGE, accuracy.MARGIN_VALID),
     )
-    if model.precision == AUTO_PRECISION:  # auto: the runtime's own default (service/bake/manifest.py)
-        model = replace(model, precision=DEFAULT_PRECISION.get(model.runtime, AUTO_PRECISION))
     if not parse.MODEL_ID.match(model.id):
         r.fail(
             "modelId",
@@ -103,8 +95,7 @@ def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: 
 
     # Read first: which platform's limits the service settings are checked against.
     platform = r.choice("platform", PLATFORMS)
-    service = _service_settings(r, platform)
-    checks.check_service(r, service, platform)
+    service, model = service_section.settings(r, platform, unset, model)
     access = AccessSettings(
         public=r.flag("public"),
         invokers=r.strings("invokers", LIST_EXAMPLES["invokers"]),
@@ -119,22 +110,26 @@ def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: 
     front_door = front_door_settings(r, platform, access)
     checks.check_runtime(r, model, service)
 
+    deletion_protection = r.flag("deletionProtection")
+    gke = _gke_settings(r, region, platform)
+    knative = _knative_settings(r)
+    monitoring = monitoring_settings(r, service)
+    scaling = autoscaling_settings(r, platform, service.min_instances, service.max_instances)
     settings = Settings(
         project=project,
         region=region,
         stack=stack,
         platform=platform,
+        deletion_protection=deletion_protection,
         model=model,
         image=image,
         service=service,
         access=access,
-        # Read in this order (keyword arguments are evaluated as written): problems keep it.
-        deletion_protection=r.flag("deletionProtection"),
-        gke=_gke_settings(r, region, platform),
-        knative=_knative_settings(r),
-        monitoring=monitoring_settings(r, service),
-        autoscaling=autoscaling_settings(r, platform, service.min_instances, service.max_instances),
+        gke=gke,
+        knative=knative,
         rollout=_rollout_settings(r, service.name, len(service_regions)),
+        monitoring=monitoring,
+        autoscaling=scaling,
         regions=service_regions,
         front_door=front_door,
     )
@@ -143,61 +138,6 @@ def build_settings(raw: Mapping[str, str], *, project: str, region: str, stack: 
     if problems := r.all_problems():
         raise SettingsError(problems)
     return settings
-
-
-def _service_settings(r: RawConfig, platform: str) -> ServiceSettings:
-    """The service as the stack set it, or as `derive` filled in the keys it left unset."""
-    name = r.text("serviceName")
-    if not parse.SERVICE_NAME.match(name):
-        r.fail("serviceName", name, "lowercase letters, digits and '-', a letter first, ≤ 49 chars")
-    cpu_text = r.text("cpu")
-    cpu = limits.parse_cpu(cpu_text)
-    # Cloud Run's CPU sizes are Cloud Run's; on Knative any Kubernetes CPU quantity that fits the
-    # node does (checked against the machine type in checks.check_knative).
-    check_cpu = limits.check_cpu if platform != "knative" else limits.check_cpu_quantity
-    if problem := check_cpu(cpu):
-        r.fail("cpu", cpu_text, problem)
-    memory = r.text("memory")
-    memory_mib = limits.parse_memory_mib(memory)
-    if memory_mib is None:
-        r.fail("memory", memory, "a size like 512Mi, 3Gi or 4G")
-    elif memory.isdigit() and memory_mib:  # a Kubernetes quantity without a unit counts bytes
-        r.fail(
-            "memory",
-            memory,
-            f"a size with a unit: {memory} is read as bytes; "
-            f"write {limits.format_mib(int(memory))} for {memory} MiB",
-        )
-        memory_mib = None
-    return ServiceSettings(
-        name=name,
-        cpu=cpu if cpu and "cpu" not in r.failed else Cpu(cpu_text, 0.0),  # vcpu 0: skip its checks
-        memory=memory,
-        memory_mib=memory_mib or 0.0,
-        concurrency=r.integer("concurrency", 1, limits.CONCURRENCY_MAX, limits.CONCURRENCY_WHY),
-        min_instances=r.integer("minInstances", 0, limits.MAX_INSTANCES_CEILING),
-        max_instances=r.integer("maxInstances", 1, limits.MAX_INSTANCES_CEILING),
-        timeout_seconds=r.integer("timeoutSeconds", 1, limits.TIMEOUT_MAX_SECONDS),
-        startup_cpu_boost=r.flag("startupCpuBoost"),
-        cpu_always_allocated=r.flag("cpuAlwaysAllocated"),
-        gpu=r.text("gpu"),
-        execution_environment=r.choice("executionEnvironment", EXECUTION_ENVIRONMENTS),
-        model_load_seconds=r.integer(
-            "modelLoadSeconds",
-            1,
-            limits.STARTUP_PROBE_BUDGET_MAX_SECONDS // 2,
-            ": the startup probe allows twice this and Cloud Run caps it at "
-            f"{limits.STARTUP_PROBE_BUDGET_MAX_SECONDS} s",
-        ),
-        max_context_chars=r.integer("maxContextChars", *limits.MAX_CONTEXT_CHARS),
-        log_level=r.choice("logLevel", LOG_LEVELS),
-        batching=r.flag("batching"),
-        batch_max_wait_ms=r.integer("batchMaxWaitMs", *limits.BATCH_MAX_WAIT_MS),
-        max_batch_windows=r.integer(
-            "maxBatchWindows", 0, limits.MAX_BATCH_WINDOWS[1], ": 0 keeps the service's default"
-        ),
-        gpu_zonal_redundancy=r.flag("gpuZonalRedundancy"),
-    )
 
 
 def _rollout_settings(r: RawConfig, service_name: str, regions: int) -> RolloutSettings:

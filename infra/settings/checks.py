@@ -9,6 +9,7 @@ from infra import limits, regions
 from infra.settings.parse import RawConfig
 from infra.settings.schema import (
     MEMBER_FORMS,
+    MEMBER_PREFIXES,
     PRECISIONS,
     PUBLIC_ACCESS,
     PUBLIC_MEMBERS,
@@ -26,11 +27,11 @@ def check_invokers(r: RawConfig, access: AccessSettings) -> None:
     declare two grants with one name. Opening the service to everyone is `public`'s job."""
     seen: set[str] = set()
     for member in access.invokers:
-        prefix = next((p for p in MEMBER_FORMS if member.startswith(p)), None)
+        prefix = next((p for p in MEMBER_PREFIXES if member.startswith(p)), None)
         if member in PUBLIC_MEMBERS:
             r.fail("invokers", member, f"set `public: true` to open the service instead of listing {member}")
         elif prefix is None:
-            r.fail("invokers", member, f"an IAM member starting with one of {', '.join(MEMBER_FORMS)}")
+            r.fail("invokers", member, f"an IAM member starting with one of {', '.join(MEMBER_PREFIXES)}")
         elif not re.fullmatch(MEMBER_FORMS[prefix][0], member[len(prefix) :]):
             r.fail("invokers", member, f"a whole IAM member, e.g. {MEMBER_FORMS[prefix][1]}")
         elif member.lower() in seen:
@@ -95,34 +96,28 @@ def check_runtime(r: RawConfig, model: ModelSettings, service: ServiceSettings) 
         )
 
 
-def check_service(r: RawConfig, service: ServiceSettings, platform: str) -> None:
-    """What the service's values must satisfy together, the derived ones included: on Cloud Run
-    its CPU and memory table, what a fractional CPU allows, and a GPU's minimums."""
-    if service.min_instances > service.max_instances:
-        r.fail("minInstances", service.min_instances, f"at most maxInstances ({service.max_instances})")
-    # Cloud Run's sizes (Knative's are checked against the node); vcpu 0: the cpu has a problem.
-    cpu = service.cpu if platform != "knative" and service.cpu.vcpu else None
-    if cpu and service.memory_mib and (problem := limits.check_memory(cpu, service.memory_mib)):
-        r.fail("memory", service.memory, problem)
-    if cpu and cpu.vcpu < 1:
-        fractional = f"with cpu {service.cpu.text} (below 1 vCPU)"
-        if service.concurrency != 1:
-            r.fail("concurrency", service.concurrency, f"1 {fractional}")
-        if service.cpu_always_allocated:
-            r.fail("cpuAlwaysAllocated", True, f"false {fractional}: request-based billing only")
-        if service.execution_environment != "gen1":
-            r.fail("executionEnvironment", service.execution_environment, f"gen1 {fractional}")
+def check_fractional_cpu(r: RawConfig, service: ServiceSettings) -> None:
+    fractional = f"with cpu {service.cpu.text} (below 1 vCPU)"
+    if service.concurrency != 1:
+        r.fail("concurrency", service.concurrency, f"1 {fractional}")
+    if service.cpu_always_allocated:
+        r.fail("cpuAlwaysAllocated", True, f"false {fractional}: request-based billing only")
+    if service.execution_environment != "gen1":
+        r.fail("executionEnvironment", service.execution_environment, f"gen1 {fractional}")
+
+
+def check_gpu(r: RawConfig, service: ServiceSettings, cpu_known: bool) -> None:
     gpu = service.gpu
-    if gpu and gpu not in limits.GPU_TYPES:
+    if gpu not in limits.GPU_TYPES:
         r.fail("gpu", gpu, f"empty for none, or one of {', '.join(limits.GPU_TYPES)}")
-    elif gpu and platform != "knative":
-        if cpu and cpu.vcpu < limits.GPU_MIN_CPU:
-            r.fail("cpu", service.cpu.text, f"at least {limits.GPU_MIN_CPU} with gpu {gpu}")
-        if service.memory_mib and service.memory_mib < limits.GPU_MIN_MEMORY_MIB:
-            minimum = limits.format_mib(limits.GPU_MIN_MEMORY_MIB)
-            r.fail("memory", service.memory, f"at least {minimum} with gpu {gpu}")
-        if not service.cpu_always_allocated:
-            r.fail("cpuAlwaysAllocated", False, f"true with gpu {gpu}: GPUs need instance-based billing")
+        return
+    if cpu_known and service.cpu.vcpu < limits.GPU_MIN_CPU:
+        r.fail("cpu", service.cpu.text, f"at least {limits.GPU_MIN_CPU} with gpu {gpu}")
+    if service.memory_mib and service.memory_mib < limits.GPU_MIN_MEMORY_MIB:
+        minimum = limits.format_mib(limits.GPU_MIN_MEMORY_MIB)
+        r.fail("memory", service.memory, f"at least {minimum} with gpu {gpu}")
+    if not service.cpu_always_allocated:
+        r.fail("cpuAlwaysAllocated", False, f"true with gpu {gpu}: GPUs need instance-based billing")
 
 
 def check_knative(r: RawConfig, settings: Settings) -> None:

@@ -29,15 +29,12 @@ def parse_key(text: str) -> tuple[str, str] | None:
 
 
 def closest(word: str, candidates: Iterable[str]) -> str | None:
-    """The candidate nearest `word`, case aside (`CPU` is `cpu`), or None when none is close."""
-    lowered = {option.lower(): option for option in candidates}
-    match = difflib.get_close_matches(word.lower(), lowered, n=1, cutoff=0.6)
+    options = list(candidates)
+    lowered = {option.lower(): option for option in options}
+    if word.lower() in lowered:
+        return lowered[word.lower()]
+    match = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
     return lowered[match[0]] if match else None
-
-
-def suggest(namespace: str, name: str, candidates: Iterable[str]) -> str | None:
-    """`namespace:` and the candidate nearest `name`, or None when none is close."""
-    return f"{namespace}:{match}" if (match := closest(name, candidates)) else None
 
 
 def did_you_mean(suggestion: str | None) -> str:
@@ -49,20 +46,30 @@ def key_problem(namespace: str, name: str, project_name: str, schema: Mapping[st
     if namespace in OPEN_NAMESPACES or (namespace == project_name and name in schema):
         return None
     if namespace == project_name:
-        if suggestion := suggest(project_name, name, schema):
-            return "unknown key" + did_you_mean(suggestion)
-        return (
-            "unknown key — not declared in Pulumi.yaml (`.venv/bin/python -m infra config-table` lists them)"
-        )
+        suggestion = closest(name, schema)
+        if not suggestion:
+            return (
+                "unknown key — not declared in Pulumi.yaml "
+                "(`.venv/bin/python -m infra config-table` lists them)"
+            )
+        return "unknown key" + did_you_mean(f"{project_name}:{suggestion}")
     known = provider_config_keys(namespace) if namespace else None
-    if known is not None and name in known:
+    if known is None:
+        return _unknown_namespace(namespace, name, project_name, schema)
+    if name in known:
         return None
-    if known is not None:
-        return f"unknown {namespace} setting" + did_you_mean(suggest(namespace, name, known))
-    # A project key or a provider's under the wrong namespace: offer the right one.
-    suggestion = suggest(project_name, name, schema) or next(
-        (f"{ns}:{name}" for ns in _installed_providers() if name in provider_config_keys(ns)), None
-    )
+    suggestion = closest(name, known)
+    return f"unknown {namespace} setting" + did_you_mean(f"{namespace}:{suggestion}" if suggestion else None)
+
+
+def _unknown_namespace(namespace: str, name: str, project_name: str, schema: Mapping[str, Any]) -> str:
+    if name in schema:
+        suggestion = f"{project_name}:{name}"
+    else:
+        suggestion = (f"{project_name}:{s}" if (s := closest(name, schema)) else None) or next(
+            (f"{ns}:{name}" for ns in _installed_providers() if name in (provider_config_keys(ns) or ())),
+            None,
+        )
     return (
         f"unknown namespace {namespace!r} (this project is {project_name}; providers: "
         f"{', '.join(_installed_providers())})" + did_you_mean(suggestion)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+
 from infra import limits, load_balancing, regions
 from infra.settings import parse
 from infra.settings.parse import RawConfig
@@ -55,8 +57,9 @@ def front_door_settings(r: RawConfig, platform: str, access: AccessSettings) -> 
     if not front_door.enabled:
         for key, value in (("domain", front_door.domain), ("iap", front_door.iap)):
             if value:
-                empty = "false" if value is True else '""'
-                r.fail(key, value, f"{empty} without `loadBalancer: true` (it configures the front door)")
+                r.fail(
+                    key, value, f"{_empty(value)} without `loadBalancer: true` (it configures the front door)"
+                )
         return front_door
     if platform not in FRONT_DOOR_PLATFORMS:
         r.fail(
@@ -87,3 +90,7 @@ def front_door_settings(r: RawConfig, platform: str, access: AccessSettings) -> 
     elif front_door.iap and not access.invokers:
         r.fail("invokers", [], 'the members IAP admits with `iap: true`, e.g. ["group:team@example.com"]')
     return front_door
+
+
+def _empty(value: object) -> str:
+    return "false" if isinstance(value, bool) else json.dumps("")

@@ -20,9 +20,6 @@ LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 DNS_LABEL = re.compile(rf"^{LABEL}\Z")
 DOMAIN = re.compile(rf"^(?=.{{1,253}}\Z){LABEL}(?:\.{LABEL})+\Z")
 ZONE = re.compile(rf"^{ZONE_NAME.pattern}\Z")
-# strconv.Atoi, as the CLI checks an integer (ASCII digits, no spaces); decimals likewise.
-GO_INT = re.compile(r"[+-]?[0-9]+")
-DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 CIDR = re.compile(r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})/(\d{1,2})\Z")
 
 T = TypeVar("T")
@@ -117,15 +114,15 @@ class RawConfig:
 
 def parse_int(text: str) -> int:
     """strconv.Atoi, as the Pulumi CLI checks an integer setting: ASCII digits, an optional sign."""
-    if not GO_INT.fullmatch(text):
+    if not isinstance(text, str) or not re.fullmatch(r"[+-]?[0-9]+", text):
         raise ValueError(text)
     return int(text)
 
 
 def parse_decimal(text: str) -> float:
-    if not DECIMAL.fullmatch(text):
+    if isinstance(text, bool) or not re.fullmatch(r"-?\d+(?:\.\d+)?", str(text).strip(), re.ASCII):
         raise ValueError(text)
-    return float(text)
+    return float(str(text).strip())
 
 
 def parse_bool(text: str) -> bool:
@@ -136,7 +133,7 @@ def parse_bool(text: str) -> bool:
 
 
 def parse_str_list(text: str) -> tuple[str, ...]:
-    value = json.loads(text)
+    value = json.loads(text) if isinstance(text, str) else text
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise TypeError(text)
     return tuple(value)

@@ -17,8 +17,8 @@ from infra.pulumi_internals import configured_keys
 from infra.settings import stack_files
 from infra.settings.build import build_settings
 from infra.settings.config_keys import key_problem, parse_key
-from infra.settings.schema import Settings, SettingsError
-from infra.settings.stack_files import CONFIG_KEYS, StackConfigError
+from infra.settings.schema import CONFIG_KEYS, Settings, SettingsError
+from infra.settings.stack_files import StackConfigError
 
 
 def settings_from_pulumi() -> Settings:

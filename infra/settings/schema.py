@@ -1,4 +1,4 @@
-"""What a stack's settings are: the valid choices and the typed (frozen) settings.
+"""What a stack's settings are: the valid choices, the typed (frozen) settings and the key list.
 
 The keys and defaults come from Pulumi.yaml's `config:` schema, the values from the stack file; `build`
 parses and checks them into these dataclasses. Choices that are facts of the platform or the
@@ -16,6 +16,7 @@ from infra.ingresses import KNATIVE_INGRESSES
 from infra.limits import BUILDERS, GKE_RELEASE_CHANNELS, LOG_LEVELS, Cpu
 from infra.settings.autoscaling import AutoscalingSettings
 from infra.settings.parse import ZONE
+from infra.settings.project_file import config_keys
 
 # The (runtime, precision) pairs the image can serve: the service's artifact contract.
 from service.bake.accuracy import DEFAULT_MARGIN as ACCURACY_DEFAULT_MARGIN
@@ -46,6 +47,7 @@ MEMBER_FORMS = {
     "principal://": (_FEDERATED, "principal://iam.googleapis.com/projects/…/subject/ID"),
     "principalSet://": (_FEDERATED, "principalSet://iam.googleapis.com/projects/…/*"),
 }
+MEMBER_PREFIXES = tuple(MEMBER_FORMS)
 PUBLIC_MEMBERS = ("allUsers", "allAuthenticatedUsers")
 # How a public Cloud Run service is opened: an allUsers invoker grant, or Cloud Run's own switch
 # that turns the invoker check off (works where domain-restricted sharing forbids allUsers).
@@ -230,3 +232,7 @@ class Settings:
 
 def label_value(text: str) -> str:
     return re.sub(r"[^a-z0-9_-]", "-", text.lower())[:63]
+
+
+# Every project key: Pulumi.yaml's `config:` declarations, in their order (one source).
+CONFIG_KEYS = config_keys()

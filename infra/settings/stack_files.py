@@ -4,13 +4,8 @@ Rules followed (pulumi/pulumi sdk/go/common: workspace loaders, config.ParseKey,
 - a scalar reaches the program as its literal text; one that the CLI's two readings turn into
   different text (`010`, `1e3`, `True`) is refused (`yaml_text` has the sources); lists and maps
   are JSON; `{secure: …}` is a secret;
-- Pulumi.yaml declares the project's keys (type, default, description) and may set values for
-  other namespaces (`gcp:region: us-central1`); a declaration's default must be of its declared
-  type, as the CLI's project validation requires. Defaults and shorthand values reach the program
-  as `fmt.Sprintf("%v")` of their go-yaml value, or JSON for lists and maps
-  (pkg/workspace/config.go:179 `createConfigValue`);
-- a stack value of a declared type is checked as the CLI checks it before `pulumi up` runs the
-  program (an integer is ASCII digits, a boolean is `true` or `false`, an array is a YAML list);
+- a value of a declared type is checked as the CLI checks it before `pulumi up` runs the program
+  (an integer is ASCII digits, a boolean is `true` or `false`, an array is a YAML list);
 - keys are `namespace:name` (or the legacy `namespace:config:name`); in a stack file a key without
   a namespace is an error; in Pulumi.yaml it belongs to the project;
 - precedence: Pulumi.yaml default or value, then the stack file, then `--set` (always a string,
@@ -25,37 +20,52 @@ closest known key where there is one.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 from infra.settings import yaml_nodes as nodes
-from infra.settings.config_keys import closest, did_you_mean, key_problem, parse_key, suggest
-from infra.settings.parse import GO_INT
+from infra.settings.config_keys import closest, did_you_mean, key_problem, parse_key
+from infra.settings.project_file import (
+    ROOT,
+    Project,
+    config_keys,
+    config_schema,
+    project_name,
+    read_project,
+    to_config_string,
+    type_problem,
+)
 from infra.settings.schema import LIST_EXAMPLES
-from infra.settings.yaml_nodes import SECRET_PLACEHOLDER, ConfigValue
-from infra.settings.yaml_nodes import ConfigFileError as StackConfigError
-from infra.settings.yaml_text import NULL, key_text
+from infra.settings.yaml_nodes import SECRET_PLACEHOLDER, ConfigFileError, ConfigValue
 
-ROOT = Path(__file__).resolve().parents[2]  # the project directory (Pulumi.yaml)
 # Offline there is no project to ask for; resource names and URLs need one all the same.
 PLACEHOLDER_PROJECT = "example-project"
 # What a ProjectStack (Pulumi.<stack>.yaml) holds besides config; anything else the CLI ignores.
 STACK_FILE_KEYS = ("config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment")
-# A project config declaration's fields (Pulumi.yaml `config:` entries).
-DECLARATION_FIELDS = ("type", "default", "value", "description", "secret", "items")
-SCHEMA_TYPES = {"string": str, "integer": int, "boolean": bool, "array": list}
+# Config that cannot be read as the CLI would; one line per problem, for the user.
+StackConfigError = ConfigFileError
 
-
-@dataclass(frozen=True)
-class Project:
-    name: str
-    schema: dict[str, dict[str, Any]]  # project key → its declaration (type, default, description)
-    values: dict[str, ConfigValue]  # qualified key → default or value from Pulumi.yaml
+__all__ = [
+    "PLACEHOLDER_PROJECT",
+    "ROOT",
+    "SECRET_PLACEHOLDER",
+    "ConfigValue",
+    "Project",
+    "StackConfig",
+    "StackConfigError",
+    "available_stacks",
+    "config_keys",
+    "config_schema",
+    "override_values",
+    "parse_overrides",
+    "project_name",
+    "read_project",
+    "read_stack",
+    "resolve",
+    "stack_config",
+    "to_config_string",
+]
 
 
 @dataclass(frozen=True)
@@ -69,125 +79,6 @@ class StackConfig:
     def project_values(self) -> dict[str, str]:
         prefix = f"{self.project_name}:"
         return {k[len(prefix) :]: v for k, v in self.values.items() if k.startswith(prefix)}
-
-
-def read_project(root: Path = ROOT) -> Project:
-    path = root / "Pulumi.yaml"
-    if not path.exists():
-        raise StackConfigError([f"{path}: no Pulumi.yaml here"])
-    stat = path.stat()
-    return _read_project_cached(path, (stat.st_mtime_ns, stat.st_size))
-
-
-@cache
-def _read_project_cached(path: Path, stamp: tuple[int, int]) -> Project:
-    problems: list[str] = []
-    top = nodes.top_mapping(nodes.compose(path), path)
-    name = next((v.value for k, v in top.value if k.value == "name" and isinstance(v, yaml.ScalarNode)), "")
-    if not name:
-        raise StackConfigError([f"{path.name}: no project `name:`"])
-    schema: dict[str, dict[str, Any]] = {}
-    values: dict[str, ConfigValue] = {}
-    for at, text, key, entry in _config_entries(top, path, problems, project=name):
-        if key is None:
-            problems.append(f"{at}: {text}: not a config key (namespace:name, or a name of this project)")
-            continue
-        declared = nodes.decode(entry, problems, path)
-        if not isinstance(declared, dict) or nodes.is_secure(declared):
-            declared = {"value": declared}  # shorthand `key: value` (RewriteShorthandConfigValues)
-        _check_declaration(declared, key, name, at, problems)
-        if key[0] == name:
-            schema[key[1]] = declared
-        # The default wins where both are given (pkg/workspace/config.go:334).
-        for source in ("value", "default"):
-            if source in declared and (value := _project_value(declared[source], key, at, problems)):
-                values[f"{key[0]}:{key[1]}"] = value
-    if problems:
-        raise StackConfigError(problems)
-    return Project(name, schema, values)
-
-
-def _config_entries(
-    top: yaml.MappingNode, path: Path, problems: list[str], project: str | None
-) -> Iterator[tuple[str, str, tuple[str, str] | None, yaml.Node]]:
-    """The `config:` entries as (where, key as written, (namespace, name) or None, value node). A
-    key without a namespace is `project`'s where one is given; a key set twice is a problem."""
-    seen: dict[str, int] = {}
-    for key_node, value_node in nodes.config_section(top, path, problems):
-        at, text = nodes.where(path, key_node), nodes.name_of(key_node)
-        key = parse_key(text) if project is None or ":" in text else (project, text)
-        if key:
-            full = f"{key[0]}:{key[1]}"
-            if full in seen:
-                problems.append(nodes.repeated(at, full, seen[full]))
-            seen[full] = nodes.line(key_node)
-        yield at, text, key, value_node
-
-
-def _check_declaration(
-    declared: dict[str, Any], key: tuple[str, str], project: str, at: str, problems: list[str]
-) -> None:
-    full = f"{key[0]}:{key[1]}"
-    if unknown := [f for f in declared if f not in DECLARATION_FIELDS]:
-        problems.append(
-            f"{at}: {full}: unknown field {unknown[0]!r}"
-            + did_you_mean(closest(unknown[0], DECLARATION_FIELDS))
-        )
-    declared_type = declared.get("type")
-    if key[0] != project and declared_type is not None:
-        problems.append(f"{at}: {full}: only this project's keys declare a type; give {key[0]} keys a value")
-    if declared_type is not None and declared_type not in SCHEMA_TYPES:
-        problems.append(f"{at}: {full}: type {declared_type!r} is not one of {', '.join(SCHEMA_TYPES)}")
-    expected = SCHEMA_TYPES.get(declared_type or "")
-    for source in ("default", "value"):
-        raw = declared.get(source, NULL)
-        if (
-            raw is not NULL
-            and expected
-            and (not isinstance(raw, expected) or isinstance(raw, bool) != (expected is bool))
-        ):
-            problems.append(
-                f"{at}: {full}: {source} {to_config_string(raw)!r} is not of type {declared_type}"
-            )
-
-
-def _project_value(raw: Any, key: tuple[str, str], at: str, problems: list[str]) -> ConfigValue | None:
-    if raw is NULL:
-        problems.append(f'{at}: {key[0]}:{key[1]}: no value — write "" for an empty string')
-        return None
-    if nodes.is_secure(raw):
-        return ConfigValue(SECRET_PLACEHOLDER, secret=True, where=at)
-    return ConfigValue(to_config_string(raw), where=at, object=isinstance(raw, (list, dict)))
-
-
-def config_schema(root: Path = ROOT) -> dict[str, dict[str, Any]]:
-    """This project's keys with their declarations (type, default, description) from Pulumi.yaml."""
-    return read_project(root).schema
-
-
-def to_config_string(value: Any) -> str:
-    """A Pulumi.yaml `default:` (as read here) as the text the CLI hands the program: fmt's %v
-    (true/false, decimal integers, strings as they are), JSON for lists and maps."""
-    return "null" if value is NULL else key_text(value)
-
-
-def type_problem(declaration: dict[str, Any], value: ConfigValue) -> str | None:
-    """Why the CLI refuses this stack value for its declared type (pkg/workspace/config.go:119
-    `validateStackConfigValue`, sdk/go/common/workspace/project.go:771 `ValidateConfigValue`)."""
-    declared = declaration.get("type")
-    if value.secret or declared is None:
-        return None
-    content: Any = json.loads(value.text) if value.object else value.text
-    items = (declaration.get("items") or {}).get("type")
-    ok = {
-        "string": isinstance(content, str),
-        "integer": isinstance(content, str) and GO_INT.fullmatch(content) is not None,
-        "boolean": content in ("true", "false"),
-        "array": isinstance(content, list)
-        and all(isinstance(i, SCHEMA_TYPES.get(items, object)) for i in content),
-    }.get(declared, True)
-    name = f"array<{items}>" if declared == "array" and items else declared
-    return None if ok else f"not of type {name}; the Pulumi CLI refuses it (\"must be of type '{name}'\")"
 
 
 def available_stacks(root: Path = ROOT) -> list[str]:
@@ -216,20 +107,30 @@ def read_stack(project: Project, stack: str, root: Path = ROOT) -> dict[str, Con
             hint = did_you_mean(closest(text, STACK_FILE_KEYS))
             problems.append(f"{at}: {text}: not a stack-file setting (the Pulumi CLI ignores it){hint}")
     values: dict[str, ConfigValue] = {}
-    for at, text, key, value_node in _config_entries(top, path, problems, project=None):
-        if key is None:
-            suggestion = suggest(project.name, text, project.schema)
+    seen: dict[str, int] = {}
+    for key_node, value_node in nodes.config_section(top, path, problems):
+        at, text = nodes.where(path, key_node), nodes.name_of(key_node)
+        parsed = parse_key(text)
+        if parsed is None:
+            suggestion = (
+                f"{project.name}:{text}" if text in project.schema else _suggest_qualified(text, project)
+            )
             problems.append(
                 f"{at}: {text}: not a configuration key — keys are namespace:name{did_you_mean(suggestion)}"
             )
             continue
-        full = f"{key[0]}:{key[1]}"
-        if problem := key_problem(*key, project.name, project.schema):
+        full = f"{parsed[0]}:{parsed[1]}"
+        if full in seen:
+            problems.append(nodes.repeated(at, full, seen[full]))
+        seen[full] = nodes.line(key_node)
+        if problem := key_problem(*parsed, project.name, project.schema):
             problems.append(f"{at}: {full}: {problem}")
         elif value := nodes.config_value(value_node, full, at, problems, path):
-            declaration = project.schema.get(key[1], {}) if key[0] == project.name else {}
+            declaration = project.schema.get(parsed[1], {}) if parsed[0] == project.name else {}
             if problem := type_problem(declaration, value):
-                problems.append(f"{at}: {full}: {_shown(value)} is {problem}{_example(key[1], declaration)}")
+                problems.append(
+                    f"{at}: {full}: {_shown(value)} is {problem}{_example(parsed[1], declaration)}"
+                )
             values[full] = value
     if problems:
         raise StackConfigError(problems)
@@ -244,6 +145,11 @@ def _example(key: str, declaration: dict) -> str:
     if declaration.get("type") != "array":
         return ""
     return f"; write a YAML list, e.g. {key}: [{LIST_EXAMPLES.get(key, 'a')}]"
+
+
+def _suggest_qualified(name: str, project: Project) -> str | None:
+    suggestion = closest(name, project.schema)
+    return f"{project.name}:{suggestion}" if suggestion else None
 
 
 def parse_overrides(pairs: Iterable[str]) -> dict[str, str]:
@@ -280,7 +186,13 @@ def override_values(overrides: Mapping[str, str], project: Project) -> dict[str,
     return values
 
 
-def resolve(stack: str, overrides: Mapping[str, str] | None = None, *, root: Path = ROOT) -> StackConfig:
+def resolve(
+    stack: str,
+    overrides: Mapping[str, str] | None = None,
+    *,
+    root: Path = ROOT,
+    placeholder_project: bool = True,
+) -> StackConfig:
     """Pulumi.yaml, then the stack file, then `--set`: what `pulumi.Config` would return."""
     project = read_project(root)
     problems: list[str] = []
@@ -295,13 +207,15 @@ def resolve(stack: str, overrides: Mapping[str, str] | None = None, *, root: Pat
             problems += error.problems
     if problems:
         raise StackConfigError(problems)
-    return stack_config(project.name, stack, merged)
+    return stack_config(project.name, stack, merged, placeholder_project)
 
 
-def stack_config(project: str, stack: str, merged: Mapping[str, ConfigValue]) -> StackConfig:
+def stack_config(
+    project: str, stack: str, merged: Mapping[str, ConfigValue], placeholder_project: bool = True
+) -> StackConfig:
     """Values by qualified key, in key order, as `pulumi.Config` gets them."""
     merged = dict(merged)
-    if not (merged.get("gcp:project") and merged["gcp:project"].text):
+    if placeholder_project and not (merged.get("gcp:project") and merged["gcp:project"].text):
         merged["gcp:project"] = ConfigValue(PLACEHOLDER_PROJECT, where="offline placeholder")
     ordered = dict(sorted(merged.items()))
     return StackConfig(
@@ -311,7 +225,3 @@ def stack_config(project: str, stack: str, merged: Mapping[str, ConfigValue]) ->
         tuple(k for k, v in ordered.items() if v.secret),
         {k: v.where for k, v in ordered.items()},
     )
-
-
-# Every project key: Pulumi.yaml's `config:` declarations, in their order (one source).
-CONFIG_KEYS = tuple(config_schema())

@@ -99,7 +99,7 @@ def test_multi_stage_from_a_digest_pinned_slim_python():
 
 def test_the_final_stage_is_chosen_by_the_runtime_build_arg_and_defaults_to_the_stack_default():
     from infra.settings.derive import BY_GPU
-    from infra.settings.stack_files import config_schema
+    from infra.settings.project_file import config_schema
     from service.bake.manifest import AUTO_PRECISION, DEFAULT_PRECISION
 
     schema = config_schema()
