@@ -33,6 +33,14 @@ def ask(url: str) -> tuple[int, dict, str] | Exception:
     return response.status_code, dict(response.headers), response.text
 
 
+def probe_ready(url: str) -> requests.Response | None:
+    """GET /ready; None once nothing listens (the worker finished its drain and exited)."""
+    try:
+        return requests.get(url + "/ready", timeout=5)
+    except requests.ConnectionError:
+        return None
+
+
 @pytest.mark.parametrize("depth", [1, 8])
 def test_sigterm_answers_every_admitted_request_and_exits_in_time(base_model_dir, tmp_path, depth):
     server = ServiceProcess(
@@ -47,9 +55,9 @@ def test_sigterm_answers_every_admitted_request_and_exits_in_time(base_model_dir
             t0 = time.monotonic()
             server.terminate()
             # The master relays SIGTERM to the worker: /ready turns 503 as soon as it arrives.
-            ready = requests.get(server.url + "/ready", timeout=5)
-            while ready.status_code == 200 and time.monotonic() - t0 < 5.0:
-                ready = requests.get(server.url + "/ready", timeout=5)
+            ready = probe_ready(server.url)
+            while ready is not None and ready.status_code == 200 and time.monotonic() - t0 < 5.0:
+                ready = probe_ready(server.url)
             ready_s = time.monotonic() - t0
             results = [f.result() for f in futures]
         exit_code = server.wait_exit(30)
@@ -62,7 +70,13 @@ def test_sigterm_answers_every_admitted_request_and_exits_in_time(base_model_dir
         if status == 503:
             assert headers["Retry-After"] == "1"
             assert headers["Content-Type"] == "application/json" and "shutting down" in text
-    assert ready.status_code == 503 and "draining" in ready.json()["error"]
+    if ready is None:
+        # Nothing listened any more: the worker had answered everything and exited between two
+        # probes. With one request queued the drain can end that fast (both were nearly done at
+        # SIGTERM); with eight it lasts seconds, so there the probe must see the 503.
+        assert depth == 1, "the listener closed while requests were still queued"
+    else:
+        assert ready.status_code == 503 and "draining" in ready.json()["error"]
     assert ready_s < 5.0
     assert exit_code == 0
     assert exit_s < PLATFORM_KILL_S, f"exited {exit_s:.1f} s after SIGTERM; statuses {statuses}"
